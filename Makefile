@@ -1,0 +1,39 @@
+# The two commands of the README: `make demo` and `make test`.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+DEMO_CUSTOMERS ?= 2000
+DEMO_SEED ?= 7
+
+.PHONY: install demo test lint typecheck unit bench clean
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "ecc needs Python 3.11+"'
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+demo: install
+	$(BIN)/ecc demo --customers $(DEMO_CUSTOMERS) --seed $(DEMO_SEED)
+	$(BIN)/ecc metrics --preset this_quarter --format table
+
+lint: install
+	$(BIN)/ruff check ecc tests benchmarks
+
+typecheck: install
+	$(BIN)/mypy ecc
+
+unit: install
+	$(BIN)/pytest -q -n 2 tests
+
+test: lint typecheck unit
+
+bench: install
+	$(BIN)/python benchmarks/run.py
+
+clean:
+	rm -rf $(VENV) data .pytest_cache .mypy_cache .ruff_cache

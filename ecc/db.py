@@ -1,0 +1,116 @@
+"""Database access: one engine factory, schema creation and the version check."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event, inspect, select
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
+
+from . import config
+from .errors import ConfigError, SchemaError
+from .schema import SCHEMA_VERSION, ecc_meta, metadata
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.close()
+
+
+def make_engine(url: str | None = None) -> Engine:
+    """An engine for ``url`` (or ECC_DATABASE_URL, or the embedded SQLite file)."""
+    raw = config.database_url(url)
+    try:
+        parsed = make_url(raw)
+    except ArgumentError as exc:
+        raise ConfigError(
+            f"database URL {raw!r} is not an SQLAlchemy URL; use e.g. sqlite:///path/ecc.sqlite "
+            "or postgresql+psycopg://user@host:5432/dbname"
+        ) from exc
+    backend = parsed.get_backend_name()
+    if backend == "sqlite":
+        if parsed.database and parsed.database != ":memory:":
+            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(parsed)
+        event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    if backend == "postgresql":
+        if parsed.drivername == "postgresql":
+            parsed = parsed.set(drivername="postgresql+psycopg")
+        return create_engine(parsed, pool_pre_ping=True)
+    raise ConfigError(
+        f"database {backend!r} is not supported; use sqlite:///... or postgresql+psycopg://..."
+    )
+
+
+def describe(engine: Engine) -> str:
+    """The URL without its password, for messages."""
+    return engine.url.render_as_string(hide_password=True)
+
+
+def init_schema(engine: Engine, *, reset: bool = False) -> None:
+    """Create every table (idempotent) and record the schema version.
+
+    ``reset`` drops the project's tables first (all data is lost).
+    """
+    try:
+        with engine.begin() as conn:
+            if reset:
+                metadata.drop_all(conn)
+            else:
+                _check(conn, allow_empty=True)
+            metadata.create_all(conn)
+            existing = conn.execute(
+                select(ecc_meta.c.value).where(ecc_meta.c.key == "schema_version")
+            ).scalar()
+            if existing is None:
+                conn.execute(
+                    ecc_meta.insert().values(key="schema_version", value=str(SCHEMA_VERSION))
+                )
+    except OperationalError as exc:
+        raise ConfigError(f"cannot open the database {describe(engine)}: {exc.orig}") from exc
+
+
+def _check(conn: Any, *, allow_empty: bool) -> bool:
+    """True when the schema is present and current; raise SchemaError when incompatible."""
+    names = set(inspect(conn).get_table_names())
+    if "ecc_meta" not in names:
+        if names & {t for t in metadata.tables}:
+            raise SchemaError(
+                "this database holds command-center tables but no schema version: it was made "
+                "by an incompatible version. Run `ecc init --reset` (deletes the data) and "
+                "reload it with `ecc load DIR` or `ecc demo`."
+            )
+        if allow_empty:
+            return False
+        raise SchemaError(
+            "the database has no command-center schema yet: run `ecc init`, then "
+            "`ecc load DIR` or `ecc demo`."
+        )
+    version = conn.execute(
+        select(ecc_meta.c.value).where(ecc_meta.c.key == "schema_version")
+    ).scalar()
+    if version != str(SCHEMA_VERSION):
+        raise SchemaError(
+            f"this database was made by schema version {version}, this ecc needs version "
+            f"{SCHEMA_VERSION}. Run `ecc init --reset` (deletes the data) and reload it with "
+            "`ecc load DIR` or `ecc demo`."
+        )
+    return True
+
+
+def check_schema(engine: Engine) -> None:
+    """Raise SchemaError unless the database has the schema this version needs."""
+    try:
+        with engine.connect() as conn:
+            _check(conn, allow_empty=False)
+    except OperationalError as exc:
+        raise ConfigError(f"cannot open the database {describe(engine)}: {exc.orig}") from exc
+    except SQLAlchemyError as exc:  # pragma: no cover - unexpected driver errors
+        raise ConfigError(f"database error on {describe(engine)}: {exc}") from exc

@@ -1,0 +1,318 @@
+"""SQL building blocks shared by every metric family.
+
+Each function returns a SQLAlchemy Core selectable or runs one aggregate query;
+no metric module writes its own version of "ARR at d" or "health at d".
+
+- ARR_c(d): the running sum of ``arr_events.arr_delta`` with ``event_date <= d``.
+- health of c at d: the latest ``score`` with ``scored_on <= d`` (NULL: unscored).
+- active at d: ARR_c(d) > 0.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Select,
+    Subquery,
+    and_,
+    case,
+    func,
+    literal,
+    null,
+    or_,
+    select,
+)
+
+from ..config import AT_RISK_MIN, HEALTHY_MIN
+from ..schema import activities, arr_events, customers, health_scores, support_tickets
+
+ZERO = Decimal("0.00")
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Filters (METRICS.md, Filters): a segment and/or one CSM's current book."""
+
+    segment: str | None = None
+    csm_id: str | None = None
+
+    def as_dict(self) -> dict[str, str | None]:
+        return {"segment": self.segment, "csm": self.csm_id}
+
+
+def scope_clauses(scope: Scope, cust: Any = customers) -> list[ColumnElement[bool]]:
+    """WHERE clauses that restrict a query joined to ``customers`` to the scope."""
+    clauses: list[ColumnElement[bool]] = []
+    if scope.segment is not None:
+        clauses.append(cust.c.segment == scope.segment)
+    if scope.csm_id is not None:
+        clauses.append(cust.c.csm_id == scope.csm_id)
+    return clauses
+
+
+def scoped_customer_ids(scope: Scope) -> Select[Any]:
+    """``SELECT customer_id FROM customers WHERE <scope>``, for IN (...) filters."""
+    return select(customers.c.customer_id).where(*scope_clauses(scope))
+
+
+def in_scope(customer_id_col: Any, scope: Scope) -> list[ColumnElement[bool]]:
+    """Clauses restricting a table with a customer_id column to the scope (none when unscoped)."""
+    if scope.segment is None and scope.csm_id is None:
+        return []
+    return [customer_id_col.in_(scoped_customer_ids(scope))]
+
+
+def arr_at(d: date, name: str = "arr_at") -> Subquery:
+    """Per customer with any event on or before d: ``(customer_id, arr)`` = ARR_c(d)."""
+    return (
+        select(arr_events.c.customer_id, func.sum(arr_events.c.arr_delta).label("arr"))
+        .where(arr_events.c.event_date <= d)
+        .group_by(arr_events.c.customer_id)
+        .subquery(name)
+    )
+
+
+def score_at(d: date, customer_id_col: Any) -> Any:
+    """A correlated scalar subquery: the health score of ``customer_id_col`` at d, or NULL."""
+    h = health_scores.alias("h_at")
+    return (
+        select(h.c.score)
+        .where(h.c.customer_id == customer_id_col, h.c.scored_on <= d)
+        .order_by(h.c.scored_on.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+
+
+def category_of(score: Any) -> Any:
+    """CASE expression: 'healthy' | 'at_risk' | 'critical', NULL when unscored."""
+    return case(
+        (score.is_(None), null()),
+        (score >= HEALTHY_MIN, literal("healthy")),
+        (score >= AT_RISK_MIN, literal("at_risk")),
+        else_=literal("critical"),
+    )
+
+
+def category(score: Decimal | float | None) -> str | None:
+    """The health category of a score (Python side, same thresholds)."""
+    if score is None:
+        return None
+    if score >= HEALTHY_MIN:
+        return "healthy"
+    if score >= AT_RISK_MIN:
+        return "at_risk"
+    return "critical"
+
+
+def customer_state(
+    d: date, scope: Scope, *, active_only: bool = True, name: str = "st"
+) -> Subquery:
+    """Per customer in scope at d: customer_id, name, segment, csm_id, arr, score.
+
+    ``active_only`` keeps customers with ARR_c(d) > 0 (the portfolio at d).
+    """
+    a = arr_at(d, f"{name}_arr")
+    arr_col = func.coalesce(a.c.arr, literal(ZERO, type_=arr_events.c.arr_delta.type))
+    q = (
+        select(
+            customers.c.customer_id,
+            customers.c.name,
+            customers.c.segment,
+            customers.c.csm_id,
+            arr_col.label("arr"),
+            score_at(d, customers.c.customer_id).label("score"),
+        )
+        .select_from(customers.outerjoin(a, a.c.customer_id == customers.c.customer_id))
+        .where(*scope_clauses(scope))
+    )
+    if active_only:
+        q = q.where(a.c.arr > 0)
+    return q.subquery(name)
+
+
+# ---------------------------------------------------------------- book summaries
+
+
+@dataclass(frozen=True)
+class Summary:
+    """Counts and sums over a set of active customers at one date."""
+
+    customers: int = 0
+    arr: Decimal = ZERO
+    score_sum: Decimal = ZERO
+    scored: int = 0
+    healthy: int = 0
+    at_risk: int = 0
+    critical: int = 0
+
+    @property
+    def avg_health(self) -> float | None:
+        return None if self.scored == 0 else float(self.score_sum / self.scored)
+
+    @property
+    def distribution(self) -> dict[str, float | None]:
+        if self.scored == 0:
+            return {"healthy": None, "at_risk": None, "critical": None}
+        return {
+            "healthy": self.healthy / self.scored,
+            "at_risk": self.at_risk / self.scored,
+            "critical": self.critical / self.scored,
+        }
+
+
+def summarize(conn: Connection, d: date, scope: Scope, by: str | None = None) -> dict[str, Summary]:
+    """Active customers at d in scope, summed overall (key ``""``) or by ``segment``/``csm_id``."""
+    st = customer_state(d, scope)
+    cat = category_of(st.c.score)
+    cols: list[Any] = [
+        func.count().label("customers"),
+        func.sum(st.c.arr).label("arr"),
+        func.sum(st.c.score).label("score_sum"),
+        func.count(st.c.score).label("scored"),
+        func.sum(case((cat == "healthy", 1), else_=0)).label("healthy"),
+        func.sum(case((cat == "at_risk", 1), else_=0)).label("at_risk"),
+        func.sum(case((cat == "critical", 1), else_=0)).label("critical"),
+    ]
+    if by is not None:
+        key = st.c[by]
+        q = select(key.label("key"), *cols).group_by(key)
+    else:
+        q = select(literal("").label("key"), *cols)
+    out: dict[str, Summary] = {}
+    for row in conn.execute(q.select_from(st)):
+        if row.customers == 0:
+            continue
+        out[row.key] = Summary(
+            customers=int(row.customers),
+            arr=row.arr if row.arr is not None else ZERO,
+            score_sum=row.score_sum if row.score_sum is not None else ZERO,
+            scored=int(row.scored),
+            healthy=int(row.healthy or 0),
+            at_risk=int(row.at_risk or 0),
+            critical=int(row.critical or 0),
+        )
+    return out
+
+
+# ---------------------------------------------------------------- retention sums
+
+
+@dataclass(frozen=True)
+class RetentionSums:
+    """Over the start cohort C (active at d0): B, sum of min(ARR(end), ARR(d0)), sum of ARR(end)."""
+
+    base: Decimal = ZERO
+    kept: Decimal = ZERO
+    ending: Decimal = ZERO
+
+    @property
+    def grr(self) -> float | None:
+        return None if self.base == 0 else float(self.kept / self.base)
+
+    @property
+    def nrr(self) -> float | None:
+        return None if self.base == 0 else float(self.ending / self.base)
+
+
+def retention_sums(
+    conn: Connection, d0: date, end: date, scope: Scope, by: str | None = None
+) -> dict[str, RetentionSums]:
+    """GRR/NRR sums for the cohort active at d0, overall (key ``""``) or by a customers column."""
+    a0 = arr_at(d0, "ret_a0")
+    a1 = arr_at(end, "ret_a1")
+    zero = literal(ZERO, type_=arr_events.c.arr_delta.type)
+    end_arr = func.coalesce(a1.c.arr, zero)
+    kept = case((end_arr < a0.c.arr, end_arr), else_=a0.c.arr)
+    cols: list[Any] = [
+        func.sum(a0.c.arr).label("base"),
+        func.sum(kept).label("kept"),
+        func.sum(end_arr).label("ending"),
+    ]
+    key: Any = customers.c[by] if by is not None else literal("")
+    q = (
+        select(key.label("key"), *cols)
+        .select_from(
+            a0.join(customers, customers.c.customer_id == a0.c.customer_id).outerjoin(
+                a1, a1.c.customer_id == a0.c.customer_id
+            )
+        )
+        .where(a0.c.arr > 0, *scope_clauses(scope))
+    )
+    if by is not None:
+        q = q.group_by(key)
+    out: dict[str, RetentionSums] = {}
+    for row in conn.execute(q):
+        if row.base is None:
+            continue
+        out[row.key] = RetentionSums(row.base, row.kept, row.ending)
+    return out
+
+
+def movement_sums(
+    conn: Connection, start: date, end: date, scope: Scope, by: str | None = None
+) -> dict[tuple[str, str], Decimal]:
+    """Sum of arr_delta by (group key, kind) for events in [start, end]."""
+    key: Any = customers.c[by] if by is not None else literal("")
+    q = (
+        select(key.label("key"), arr_events.c.kind, func.sum(arr_events.c.arr_delta).label("s"))
+        .select_from(
+            arr_events.join(customers, customers.c.customer_id == arr_events.c.customer_id)
+        )
+        .where(
+            arr_events.c.event_date >= start, arr_events.c.event_date <= end, *scope_clauses(scope)
+        )
+        .group_by(key, arr_events.c.kind)
+    )
+    return {(row.key, row.kind): row.s for row in conn.execute(q)}
+
+
+# ---------------------------------------------------------------- dates with data
+
+
+def data_today(conn: Connection) -> date | None:
+    """The latest date on which something happened (METRICS.md: the default ``today``)."""
+    candidates: list[date] = []
+    for col in (arr_events.c.event_date, health_scores.c.scored_on, activities.c.occurred_on):
+        value = conn.execute(select(func.max(col))).scalar()
+        if value is not None:
+            candidates.append(value)
+    ts = conn.execute(select(func.max(support_tickets.c.opened_at))).scalar()
+    if ts is not None:
+        candidates.append(ts.date() if isinstance(ts, datetime) else ts)
+    return max(candidates) if candidates else None
+
+
+def first_data_date(conn: Connection) -> date | None:
+    """The earliest ``arr_events.event_date`` or ``customers.signup_date``."""
+    values = [
+        conn.execute(select(func.min(arr_events.c.event_date))).scalar(),
+        conn.execute(select(func.min(customers.c.signup_date))).scalar(),
+    ]
+    present = [v for v in values if v is not None]
+    return min(present) if present else None
+
+
+def open_at(closed_on: Any, d: date, opened_on: Any | None = None) -> ColumnElement[bool]:
+    """A pipeline item is open at d: closed_on NULL or > d (and opened/created on or before d)."""
+    clause = or_(closed_on.is_(None), closed_on > d)
+    if opened_on is not None:
+        return and_(opened_on <= d, clause)
+    return clause
+
+
+def median(values: Sequence[float]) -> float | None:
+    """The median; the mean of the two middle values for an even count; None when empty."""
+    if not values:
+        return None
+    s = sorted(values)
+    n = len(s)
+    mid = n // 2
+    return float(s[mid]) if n % 2 else (float(s[mid - 1]) + float(s[mid])) / 2

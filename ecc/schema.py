@@ -1,0 +1,266 @@
+"""The database schema: the source tables of DATA.md and the project's own tables.
+
+Money and health scores are decimals with two places. PostgreSQL stores them as
+``numeric``; SQLite has no exact decimal type, so there they are stored as whole
+hundredths (cents) in an INTEGER column. :class:`Fixed2` hides the difference:
+Python always sees :class:`decimal.Decimal`, sums are exact on both databases, and
+every metric is identical on SQLite and PostgreSQL.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    Numeric,
+    PrimaryKeyConstraint,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.types import TypeDecorator, TypeEngine
+
+#: Bumped whenever a table changes shape; ``ecc init`` records it, every connection checks it.
+SCHEMA_VERSION = 1
+
+_CENT = Decimal("0.01")
+
+
+class Fixed2(TypeDecorator[Decimal]):
+    """A decimal with two places: ``numeric(p, 2)`` on PostgreSQL, integer hundredths on SQLite."""
+
+    impl = Numeric
+    cache_ok = True
+
+    def __init__(self, precision: int = 14) -> None:
+        super().__init__()
+        self.precision = precision
+
+    def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
+        if dialect.name == "sqlite":
+            return dialect.type_descriptor(BigInteger())
+        return dialect.type_descriptor(Numeric(self.precision, 2, asdecimal=True))
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> Any:
+        if value is None:
+            return None
+        dec = value if isinstance(value, Decimal) else Decimal(str(value))
+        if dialect.name == "sqlite":
+            return int((dec * 100).to_integral_value())
+        return dec
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> Decimal | None:
+        if value is None:
+            return None
+        if dialect.name == "sqlite":
+            return (Decimal(int(value)) / 100).quantize(_CENT)
+        return Decimal(value).quantize(_CENT)
+
+    @property
+    def python_type(self) -> type[Decimal]:
+        return Decimal
+
+
+def Money() -> Fixed2:
+    return Fixed2(14)
+
+
+def Score() -> Fixed2:
+    return Fixed2(5)
+
+
+metadata = MetaData()
+
+# ---------------------------------------------------------------- source tables (DATA.md)
+
+csms = Table(
+    "csms",
+    metadata,
+    Column("csm_id", String(64), primary_key=True),
+    Column("name", Text, nullable=False),
+    Column("email", Text, nullable=False),
+    Column("segment", String(16), nullable=False),
+    Column("target_accounts", Integer, nullable=False),
+    Column("target_arr", Money(), nullable=False),
+    Column("active", Boolean, nullable=False),
+)
+
+customers = Table(
+    "customers",
+    metadata,
+    Column("customer_id", String(64), primary_key=True),
+    Column("name", Text, nullable=False),
+    Column("segment", String(16), nullable=False),
+    Column("csm_id", String(64), ForeignKey("csms.csm_id"), nullable=False),
+    Column("signup_date", Date, nullable=False),
+    Column("onboarded_on", Date),
+    Column("industry", Text),
+    Column("region", Text),
+    Index("ix_customers_csm", "csm_id"),
+    Index("ix_customers_segment", "segment"),
+)
+
+arr_events = Table(
+    "arr_events",
+    metadata,
+    Column("event_id", String(64), primary_key=True),
+    Column("customer_id", String(64), ForeignKey("customers.customer_id"), nullable=False),
+    Column("event_date", Date, nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("arr_delta", Money(), nullable=False),
+    Column("expansion_type", String(16)),
+    Index("ix_arr_events_customer_date", "customer_id", "event_date"),
+    Index("ix_arr_events_date", "event_date"),
+)
+
+health_scores = Table(
+    "health_scores",
+    metadata,
+    Column("customer_id", String(64), ForeignKey("customers.customer_id"), nullable=False),
+    Column("scored_on", Date, nullable=False),
+    Column("score", Score(), nullable=False),
+    PrimaryKeyConstraint("customer_id", "scored_on", name="pk_health_scores"),
+    Index("ix_health_scores_date", "scored_on"),
+)
+
+renewals = Table(
+    "renewals",
+    metadata,
+    Column("renewal_id", String(64), primary_key=True),
+    Column("customer_id", String(64), ForeignKey("customers.customer_id"), nullable=False),
+    Column("due_on", Date, nullable=False),
+    Column("arr", Money(), nullable=False),
+    Column("forecast_status", String(16), nullable=False),
+    Column("outcome", String(16)),
+    Column("closed_on", Date),
+    Column("renewed_arr", Money()),
+    Index("ix_renewals_customer", "customer_id"),
+    Index("ix_renewals_due", "due_on"),
+)
+
+expansion_opportunities = Table(
+    "expansion_opportunities",
+    metadata,
+    Column("opportunity_id", String(64), primary_key=True),
+    Column("customer_id", String(64), ForeignKey("customers.customer_id"), nullable=False),
+    Column("type", String(16), nullable=False),
+    Column("stage", String(16), nullable=False),
+    Column("amount", Money(), nullable=False),
+    Column("created_on", Date, nullable=False),
+    Column("expected_close_on", Date, nullable=False),
+    Column("outcome", String(8)),
+    Column("closed_on", Date),
+    Index("ix_opportunities_customer", "customer_id"),
+)
+
+save_plays = Table(
+    "save_plays",
+    metadata,
+    Column("play_id", String(64), primary_key=True),
+    Column("customer_id", String(64), ForeignKey("customers.customer_id"), nullable=False),
+    Column("csm_id", String(64), ForeignKey("csms.csm_id"), nullable=False),
+    Column("opened_on", Date, nullable=False),
+    Column("outcome", String(8)),
+    Column("closed_on", Date),
+    Index("ix_save_plays_customer", "customer_id"),
+)
+
+activities = Table(
+    "activities",
+    metadata,
+    Column("activity_id", String(64), primary_key=True),
+    Column("csm_id", String(64), ForeignKey("csms.csm_id"), nullable=False),
+    Column("customer_id", String(64), ForeignKey("customers.customer_id")),
+    Column("kind", String(16), nullable=False),
+    Column("occurred_on", Date, nullable=False),
+    Column("completed", Boolean, nullable=False),
+    Column("response_hours", Float),
+    Index("ix_activities_csm_date", "csm_id", "occurred_on"),
+    Index("ix_activities_date", "occurred_on"),
+)
+
+support_tickets = Table(
+    "support_tickets",
+    metadata,
+    Column("ticket_id", String(64), primary_key=True),
+    Column("customer_id", String(64), ForeignKey("customers.customer_id"), nullable=False),
+    Column("opened_at", DateTime, nullable=False),
+    Column("first_response_at", DateTime),
+    Column("resolved_at", DateTime),
+    Column("priority", String(8), nullable=False),
+    Index("ix_tickets_customer", "customer_id"),
+    Index("ix_tickets_opened", "opened_at"),
+)
+
+targets = Table(
+    "targets",
+    metadata,
+    Column("metric", String(32), nullable=False),
+    Column("period_start", Date, nullable=False),
+    Column("period_end", Date, nullable=False),
+    Column("segment", String(16)),
+    Column("value", Numeric(18, 6, asdecimal=False), nullable=False),
+    Index("ix_targets_metric", "metric"),
+)
+
+#: Source tables in load order (parents before children).
+SOURCE_TABLES: tuple[Table, ...] = (
+    csms,
+    customers,
+    arr_events,
+    health_scores,
+    renewals,
+    expansion_opportunities,
+    save_plays,
+    activities,
+    support_tickets,
+    targets,
+)
+
+# ---------------------------------------------------------------- the project's own tables
+
+ecc_meta = Table(
+    "ecc_meta",
+    metadata,
+    Column("key", String(64), primary_key=True),
+    Column("value", Text, nullable=False),
+)
+
+dashboard_metrics = Table(
+    "dashboard_metrics",
+    metadata,
+    Column("cache_key", String(255), primary_key=True),
+    Column("area", String(32), nullable=False),
+    Column("payload", Text, nullable=False),
+    Column("data_as_of", DateTime, nullable=False),
+    Column("computed_at", DateTime, nullable=False),
+)
+
+executive_alerts = Table(
+    "executive_alerts",
+    metadata,
+    Column("alert_id", Integer, primary_key=True, autoincrement=True),
+    Column("rule", String(64), nullable=False),
+    Column("severity", String(16), nullable=False),
+    Column("subject_type", String(16), nullable=False),
+    Column("subject_id", String(64), nullable=False),
+    Column("fired_on", Date, nullable=False),
+    Column("message", Text, nullable=False),
+    Column("created_at", DateTime, nullable=False),
+    Column("acknowledged_by", Text),
+    Column("acknowledged_at", DateTime),
+    UniqueConstraint("rule", "subject_id", "fired_on", name="uq_alert_once_per_day"),
+)
