@@ -1,0 +1,226 @@
+"""The ``ecc`` command line.
+
+Every failure a user can fix prints one line, ``ecc: error: ...``, and exits with 2
+for a bad argument or setting, 1 for data that cannot be loaded or answered; never a
+traceback.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import click
+from sqlalchemy import Engine, select
+
+from .db import check_schema, describe, init_schema, make_engine
+from .errors import ConfigError, EccError, LoadError, SchemaError
+
+DB_OPTION = click.option(
+    "--db",
+    "db_url",
+    metavar="URL",
+    default=None,
+    help="SQLAlchemy database URL (default: $ECC_DATABASE_URL, else data/ecc.sqlite).",
+)
+
+
+def _engine(db_url: str | None, *, must_exist: bool = True) -> Engine:
+    engine = make_engine(db_url)
+    if must_exist:
+        check_schema(engine)
+    return engine
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="ecc")
+def cli() -> None:
+    """Executive Command Center: customer-success portfolio metrics for leadership."""
+
+
+@cli.command()
+@DB_OPTION
+@click.option(
+    "--reset", is_flag=True, help="Drop the command-center tables first (deletes all data)."
+)
+def init(db_url: str | None, reset: bool) -> None:
+    """Create the database schema (idempotent)."""
+    engine = make_engine(db_url)
+    init_schema(engine, reset=reset)
+    click.echo(f"schema ready in {describe(engine)}")
+
+
+@cli.command()
+@click.argument("directory", type=click.Path(path_type=Path))
+@DB_OPTION
+@click.option(
+    "--max-problems",
+    default=50,
+    show_default=True,
+    help="Problems to list before counting the rest.",
+)
+def load(directory: Path, db_url: str | None, max_problems: int) -> None:
+    """Load the DATA.md CSV files in DIRECTORY, all or nothing."""
+    from .load import load_directory
+
+    engine = make_engine(db_url)
+    started = time.perf_counter()
+    counts = load_directory(
+        engine, directory, progress=sys.stderr.isatty(), max_problems=max_problems
+    )
+    elapsed = time.perf_counter() - started
+    total = sum(counts.values())
+    detail = ", ".join(f"{name} {n:,}" for name, n in counts.items())
+    click.echo(f"loaded {total:,} rows in {elapsed:.1f} s into {describe(engine)} ({detail})")
+
+
+@cli.command()
+@DB_OPTION
+@click.option(
+    "--customers",
+    default=2000,
+    show_default=True,
+    type=click.IntRange(min=10),
+    help="Number of customers.",
+)
+@click.option(
+    "--seed", default=7, show_default=True, type=int, help="Random seed (same seed, same data)."
+)
+@click.option("--today", default=None, help="Last day of the history, YYYY-MM-DD (default: today).")
+@click.option(
+    "--csv",
+    "csv_dir",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Also keep the generated CSV files in this folder.",
+)
+def demo(
+    db_url: str | None, customers: int, seed: int, today: str | None, csv_dir: Path | None
+) -> None:
+    """Create a deterministic synthetic portfolio and load it (replaces the source data)."""
+    from .demo import build_demo, generate
+    from .load import load_directory
+    from .periods import parse_date
+
+    day: date | None = parse_date(today, "--today") if today else None
+    engine = make_engine(db_url)
+    started = time.perf_counter()
+    if csv_dir is not None:
+        generate(csv_dir, customers=customers, seed=seed, today=day)
+        counts = load_directory(engine, csv_dir, progress=sys.stderr.isatty())
+    else:
+        counts = build_demo(
+            engine, customers=customers, seed=seed, today=day, progress=sys.stderr.isatty()
+        )
+    elapsed = time.perf_counter() - started
+    click.echo(
+        f"demo portfolio: {counts.get('customers', 0):,} customers, {counts.get('csms', 0)} CSMs, "
+        f"{sum(counts.values()):,} rows in {elapsed:.1f} s -> {describe(engine)}"
+    )
+
+
+@cli.command()
+@DB_OPTION
+@click.option(
+    "--preset",
+    default=None,
+    help="this_month | last_month | this_quarter | last_quarter | ytd (default this_quarter).",
+)
+@click.option("--start", default=None, help="Start of a custom range, YYYY-MM-DD (with --end).")
+@click.option("--end", default=None, help="End of a custom range, YYYY-MM-DD (the as-of date).")
+@click.option(
+    "--today", default=None, help="Reference date for presets (default: the latest date with data)."
+)
+@click.option("--compare", default=None, help="previous | yoy: also compute the comparison period.")
+@click.option("--segment", default=None, help="Enterprise | Mid-market | SMB.")
+@click.option("--csm", default=None, help="A csm_id: restrict to that CSM's book.")
+@click.option(
+    "--format", "fmt", type=click.Choice(["json", "table"]), default="json", show_default=True
+)
+def metrics(
+    db_url: str | None,
+    preset: str | None,
+    start: str | None,
+    end: str | None,
+    today: str | None,
+    compare: str | None,
+    segment: str | None,
+    csm: str | None,
+    fmt: str,
+) -> None:
+    """Every metric of METRICS.md for a period, as JSON or as tables."""
+    from .metrics import compute_all
+    from .request import resolve
+
+    engine = _engine(db_url)
+    with engine.connect() as conn:
+        req = resolve(
+            conn,
+            preset=preset,
+            start=start,
+            end=end,
+            today=today,
+            compare=compare,
+            segment=segment,
+            csm=csm,
+        )
+    result = compute_all(engine, req.period, compare=req.compare, scope=req.scope)
+    if fmt == "json":
+        click.echo(json.dumps(result, indent=2))
+    else:
+        from .terminal import render
+
+        render(result)
+
+
+@cli.command("csms")
+@DB_OPTION
+def list_csms(db_url: str | None) -> None:
+    """List the CSMs (ids for --csm)."""
+    from .schema import csms as csms_table
+
+    engine = _engine(db_url)
+    with engine.connect() as conn:
+        rows = conn.execute(
+            select(
+                csms_table.c.csm_id, csms_table.c.name, csms_table.c.segment, csms_table.c.active
+            ).order_by(csms_table.c.segment, csms_table.c.name)
+        ).all()
+    for r in rows:
+        status = "" if r.active else "\t(inactive)"
+        click.echo(f"{r.csm_id}\t{r.name}\t{r.segment}{status}")
+
+
+def _fail(message: str, code: int) -> None:
+    first, *rest = message.splitlines() or [""]
+    click.echo(f"ecc: error: {first}", err=True)
+    for line in rest:
+        click.echo(line, err=True)
+    sys.exit(code)
+
+
+def main(argv: list[str] | None = None) -> Any:
+    """Entry point: run the CLI and turn every user-fixable failure into one clear message."""
+    try:
+        return cli.main(args=argv, prog_name="ecc", standalone_mode=False)
+    except click.exceptions.Abort:
+        _fail("aborted", 1)
+    except click.ClickException as exc:
+        _fail(exc.format_message(), 2)
+    except (ConfigError, SchemaError) as exc:
+        _fail(str(exc), 2)
+    except LoadError as exc:
+        _fail(str(exc), 1)
+    except EccError as exc:
+        _fail(str(exc), 1)
+    except KeyboardInterrupt:
+        _fail("interrupted", 130)
+    return None
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

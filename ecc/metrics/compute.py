@@ -1,0 +1,106 @@
+"""Assemble every metric family into the JSON object of METRICS.md."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from sqlalchemy import Connection, Engine
+
+from ..config import AlertSettings, MetricSettings
+from ..periods import Comparison, Period, comparison_period
+from .context import Context
+from .csms import csms
+from .expansion import expansion
+from .portfolio import portfolio
+from .renewals import renewals
+from .retention import retention
+from .risk import risk
+from .segments import segments
+from .state import Scope, first_data_date
+from .workload import workload
+
+Family = Callable[[Context], Any]
+
+#: Every area of ``ecc metrics``, in the order of METRICS.md.
+AREAS: dict[str, Family] = {
+    "portfolio": portfolio,
+    "retention": retention,
+    "risk": risk,
+    "renewals": renewals,
+    "expansion": expansion,
+    "csms": csms,
+    "workload": workload,
+    "segments": segments,
+}
+
+
+def compute_areas(ctx: Context, areas: Iterable[str] | None = None) -> dict[str, Any]:
+    """The named areas (all by default) for one context, keyed by area name."""
+    names = list(AREAS) if areas is None else list(areas)
+    return {name: AREAS[name](ctx) for name in names}
+
+
+def comparison_computable(conn: Connection, comparison: Comparison) -> bool:
+    """False when the comparison range starts before the first date with data (FR-10)."""
+    first = first_data_date(conn)
+    return first is not None and comparison.period.start >= first
+
+
+def compute_all(
+    source: Engine | Connection,
+    period: Period,
+    *,
+    compare: str | None = None,
+    scope: Scope | None = None,
+    settings: MetricSettings | None = None,
+    areas: Iterable[str] | None = None,
+) -> dict[str, Any]:
+    """Every metric for ``period`` and ``scope``: the object ``ecc metrics`` prints.
+
+    With ``compare`` (``previous`` or ``yoy``), ``comparison`` gives the comparison dates
+    and ``comparison_values`` holds each area recomputed over that period with the same
+    filters; it is null as a whole when the comparison starts before the data does.
+    """
+    if isinstance(source, Engine):
+        with source.connect() as conn:
+            if conn.dialect.name == "postgresql":
+                # one consistent snapshot for every query of this computation
+                conn = conn.execution_options(isolation_level="REPEATABLE READ")
+            return compute_all(
+                conn, period, compare=compare, scope=scope, settings=settings, areas=areas
+            )
+    conn = source
+    scope = scope or Scope()
+    settings = settings or MetricSettings()
+    names = list(AREAS) if areas is None else list(areas)
+    comparison = comparison_period(period, compare) if compare else None
+    computable = comparison is not None and comparison_computable(conn, comparison)
+    ctx = Context(
+        conn=conn,
+        period=period,
+        scope=scope,
+        comparison=comparison.period if comparison is not None and computable else None,
+        settings=settings,
+        alerts=AlertSettings(),
+    )
+    out: dict[str, Any] = {
+        "period": period.as_dict(),
+        "comparison": comparison.as_dict() if comparison is not None else None,
+        "filters": scope.as_dict(),
+    }
+    out.update(compute_areas(ctx, names))
+    if comparison is not None:
+        if computable:
+            cctx = Context(
+                conn=conn,
+                period=comparison.period,
+                scope=scope,
+                comparison=None,
+                settings=settings,
+                alerts=ctx.alerts,
+            )
+            out["comparison_values"] = compute_areas(cctx, names)
+        else:
+            out["comparison_values"] = None
+    return out
