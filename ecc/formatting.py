@@ -42,7 +42,7 @@ def delta(now: float | None, then: float | None, kind: str = "number") -> str:
     if now is None or then is None:
         return "—"
     d = now - then
-    sign = "+" if d > 0 else ("−" if d < 0 else "±")
+    sign = "+" if d > 0 else ("\u2212" if d < 0 else "±")  # a true minus sign
     if kind == "money":
         return f"{sign}{money(abs(d))}"
     if kind == "rate":
