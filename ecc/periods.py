@@ -160,10 +160,16 @@ def comparison_period(period: Period, kind: str) -> Comparison:
     if kind != "previous":
         raise ConfigError(f"unknown comparison {kind!r}; choose one of: {', '.join(COMPARE_KINDS)}")
     p = period.preset
-    if p in ("this_month", "last_month"):
+    if p == "last_month":
+        start = add_months(period.start, -1)
+        return Comparison(kind, Period(start, month_end(start)))
+    if p == "last_quarter":
+        start = add_months(period.start, -3)
+        return Comparison(kind, Period(start, quarter_end(start)))
+    if p == "this_month":  # to date: the same number of days, clamped to the month
         start = add_months(period.start, -1)
         return Comparison(kind, _cut(start, period.days, month_end(start)))
-    if p in ("this_quarter", "last_quarter"):
+    if p == "this_quarter":
         start = add_months(period.start, -3)
         return Comparison(kind, _cut(start, period.days, quarter_end(start)))
     if p == "ytd":
