@@ -1,0 +1,193 @@
+"""The ``ecc`` command as a user runs it: real processes, real databases."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, text
+
+from ecc.db import make_engine
+from tests.builders import seed
+
+ECC = [sys.executable, "-m", "ecc.cli"]
+
+
+def run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    full_env = {k: v for k, v in os.environ.items() if k != "ECC_DATABASE_URL"}
+    full_env.update(env or {})
+    return subprocess.run([*ECC, *args], capture_output=True, text=True, env=full_env, timeout=120)
+
+
+def small_portfolio(engine: Engine) -> None:
+    seed(
+        engine,
+        csms=[{"csm_id": "ana", "segment": "Enterprise"}, {"csm_id": "bo", "segment": "SMB"}],
+        customers=[
+            {
+                "customer_id": "c1",
+                "segment": "Enterprise",
+                "csm_id": "ana",
+                "signup_date": "2025-01-10",
+            },
+            {"customer_id": "c2", "segment": "SMB", "csm_id": "bo", "signup_date": "2025-02-01"},
+        ],
+        arr_events=[
+            {"customer_id": "c1", "event_date": "2025-01-10", "kind": "new", "arr_delta": 120000},
+            {"customer_id": "c2", "event_date": "2025-02-01", "kind": "new", "arr_delta": 10000},
+            {"customer_id": "c2", "event_date": "2025-11-15", "kind": "churn", "arr_delta": -10000},
+        ],
+        health_scores=[
+            {"customer_id": "c1", "scored_on": "2025-11-20", "score": 35},
+            {"customer_id": "c2", "scored_on": "2025-11-01", "score": 80},
+        ],
+    )
+
+
+@pytest.fixture
+def loaded(engine: Engine, db_url: str) -> str:
+    small_portfolio(engine)
+    return db_url
+
+
+def test_metrics_json_follows_the_contract(loaded: str) -> None:
+    out = run("metrics", "--preset", "this_quarter", "--db", loaded)
+    assert out.returncode == 0, out.stderr
+    data = json.loads(out.stdout)
+    # today = the latest date with data: the score on 2025-11-20 -> Q4 2025 to date
+    assert data["period"] == {"start": "2025-10-01", "end": "2025-11-20"}
+    assert data["comparison"] is None and "comparison_values" not in data
+    assert data["filters"] == {"segment": None, "csm": None}
+    for area in (
+        "portfolio",
+        "retention",
+        "risk",
+        "renewals",
+        "expansion",
+        "csms",
+        "workload",
+        "segments",
+    ):
+        assert area in data
+    # at 2025-11-20 only c1 is active (120,000 ARR, score 35: critical)
+    assert data["portfolio"]["customers"] == 1
+    assert data["portfolio"]["arr"] == 120000.0
+    assert data["risk"]["critical_arr"] == 120000.0
+    # start cohort at 2025-09-30: c1 120,000 and c2 10,000; c2 churned -> GRR = NRR = 120/130
+    assert data["retention"]["grr"] == pytest.approx(120000 / 130000)
+    assert data["retention"]["churned_arr"] == 10000.0
+
+
+def test_yoy_without_twelve_months_gives_null_comparison_values(loaded: str) -> None:
+    out = run("metrics", "--preset", "this_quarter", "--compare", "yoy", "--db", loaded)
+    assert out.returncode == 0, out.stderr
+    data = json.loads(out.stdout)
+    # the comparison would start 2024-10-01, before the first data (2025-01-10)
+    assert data["comparison"] == {"kind": "yoy", "start": "2024-10-01", "end": "2024-11-20"}
+    assert data["comparison_values"] is None
+    assert data["portfolio"]["trend"] is None
+
+
+def test_table_format_reads_like_a_report(loaded: str) -> None:
+    out = run(
+        "metrics",
+        "--preset",
+        "this_quarter",
+        "--compare",
+        "previous",
+        "--format",
+        "table",
+        "--db",
+        loaded,
+    )
+    assert out.returncode == 0, out.stderr
+    for words in (
+        "Executive Command Center",
+        "2025-10-01",
+        "GRR",
+        "ARR at risk",
+        "Segments",
+        "Enterprise",
+        "$120.0K",
+    ):
+        assert words in out.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (
+            ["--segment", "Retail"],
+            "unknown segment 'Retail'; choose one of: Enterprise, Mid-market, SMB",
+        ),
+        (["--start", "2025-03-01", "--end", "2025-02-01"], "before the start date"),
+        (
+            ["--start", "2025-13-01", "--end", "2025-12-31"],
+            "start '2025-13-01' is not a date; write it as YYYY-MM-DD",
+        ),
+        (["--csm", "nobody"], "CSM 'nobody' does not exist"),
+        (["--preset", "next_week"], "unknown preset 'next_week'"),
+        (["--start", "2025-01-01"], "needs both a start and an end"),
+        (["--compare", "mom"], "unknown comparison 'mom'"),
+        (["--preset", "ytd", "--start", "2025-01-01", "--end", "2025-02-01"], "either a preset or"),
+        (["--format", "xml"], "'xml' is not one of 'json', 'table'"),
+    ],
+)
+def test_bad_arguments_get_one_clear_line_and_exit_2(
+    args: list[str], expected: str, tmp_path: Path
+) -> None:
+    url = f"sqlite:///{tmp_path / 'e.sqlite'}"
+    engine = make_engine(url)
+    from ecc.db import init_schema
+
+    init_schema(engine)
+    small_portfolio(engine)
+    engine.dispose()
+    out = run("metrics", *args, "--db", url)
+    assert out.returncode == 2
+    assert out.stdout == ""
+    lines = out.stderr.strip().splitlines()
+    assert len(lines) == 1, out.stderr
+    assert lines[0].startswith("ecc: error: ")
+    assert expected in lines[0]
+
+
+def test_empty_database_says_how_to_fill_it(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'empty.sqlite'}"
+    out = run("metrics", "--db", url)
+    assert out.returncode == 2
+    assert "no command-center schema yet: run `ecc init`" in out.stderr
+    assert run("init", "--db", url).returncode == 0
+    out = run("metrics", "--db", url)
+    assert out.returncode == 1
+    assert "holds no data yet: load it with `ecc load DIR` or `ecc demo`" in out.stderr
+    assert "Traceback" not in out.stderr
+
+
+def test_incompatible_schema_names_the_fix(engine: Engine, db_url: str) -> None:
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE ecc_meta SET value = '0' WHERE key = 'schema_version'"))
+    out = run("metrics", "--db", db_url)
+    assert out.returncode == 2
+    assert (
+        "made by schema version 0, this ecc needs version 1. Run `ecc init --reset`" in out.stderr
+    )
+    assert run("init", "--reset", "--db", db_url).returncode == 0
+    assert "no data yet" in run("metrics", "--db", db_url).stderr
+
+
+def test_database_url_from_the_environment(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'env.sqlite'}"
+    out = run("init", env={"ECC_DATABASE_URL": url})
+    assert out.returncode == 0 and "env.sqlite" in out.stdout
+    assert (tmp_path / "env.sqlite").exists()
+
+
+def test_unsupported_database_url_is_refused(tmp_path: Path) -> None:
+    out = run("init", "--db", "mysql://root@127.0.0.1/test")
+    assert out.returncode == 2
+    assert "not supported; use sqlite:///... or postgresql+psycopg://" in out.stderr
