@@ -1,0 +1,428 @@
+"""CSM performance (METRICS.md, CSM performance, US-006) — ``csms``.
+
+One row per CSM that owns a customer active at end (in scope) or has an activity in P;
+ownership is the current ``customers.csm_id`` (the CSM's "book").
+
+- ``accounts``, ``arr``, ``avg_health``, ``distribution``: as in the portfolio, over the
+  book's active customers at end.
+- ``grr``, ``nrr``: retention over P of the book (start cohort: active at d0).
+- ``expansion_arr``: sum of the ``expansion`` deltas in P on the book.
+- ``health_change``: mean score at end - mean score at d0 over every customer the CSM
+  currently owns (active or not) that has a score at d0 and at end; null when none.
+- ``response_hours``: median ``response_hours`` of the CSM's emails in P (not null);
+  the mean of the two middle values for an even count; null when none.
+- ``meetings``, ``emails``, ``calls``, ``tasks_completed``: counts of the CSM's
+  activities in P (tasks with completed = true). Activities count whatever the customer.
+- ``rank``: rank the CSMs by ``nrr``, by ``expansion_arr`` and by ``health_change``
+  (descending, 1 = best, nulls last, ties by csm_id); ``rank`` orders them by the mean
+  of the three ranks, ties by csm_id (positions 1..n). Extra keys: ``rank_nrr``,
+  ``rank_expansion``, ``rank_health_change``; also ``name``, ``segment``, ``active``.
+- ``trend``: ``{date, arr, avg_health}`` of the book at each month end inside P and at
+  end; ``arr`` 0 and ``avg_health`` null where the book is empty.
+- ``team_average``: the mean over the rows of every numeric key except the ranks, nulls
+  skipped, null when all are null; for ``distribution`` the mean of each fraction.
+
+Filters: a segment filter keeps the CSMs with ``csms.segment`` = segment and limits their
+books to customers of that segment; a CSM filter keeps that CSM. Rows are sorted by rank.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import Any, NamedTuple, TypedDict, cast
+
+from sqlalchemy import Connection, case, func, or_, select
+
+from ..periods import Period, trend_dates
+from ..schema import activities, customers
+from ..schema import csms as csms_t
+from .context import Context, money
+from .state import (
+    ZERO,
+    RetentionSums,
+    Scope,
+    Summary,
+    movement_sums,
+    retention_sums,
+    scope_clauses,
+    score_at,
+    summarize,
+)
+
+__all__ = [
+    "CsmRow",
+    "CsmTrendPoint",
+    "CsmsResult",
+    "Distribution",
+    "Ranks",
+    "TeamAverage",
+    "csms",
+    "leaderboard",
+    "team_average",
+]
+
+
+class Distribution(TypedDict):
+    healthy: float | None
+    at_risk: float | None
+    critical: float | None
+
+
+class CsmTrendPoint(TypedDict):
+    date: str
+    arr: float
+    avg_health: float | None
+
+
+class CsmRow(TypedDict):
+    csm_id: str
+    name: str
+    segment: str
+    active: bool
+    accounts: int
+    arr: float
+    avg_health: float | None
+    distribution: Distribution
+    grr: float | None
+    nrr: float | None
+    expansion_arr: float
+    health_change: float | None
+    response_hours: float | None
+    meetings: int
+    emails: int
+    calls: int
+    tasks_completed: int
+    rank: int
+    rank_nrr: int
+    rank_expansion: int
+    rank_health_change: int
+    trend: list[CsmTrendPoint]
+
+
+class TeamAverage(TypedDict):
+    accounts: float | None
+    arr: float | None
+    avg_health: float | None
+    distribution: Distribution
+    grr: float | None
+    nrr: float | None
+    expansion_arr: float | None
+    health_change: float | None
+    response_hours: float | None
+    meetings: float | None
+    emails: float | None
+    calls: float | None
+    tasks_completed: float | None
+
+
+class CsmsResult(TypedDict):
+    rows: list[CsmRow]
+    team_average: TeamAverage
+
+
+#: The numeric keys of a row that ``team_average`` averages (not the ranks).
+AVERAGED_KEYS: tuple[str, ...] = (
+    "accounts",
+    "arr",
+    "avg_health",
+    "grr",
+    "nrr",
+    "expansion_arr",
+    "health_change",
+    "response_hours",
+    "meetings",
+    "emails",
+    "calls",
+    "tasks_completed",
+)
+
+
+# ---------------------------------------------------------------- grouped queries
+
+
+@dataclass(frozen=True)
+class ActivityCounts:
+    any: int = 0
+    meetings: int = 0
+    emails: int = 0
+    calls: int = 0
+    tasks_completed: int = 0
+
+
+def _csm_clauses(scope: Scope, csm_id_col: Any = csms_t.c.csm_id) -> list[Any]:
+    """Clauses on ``csm_id_col`` choosing the CSMs that may be rows (none when unfiltered)."""
+    out: list[Any] = []
+    if scope.csm_id is not None:
+        out.append(csm_id_col == scope.csm_id)
+    if scope.segment is not None:
+        seg = select(csms_t.c.csm_id).where(csms_t.c.segment == scope.segment)
+        out.append(csm_id_col.in_(seg))
+    return out
+
+
+def _activity_counts(conn: Connection, period: Period, scope: Scope) -> dict[str, ActivityCounts]:
+    """Per CSM (filtered by the CSM clauses): counts of its activities in P by kind."""
+    a = activities.c
+
+    def n(cond: Any) -> Any:
+        return func.sum(case((cond, 1), else_=0))
+
+    q = (
+        select(
+            a.csm_id,
+            func.count().label("any"),
+            n(a.kind == "meeting").label("meetings"),
+            n(a.kind == "email").label("emails"),
+            n(a.kind == "call").label("calls"),
+            n((a.kind == "task") & a.completed.is_(True)).label("tasks_completed"),
+        )
+        .where(
+            a.occurred_on >= period.start,
+            a.occurred_on <= period.end,
+            *_csm_clauses(scope, a.csm_id),
+        )
+        .group_by(a.csm_id)
+    )
+    return {
+        row.csm_id: ActivityCounts(
+            int(row.any),
+            int(row.meetings or 0),
+            int(row.emails or 0),
+            int(row.calls or 0),
+            int(row.tasks_completed or 0),
+        )
+        for row in conn.execute(q)
+    }
+
+
+def _response_medians(conn: Connection, period: Period, scope: Scope) -> dict[str, float]:
+    """Per CSM: the median response_hours of its emails in P (only the middle values fetched).
+
+    Numbered per CSM with row_number() and count() over (partition by csm_id); the middle
+    positions are (n + 1) // 2 and (n + 2) // 2 (the same one when n is odd).
+    """
+    a = activities.c
+    pos = func.row_number().over(partition_by=a.csm_id, order_by=(a.response_hours, a.activity_id))
+    cnt = func.count().over(partition_by=a.csm_id)
+    numbered = (
+        select(a.csm_id, a.response_hours.label("h"), pos.label("pos"), cnt.label("cnt"))
+        .where(
+            a.kind == "email",
+            a.response_hours.is_not(None),
+            a.occurred_on >= period.start,
+            a.occurred_on <= period.end,
+            *_csm_clauses(scope, a.csm_id),
+        )
+        .subquery("numbered")
+    )
+    middle = or_(
+        numbered.c.pos == (numbered.c.cnt + 1) // 2, numbered.c.pos == (numbered.c.cnt + 2) // 2
+    )
+    values: dict[str, list[float]] = {}
+    for row in conn.execute(select(numbered.c.csm_id, numbered.c.h).where(middle)):
+        values.setdefault(row.csm_id, []).append(float(row.h))
+    return {k: sum(v) / len(v) for k, v in values.items()}
+
+
+def _health_changes(conn: Connection, period: Period, scope: Scope) -> dict[str, float]:
+    """Per CSM: mean score at end - mean score at d0 over its customers scored at both.
+
+    Every customer the CSM owns now counts, active or not (METRICS.md, Readings); the two
+    means run over the same customers, so the difference is sum(s_end - s_d0) / n.
+    """
+    scored = (
+        select(
+            customers.c.csm_id,
+            score_at(period.d0, customers.c.customer_id).label("s0"),
+            score_at(period.end, customers.c.customer_id).label("s1"),
+        )
+        .where(*scope_clauses(scope))
+        .subquery("scored")
+    )
+    q = (
+        select(
+            scored.c.csm_id,
+            func.count().label("n"),
+            func.sum(scored.c.s0).label("s0"),
+            func.sum(scored.c.s1).label("s1"),
+        )
+        .where(scored.c.s0.is_not(None), scored.c.s1.is_not(None))
+        .group_by(scored.c.csm_id)
+    )
+    return {
+        row.csm_id: float((row.s1 - row.s0) / Decimal(row.n)) for row in conn.execute(q) if row.n
+    }
+
+
+# ---------------------------------------------------------------- ranks and averages
+
+
+def _rank_by(ids: list[str], value: Callable[[str], float | None]) -> dict[str, int]:
+    """Positions 1..n: larger values first, nulls last, ties by csm_id."""
+    present = sorted((i for i in ids if value(i) is not None), key=lambda i: (-(value(i) or 0), i))
+    absent = sorted(i for i in ids if value(i) is None)
+    return {csm_id: pos for pos, csm_id in enumerate([*present, *absent], start=1)}
+
+
+class Ranks(NamedTuple):
+    """A CSM's leaderboard position and its three component ranks (1 = best)."""
+
+    rank: int
+    nrr: int
+    expansion: int
+    health_change: int
+
+
+def leaderboard(
+    ids: Iterable[str],
+    nrr: Mapping[str, float | None],
+    expansion: Mapping[str, float | None],
+    health_change: Mapping[str, float | None],
+) -> dict[str, Ranks]:
+    """The leaderboard: rank by nrr, expansion_arr and health_change (descending, nulls
+    last, ties by csm_id), then order by the mean of the three ranks, ties by csm_id.
+
+    Every rank is a position 1..n (no shared places).
+    """
+    members = sorted(ids)
+    r_nrr = _rank_by(members, nrr.get)
+    r_exp = _rank_by(members, expansion.get)
+    r_hc = _rank_by(members, health_change.get)
+    # the sum of the three ranks orders exactly as their mean (and stays an integer)
+    order = sorted(members, key=lambda i: (r_nrr[i] + r_exp[i] + r_hc[i], i))
+    return {i: Ranks(pos, r_nrr[i], r_exp[i], r_hc[i]) for pos, i in enumerate(order, start=1)}
+
+
+def _mean(values: Iterable[float | int | None]) -> float | None:
+    """The mean of the non-null values (exact decimal sum), None when there are none."""
+    present = [Decimal(str(v)) for v in values if v is not None]
+    if not present:
+        return None
+    return float(sum(present, Decimal(0)) / len(present))
+
+
+def team_average(rows: list[CsmRow]) -> TeamAverage:
+    """The mean over ``rows`` of every numeric key except the ranks; nulls skipped."""
+
+    def avg(key: str) -> float | None:
+        return _mean(cast(Mapping[str, Any], row)[key] for row in rows)
+
+    def avg_fraction(key: str) -> float | None:
+        return _mean(cast(Mapping[str, Any], row["distribution"])[key] for row in rows)
+
+    return {
+        "accounts": avg("accounts"),
+        "arr": avg("arr"),
+        "avg_health": avg("avg_health"),
+        "distribution": {
+            "healthy": avg_fraction("healthy"),
+            "at_risk": avg_fraction("at_risk"),
+            "critical": avg_fraction("critical"),
+        },
+        "grr": avg("grr"),
+        "nrr": avg("nrr"),
+        "expansion_arr": avg("expansion_arr"),
+        "health_change": avg("health_change"),
+        "response_hours": avg("response_hours"),
+        "meetings": avg("meetings"),
+        "emails": avg("emails"),
+        "calls": avg("calls"),
+        "tasks_completed": avg("tasks_completed"),
+    }
+
+
+# ---------------------------------------------------------------- the family
+
+
+def _trend(
+    conn: Connection, period: Period, scope: Scope, at_end: dict[str, Summary]
+) -> list[tuple[date, dict[str, Summary]]]:
+    """The book summaries by CSM at each trend date (one grouped query per date)."""
+    out: list[tuple[date, dict[str, Summary]]] = []
+    for d in trend_dates(period):
+        out.append((d, at_end if d == period.end else summarize(conn, d, scope, by="csm_id")))
+    return out
+
+
+def csms(ctx: Context) -> CsmsResult:
+    """The CSM leaderboard over P: one row per CSM (grain), sorted by rank, and the team mean.
+
+    Every per-CSM number comes from a query grouped by csm_id: the book at end, the
+    retention sums, the ledger movements, the health change, the activity counts, the
+    email medians, and one book summary per trend date.
+    """
+    conn, period, scope = ctx.conn, ctx.period, ctx.scope
+    book = summarize(conn, period.end, scope, by="csm_id")
+    acts = _activity_counts(conn, period, scope)
+
+    candidates = set(book) | {k for k, v in acts.items() if v.any > 0}
+    info = {
+        row.csm_id: row
+        for row in conn.execute(
+            select(csms_t.c.csm_id, csms_t.c.name, csms_t.c.segment, csms_t.c.active).where(
+                *_csm_clauses(scope)
+            )
+        )
+        if row.csm_id in candidates
+    }
+    ids = sorted(info)
+    if not ids:
+        return {"rows": [], "team_average": team_average([])}
+
+    retention = retention_sums(conn, period.d0, period.end, scope, by="csm_id")
+    moves = movement_sums(conn, period.start, period.end, scope, by="csm_id")
+    changes = _health_changes(conn, period, scope)
+    medians = _response_medians(conn, period, scope)
+    trend = _trend(conn, period, scope, book)
+
+    nrr = {i: retention.get(i, RetentionSums()).nrr for i in ids}
+    expansion = {i: moves.get((i, "expansion"), ZERO) for i in ids}
+    ranks = leaderboard(ids, nrr, {i: float(v) for i, v in expansion.items()}, changes)
+    order = sorted(ids, key=lambda i: ranks[i].rank)
+
+    rows: list[CsmRow] = []
+    for i in order:
+        s = book.get(i, Summary())
+        a = acts.get(i, ActivityCounts())
+        dist = s.distribution
+        rows.append(
+            {
+                "csm_id": i,
+                "name": info[i].name,
+                "segment": info[i].segment,
+                "active": bool(info[i].active),
+                "accounts": s.customers,
+                "arr": money(s.arr),
+                "avg_health": s.avg_health,
+                "distribution": {
+                    "healthy": dist["healthy"],
+                    "at_risk": dist["at_risk"],
+                    "critical": dist["critical"],
+                },
+                "grr": retention.get(i, RetentionSums()).grr,
+                "nrr": nrr[i],
+                "expansion_arr": money(expansion[i]),
+                "health_change": changes.get(i),
+                "response_hours": medians.get(i),
+                "meetings": a.meetings,
+                "emails": a.emails,
+                "calls": a.calls,
+                "tasks_completed": a.tasks_completed,
+                "rank": ranks[i].rank,
+                "rank_nrr": ranks[i].nrr,
+                "rank_expansion": ranks[i].expansion,
+                "rank_health_change": ranks[i].health_change,
+                "trend": [
+                    {
+                        "date": d.isoformat(),
+                        "arr": money(by_csm[i].arr) if i in by_csm else 0.0,
+                        "avg_health": by_csm[i].avg_health if i in by_csm else None,
+                    }
+                    for d, by_csm in trend
+                ],
+            }
+        )
+    return {"rows": rows, "team_average": team_average(rows)}
