@@ -1,0 +1,332 @@
+"""ARR retention (METRICS.md, US-002).
+
+Start cohort C = customers in scope active at d0 = start - 1 day; B = sum over C of ARR_c(d0).
+
+- ``grr`` = sum over C of min(ARR_c(end), ARR_c(d0)) / B; ``nrr`` = sum over C of ARR_c(end) / B;
+  both null when B = 0.
+- ``grr_ttm`` / ``nrr_ttm``: the same with d0 = end - 1 year (the cohort active at exactly that
+  date; Feb 29 -> Feb 28).
+- ``trend``: ``{date, grr_ttm, nrr_ttm}`` at each month end inside P, then at ``end`` (once).
+- ``new_arr``, ``expansion_arr``, ``reactivation_arr`` = sum of the deltas of that kind in P;
+  ``contraction_arr``, ``churned_arr`` = minus the sum of the deltas of that kind in P.
+- ``forecast`` over (end, end + 90 days]: ``churn_arr`` = sum over renewals open at end
+  (closed_on NULL or > end) and due in that window of arr x p_churn(forecast_status);
+  ``expansion_arr`` = sum over opportunities open at end (created_on <= end, closed_on NULL or
+  > end) expected to close in that window of amount x p_win(stage).
+- ``cohorts``: for each of the latest 12 signup quarters that end on or before ``end`` and
+  hold a signup of a customer in scope, oldest first, ``{quarter, arr_retention,
+  logo_retention}``; entry k (k = 0 .. full quarters since the signup quarter up to end) is
+  sum ARR_c(end of quarter k) / sum ARR_c(end of the signup quarter), and the count of those
+  active at the end of quarter k / the count active at the end of the signup quarter, both
+  over the base = the cohort's customers active at the end of their signup quarter (k = 0 is
+  1.0). An empty base gives null ratios.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any, TypedDict
+
+from sqlalchemy import Connection, Integer, and_, case, func, literal, or_, select
+from sqlalchemy import union_all as sql_union_all
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.functions import FunctionElement
+
+from ..config import MetricSettings
+from ..periods import minus_year, quarter_end, quarter_start, trend_dates
+from ..schema import arr_events, customers, expansion_opportunities, renewals
+from .context import Context, money, ratio
+from .state import (
+    ZERO,
+    RetentionSums,
+    Scope,
+    in_scope,
+    movement_sums,
+    open_at,
+    retention_sums,
+    scope_clauses,
+)
+
+__all__ = ["CohortRow", "Forecast", "RetentionResult", "TrendPoint", "retention"]
+
+
+class TrendPoint(TypedDict):
+    date: str
+    grr_ttm: float | None
+    nrr_ttm: float | None
+
+
+class Forecast(TypedDict):
+    churn_arr: float
+    expansion_arr: float
+
+
+class CohortRow(TypedDict):
+    quarter: str
+    arr_retention: list[float | None]
+    logo_retention: list[float | None]
+
+
+class RetentionResult(TypedDict):
+    grr: float | None
+    nrr: float | None
+    grr_ttm: float | None
+    nrr_ttm: float | None
+    trend: list[TrendPoint]
+    new_arr: float
+    expansion_arr: float
+    reactivation_arr: float
+    contraction_arr: float
+    churned_arr: float
+    forecast: Forecast
+    cohorts: list[CohortRow]
+
+
+def _sums(conn: Connection, d0: date, end: date, scope: Scope) -> RetentionSums:
+    return retention_sums(conn, d0, end, scope).get("", RetentionSums())
+
+
+# ---------------------------------------------------------------- forecast
+
+
+def forecast(conn: Connection, end: date, scope: Scope, settings: MetricSettings) -> Forecast:
+    """Expected churned and expanded ARR over (end, end + forecast_days], one query.
+
+    churn_arr = sum of renewal arr x p_churn(forecast_status); expansion_arr = sum of
+    opportunity amount x p_win(stage); both over items open at end and due in the window.
+    """
+    until = end + timedelta(days=settings.forecast_days)
+    r, o = renewals, expansion_opportunities
+    due = (
+        select(
+            literal("churn").label("part"),
+            r.c.forecast_status.label("key"),
+            func.sum(r.c.arr).label("total"),
+        )
+        .where(
+            open_at(r.c.closed_on, end),
+            r.c.due_on > end,
+            r.c.due_on <= until,
+            *in_scope(r.c.customer_id, scope),
+        )
+        .group_by(r.c.forecast_status)
+    )
+    pipeline = (
+        select(literal("expansion").label("part"), o.c.stage.label("key"), func.sum(o.c.amount))
+        .where(
+            open_at(o.c.closed_on, end, o.c.created_on),
+            o.c.expected_close_on > end,
+            o.c.expected_close_on <= until,
+            *in_scope(o.c.customer_id, scope),
+        )
+        .group_by(o.c.stage)
+    )
+    totals = {"churn": ZERO, "expansion": ZERO}
+    weights = {"churn": settings.p_churn, "expansion": settings.p_win}
+    for row in conn.execute(sql_union_all(due, pipeline)):
+        p = Decimal(str(weights[row.part].get(row.key, 0.0)))
+        totals[row.part] += row.total * p
+    return Forecast(churn_arr=money(totals["churn"]), expansion_arr=money(totals["expansion"]))
+
+
+# ---------------------------------------------------------------- cohorts
+
+
+def _qindex(d: date) -> int:
+    """Quarters since year 0: year * 4 + (quarter - 1)."""
+    return d.year * 4 + (d.month - 1) // 3
+
+
+def _qend(index: int) -> date:
+    return quarter_end(_qstart(index))
+
+
+def _qstart(index: int) -> date:
+    year, q = divmod(index, 4)
+    return date(year, 3 * q + 1, 1)
+
+
+def _qlabel(index: int) -> str:
+    year, q = divmod(index, 4)
+    return f"{year}-Q{q + 1}"
+
+
+class _QuarterIndex(FunctionElement[int]):
+    """The same quarter index in SQL: ``year * 4 + (month - 1) / 3`` (integer division)."""
+
+    type = Integer()
+    inherit_cache = True
+    name = "quarter_index"
+
+
+@compiles(_QuarterIndex)
+def _quarter_index_default(element: _QuarterIndex, compiler: SQLCompiler, **kw: Any) -> str:
+    col = compiler.process(element.clauses, **kw)
+    return (
+        f"(CAST(EXTRACT(year FROM {col}) AS INTEGER) * 4"
+        f" + (CAST(EXTRACT(month FROM {col}) AS INTEGER) - 1) / 3)"
+    )
+
+
+@compiles(_QuarterIndex, "sqlite")
+def _quarter_index_sqlite(element: _QuarterIndex, compiler: SQLCompiler, **kw: Any) -> str:
+    # dates are 'YYYY-MM-DD' text in SQLite: substr is much faster than strftime
+    col = compiler.process(element.clauses, **kw)
+    return (
+        f"(CAST(substr({col}, 1, 4) AS INTEGER) * 4"
+        f" + (CAST(substr({col}, 6, 2) AS INTEGER) - 1) / 3)"
+    )
+
+
+def _qindex_sql(col: Any) -> Any:
+    return _QuarterIndex(col)
+
+
+def cohorts(conn: Connection, end: date, scope: Scope, quarters: int = 12) -> list[CohortRow]:
+    """Signup-quarter cohort retention (grain: cohort x quarter since signup). Two queries.
+
+    First the latest ``quarters`` signup quarters that end on or before ``end`` and hold a
+    signup in scope; then, per (cohort, quarter), the ARR sum and active count over each
+    cohort's base (see :func:`_cohort_stats`). Ratios are taken in Python from exact sums.
+    """
+    last_full = end if quarter_end(end) == end else quarter_start(end) - timedelta(days=1)
+    last_idx = _qindex(last_full)
+    cohort_col = _qindex_sql(customers.c.signup_date)
+    picked = [
+        int(row[0])
+        for row in conn.execute(
+            select(cohort_col)
+            .where(customers.c.signup_date <= last_full, *scope_clauses(scope))
+            .group_by(cohort_col)
+            .order_by(cohort_col.desc())
+            .limit(quarters)
+        )
+    ]
+    if not picked:
+        return []
+    picked.sort()
+    stats = _cohort_stats(conn, picked[0], last_idx, scope)
+    rows: list[CohortRow] = []
+    for c in picked:
+        base_arr, base_n = stats.get((c, c), (ZERO, 0))
+        arr_ret: list[float | None] = []
+        logo_ret: list[float | None] = []
+        for q in range(c, last_idx + 1):
+            arr_q, n_q = stats.get((c, q), (ZERO, 0))
+            arr_ret.append(ratio(arr_q, base_arr))
+            logo_ret.append(ratio(n_q, base_n))
+        rows.append(CohortRow(quarter=_qlabel(c), arr_retention=arr_ret, logo_retention=logo_ret))
+    return rows
+
+
+def _cohort_stats(
+    conn: Connection, first: int, last: int, scope: Scope
+) -> dict[tuple[int, int], tuple[Decimal, int]]:
+    """(cohort, quarter) -> (sum ARR at the quarter end, count active) over each cohort's base.
+
+    One query that reads each ledger event of the cohorts' customers once: deltas are summed
+    by (customer, quarter of the event, events before the signup quarter counted in it), a
+    running sum per customer gives ARR at the end of each quarter with an event, and that
+    value holds until the customer's next such quarter (``next_q``); the base is the
+    customers with ARR > 0 at the end of their signup quarter.
+    """
+    zero = literal(ZERO, type_=arr_events.c.arr_delta.type)
+    cohort_col = _qindex_sql(customers.c.signup_date)
+    members = (
+        select(customers.c.customer_id, cohort_col.label("cohort"))
+        .where(
+            customers.c.signup_date >= _qstart(first),
+            customers.c.signup_date <= _qend(last),
+            *scope_clauses(scope),
+        )
+        .subquery("members")
+    )
+    event_q = _qindex_sql(arr_events.c.event_date)
+    bucket = case((event_q < members.c.cohort, members.c.cohort), else_=event_q)
+    deltas = (
+        select(
+            members.c.customer_id,
+            members.c.cohort,
+            bucket.label("q"),
+            func.sum(arr_events.c.arr_delta).label("d"),
+        )
+        .select_from(members.join(arr_events, arr_events.c.customer_id == members.c.customer_id))
+        .where(arr_events.c.event_date <= _qend(last))
+        .group_by(members.c.customer_id, members.c.cohort, bucket)
+        .subquery("deltas")
+    )
+    per_customer = deltas.c.customer_id
+    running = (
+        select(
+            deltas.c.cohort,
+            deltas.c.q,
+            func.sum(deltas.c.d)
+            .over(partition_by=per_customer, order_by=deltas.c.q, rows=(None, 0))
+            .label("arr"),
+            func.lead(deltas.c.q)
+            .over(partition_by=per_customer, order_by=deltas.c.q)
+            .label("next_q"),
+            func.sum(case((deltas.c.q == deltas.c.cohort, deltas.c.d), else_=zero))
+            .over(partition_by=per_customer)
+            .label("base_arr"),
+        )
+    ).subquery("running")
+    quarters = sql_union_all(
+        *[select(literal(i, Integer).label("qidx")) for i in range(first, last + 1)]
+    ).subquery("quarters")
+    held = and_(
+        quarters.c.qidx >= running.c.q,
+        or_(running.c.next_q.is_(None), quarters.c.qidx < running.c.next_q),
+    )
+    q = (
+        select(
+            running.c.cohort,
+            quarters.c.qidx,
+            func.sum(running.c.arr).label("arr"),
+            func.sum(case((running.c.arr > 0, 1), else_=0)).label("active"),
+        )
+        .select_from(running.join(quarters, held))
+        .where(running.c.base_arr > 0)
+        .group_by(running.c.cohort, quarters.c.qidx)
+    )
+    return {(int(row.cohort), int(row.qidx)): (row.arr, int(row.active)) for row in conn.execute(q)}
+
+
+# ---------------------------------------------------------------- the family
+
+
+def retention(ctx: Context) -> RetentionResult:
+    """ARR retention over P = [start, end] in scope (grain: customer ARR from the ledger).
+
+    grr / nrr over the cohort active at start - 1 day; grr_ttm / nrr_ttm over the cohort
+    active at end - 1 year; trend = TTM rates at each month end in P and at end; movement
+    sums by kind in P; the 90-day forecast; signup-quarter cohorts.
+    """
+    conn, scope, period = ctx.conn, ctx.scope, ctx.period
+    main = _sums(conn, period.d0, period.end, scope)
+    trend: list[TrendPoint] = []
+    ttm = RetentionSums()
+    for d in trend_dates(period):
+        s = _sums(conn, minus_year(d), d, scope)
+        trend.append(TrendPoint(date=d.isoformat(), grr_ttm=s.grr, nrr_ttm=s.nrr))
+        ttm = s  # the last point is ``end``
+    moves: dict[str, Decimal] = defaultdict(lambda: ZERO)
+    for (_, kind), total in movement_sums(conn, period.start, period.end, scope).items():
+        moves[kind] += total
+    return RetentionResult(
+        grr=main.grr,
+        nrr=main.nrr,
+        grr_ttm=ttm.grr,
+        nrr_ttm=ttm.nrr,
+        trend=trend,
+        new_arr=money(moves["new"]),
+        expansion_arr=money(moves["expansion"]),
+        reactivation_arr=money(moves["reactivation"]),
+        contraction_arr=money(ZERO - moves["contraction"]),
+        churned_arr=money(ZERO - moves["churn"]),
+        forecast=forecast(conn, period.end, scope, ctx.settings),
+        cohorts=cohorts(conn, period.end, scope, ctx.settings.cohort_quarters),
+    )

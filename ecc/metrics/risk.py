@@ -1,0 +1,198 @@
+"""Risk exposure (METRICS.md, US-003): ARR held by at-risk customers at ``end``.
+
+A customer is at risk when its health category at end is ``at_risk`` (40 <= score < 70) or
+``critical`` (score < 40); unscored customers are not at risk.
+
+- ``arr_at_risk`` = sum of ARR_c(end) over active customers in scope that are at risk;
+  ``critical_arr`` = the same over critical customers alone.
+- ``trend``: ``improving`` if arr_at_risk fell since the comparison end by more than 1% of the
+  earlier value, ``worsening`` if it rose by more than 1% of it (so 0 -> anything positive is
+  worsening), else ``stable``; null without a comparison.
+- ``top_accounts``: the 10 at-risk customers with the largest ARR (ties: lower score, then
+  customer_id).
+- ``by_segment``: for each of the three segments ``arr_at_risk``, ``accounts_at_risk`` and
+  ``share`` = arr_at_risk / the segment's ARR (null when that ARR is 0).
+- ``by_csm``: keyed by csm_id (current owner), one entry per CSM owning an active customer in
+  scope at end: ``arr_at_risk``, ``accounts_at_risk``, ``share`` = arr_at_risk / book ARR.
+- ``save_plays``: ``active`` = plays open at end (opened_on <= end, closed_on NULL or > end);
+  ``saved`` / ``lost`` = plays closed in P by outcome; ``success_rate`` = saved / (saved +
+  lost), null when none. Plays are scoped through their customer.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import TypedDict
+
+from sqlalchemy import Connection, case, func, literal, select
+
+from ..config import SEGMENTS
+from ..schema import arr_events, save_plays
+from .context import Context, money, ratio
+from .state import ZERO, Scope, category_of, customer_state, in_scope, open_at
+
+__all__ = ["RiskResult", "risk"]
+
+AT_RISK_CATEGORIES = ("at_risk", "critical")
+
+
+class TopAccount(TypedDict):
+    customer_id: str
+    name: str
+    segment: str
+    csm_id: str
+    arr: float
+    score: float
+    category: str
+
+
+class GroupRisk(TypedDict):
+    """A segment's or a CSM's exposure; share = arr_at_risk / the group's ARR."""
+
+    arr_at_risk: float
+    accounts_at_risk: int
+    share: float | None
+
+
+class SavePlays(TypedDict):
+    active: int
+    saved: int
+    lost: int
+    success_rate: float | None
+
+
+class RiskResult(TypedDict):
+    arr_at_risk: float
+    critical_arr: float
+    trend: str | None
+    top_accounts: list[TopAccount]
+    by_segment: dict[str, GroupRisk]
+    by_csm: dict[str, GroupRisk]
+    save_plays: SavePlays
+
+
+@dataclass
+class Exposure:
+    """Sums over a group of active customers at one date."""
+
+    arr: Decimal = ZERO
+    at_risk_arr: Decimal = ZERO
+    critical_arr: Decimal = ZERO
+    at_risk: int = 0
+
+    def add(self, other: Exposure) -> None:
+        self.arr += other.arr
+        self.at_risk_arr += other.at_risk_arr
+        self.critical_arr += other.critical_arr
+        self.at_risk += other.at_risk
+
+
+def exposure(conn: Connection, d: date, scope: Scope) -> dict[tuple[str, str], Exposure]:
+    """(segment, csm_id) -> ARR, at-risk ARR, critical ARR and at-risk count at d. One query."""
+    st = customer_state(d, scope)
+    cat = category_of(st.c.score)
+    risky = cat.in_(AT_RISK_CATEGORIES)
+    zero = literal(ZERO, type_=arr_events.c.arr_delta.type)
+    q = select(
+        st.c.segment,
+        st.c.csm_id,
+        func.sum(st.c.arr).label("arr"),
+        func.sum(case((risky, st.c.arr), else_=zero)).label("at_risk_arr"),
+        func.sum(case((cat == "critical", st.c.arr), else_=zero)).label("critical_arr"),
+        func.sum(case((risky, 1), else_=0)).label("at_risk"),
+    ).group_by(st.c.segment, st.c.csm_id)
+    return {
+        (row.segment, row.csm_id): Exposure(
+            row.arr, row.at_risk_arr, row.critical_arr, int(row.at_risk)
+        )
+        for row in conn.execute(q)
+    }
+
+
+def top_accounts(conn: Connection, d: date, scope: Scope, limit: int) -> list[TopAccount]:
+    """The ``limit`` at-risk customers with the largest ARR at d (ties: lower score, id)."""
+    st = customer_state(d, scope)
+    cat = category_of(st.c.score)
+    q = (
+        select(st, cat.label("category"))
+        .where(cat.in_(AT_RISK_CATEGORIES))
+        .order_by(st.c.arr.desc(), st.c.score.asc(), st.c.customer_id.asc())
+        .limit(limit)
+    )
+    return [
+        TopAccount(
+            customer_id=row.customer_id,
+            name=row.name,
+            segment=row.segment,
+            csm_id=row.csm_id,
+            arr=money(row.arr),
+            score=float(row.score),
+            category=row.category,
+        )
+        for row in conn.execute(q)
+    ]
+
+
+def save_play_counts(conn: Connection, start: date, end: date, scope: Scope) -> SavePlays:
+    """Plays open at end, and plays closed in [start, end] by outcome. One query."""
+    sp = save_plays
+    closed_in_p = sp.c.closed_on.between(start, end)
+    q = select(
+        func.sum(case((open_at(sp.c.closed_on, end, sp.c.opened_on), 1), else_=0)),
+        func.sum(case((closed_in_p & (sp.c.outcome == "saved"), 1), else_=0)),
+        func.sum(case((closed_in_p & (sp.c.outcome == "lost"), 1), else_=0)),
+    ).where(*in_scope(sp.c.customer_id, scope))
+    active, saved, lost = (int(v or 0) for v in conn.execute(q).one())
+    return SavePlays(active=active, saved=saved, lost=lost, success_rate=ratio(saved, saved + lost))
+
+
+def _trend(now: Decimal, before: Decimal, fraction: float) -> str:
+    limit = before * Decimal(str(fraction))
+    if before - now > limit:
+        return "improving"
+    if now - before > limit:
+        return "worsening"
+    return "stable"
+
+
+def _group_row(e: Exposure) -> GroupRisk:
+    return GroupRisk(
+        arr_at_risk=money(e.at_risk_arr),
+        accounts_at_risk=e.at_risk,
+        share=ratio(e.at_risk_arr, e.arr),
+    )
+
+
+def risk(ctx: Context) -> RiskResult:
+    """Risk exposure at ``ctx.period.end`` (grain: active customers in scope by category).
+
+    arr_at_risk / critical_arr = ARR of at-risk / critical customers; trend vs the
+    comparison end (+-1% of the earlier value); top accounts; by segment and by CSM with
+    share = at-risk ARR / group ARR; save plays open at end and closed in P.
+    """
+    conn, scope, period, settings = ctx.conn, ctx.scope, ctx.period, ctx.settings
+    groups = exposure(conn, period.end, scope)
+    total = Exposure()
+    by_seg = {seg: Exposure() for seg in SEGMENTS}
+    by_csm: dict[str, Exposure] = {}
+    for (seg, csm_id), e in groups.items():
+        total.add(e)
+        by_seg.setdefault(seg, Exposure()).add(e)
+        by_csm.setdefault(csm_id, Exposure()).add(e)
+    trend: str | None = None
+    if ctx.comparison is not None:
+        before = ZERO
+        for e in exposure(conn, ctx.comparison.end, scope).values():
+            before += e.at_risk_arr
+        trend = _trend(total.at_risk_arr, before, settings.trend_risk_fraction)
+    return RiskResult(
+        arr_at_risk=money(total.at_risk_arr),
+        critical_arr=money(total.critical_arr),
+        trend=trend,
+        top_accounts=top_accounts(conn, period.end, scope, settings.top_n),
+        by_segment={seg: _group_row(e) for seg, e in by_seg.items()},
+        by_csm={csm_id: _group_row(e) for csm_id, e in sorted(by_csm.items())},
+        save_plays=save_play_counts(conn, period.start, period.end, scope),
+    )
