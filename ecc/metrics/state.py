@@ -135,7 +135,9 @@ def customer_state(
     )
     if active_only:
         q = q.where(a.c.arr > 0)
-    return q.subquery(name)
+    # OFFSET 0 is an optimization fence: without it both databases fold this subquery into
+    # the outer query and run the correlated score lookup once per use of ``score``.
+    return q.offset(0).subquery(name)
 
 
 # ---------------------------------------------------------------- book summaries
