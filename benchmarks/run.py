@@ -25,12 +25,12 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from ecc.demo import generate
-from ecc.load import load_directory
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from ecc.db import init_schema, make_engine
+from ecc.demo import generate
+from ecc.load import load_directory
 from ecc.metrics import compute_all
 from ecc.periods import preset_period
 
