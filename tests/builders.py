@@ -34,7 +34,12 @@ DEFAULTS: dict[str, dict[str, Any]] = {
     },
     "arr_events": {"expansion_type": None},
     "health_scores": {},
-    "renewals": {"forecast_status": "on_track", "outcome": None, "closed_on": None, "renewed_arr": None},
+    "renewals": {
+        "forecast_status": "on_track",
+        "outcome": None,
+        "closed_on": None,
+        "renewed_arr": None,
+    },
     "expansion_opportunities": {
         "type": "upsell",
         "stage": "identified",
@@ -65,9 +70,14 @@ def _convert(table_name: str, row: dict[str, Any]) -> dict[str, Any]:
         out["email"] = out["email"] or f"{out['csm_id']}@example.com"
     if table_name == "customers":
         out["name"] = out["name"] or f"Customer {out['customer_id']}"
-    pk_auto = {"arr_events": "event_id", "renewals": "renewal_id",
-               "expansion_opportunities": "opportunity_id", "save_plays": "play_id",
-               "activities": "activity_id", "support_tickets": "ticket_id"}
+    pk_auto = {
+        "arr_events": "event_id",
+        "renewals": "renewal_id",
+        "expansion_opportunities": "opportunity_id",
+        "save_plays": "play_id",
+        "activities": "activity_id",
+        "support_tickets": "ticket_id",
+    }
     if table_name in pk_auto and pk_auto[table_name] not in out:
         out[pk_auto[table_name]] = _auto_id(table_name[:3])
     for col in table.columns:
@@ -76,8 +86,10 @@ def _convert(table_name: str, row: dict[str, Any]) -> dict[str, Any]:
             out[col.name] = datetime.fromisoformat(v)
         elif isinstance(v, str) and isinstance(col.type, Date):
             out[col.name] = date.fromisoformat(v)
-        elif isinstance(v, (int, float)) and not isinstance(v, bool) and col.name in (
-            "arr_delta", "arr", "renewed_arr", "amount", "target_arr", "score"
+        elif (
+            isinstance(v, (int, float))
+            and not isinstance(v, bool)
+            and col.name in ("arr_delta", "arr", "renewed_arr", "amount", "target_arr", "score")
         ):
             out[col.name] = Decimal(str(v))
     return out
@@ -92,4 +104,6 @@ def seed(engine: Engine, **tables: list[dict[str, Any]]) -> None:
         for name in order:
             rows = tables.get(name)
             if rows:
-                conn.execute(schema.metadata.tables[name].insert(), [_convert(name, r) for r in rows])
+                conn.execute(
+                    schema.metadata.tables[name].insert(), [_convert(name, r) for r in rows]
+                )

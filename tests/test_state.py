@@ -19,9 +19,19 @@ def test_fixed2_money_is_exact_and_summaries_match_hand_arithmetic(engine: Engin
         arr_events=[
             # a: 100.10 + 50.20 - 150.30 = 0.00 exactly -> not active
             {"customer_id": "a", "event_date": "2025-01-01", "kind": "new", "arr_delta": "100.10"},
-            {"customer_id": "a", "event_date": "2025-02-01", "kind": "expansion",
-             "arr_delta": "50.20", "expansion_type": "upsell"},
-            {"customer_id": "a", "event_date": "2025-03-01", "kind": "churn", "arr_delta": "-150.30"},
+            {
+                "customer_id": "a",
+                "event_date": "2025-02-01",
+                "kind": "expansion",
+                "arr_delta": "50.20",
+                "expansion_type": "upsell",
+            },
+            {
+                "customer_id": "a",
+                "event_date": "2025-03-01",
+                "kind": "churn",
+                "arr_delta": "-150.30",
+            },
             {"customer_id": "b", "event_date": "2025-01-01", "kind": "new", "arr_delta": "1000.01"},
             {"customer_id": "c", "event_date": "2025-01-01", "kind": "new", "arr_delta": "0.02"},
         ],
