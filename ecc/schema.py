@@ -176,6 +176,7 @@ save_plays = Table(
     Column("outcome", String(8)),
     Column("closed_on", Date),
     Index("ix_save_plays_customer", "customer_id"),
+    Index("ix_save_plays_csm", "csm_id"),
 )
 
 activities = Table(
@@ -190,6 +191,7 @@ activities = Table(
     Column("response_hours", Float),
     Index("ix_activities_csm_date", "csm_id", "occurred_on"),
     Index("ix_activities_date", "occurred_on"),
+    Index("ix_activities_customer", "customer_id"),
 )
 
 support_tickets = Table(
