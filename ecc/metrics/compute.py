@@ -17,7 +17,7 @@ from .renewals import renewals
 from .retention import retention
 from .risk import risk
 from .segments import segments
-from .state import Scope, first_data_date
+from .state import Scope, first_data_date, state_memo
 from .workload import workload
 
 Family = Callable[[Context], Any]
@@ -70,7 +70,18 @@ def compute_all(
             return compute_all(
                 conn, period, compare=compare, scope=scope, settings=settings, areas=areas
             )
-    conn = source
+    with state_memo(source):
+        return _compute(source, period, compare, scope, settings, areas)
+
+
+def _compute(
+    conn: Connection,
+    period: Period,
+    compare: str | None,
+    scope: Scope | None,
+    settings: MetricSettings | None,
+    areas: Iterable[str] | None,
+) -> dict[str, Any]:
     scope = scope or Scope()
     settings = settings or MetricSettings()
     names = list(AREAS) if areas is None else list(areas)

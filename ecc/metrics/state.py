@@ -10,17 +10,25 @@ no metric module writes its own version of "ARR at d" or "health at d".
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import uuid
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import (
+    Column,
     ColumnElement,
     Connection,
+    MetaData,
     Select,
+    String,
     Subquery,
+    Table,
+    Text,
     and_,
     case,
     func,
@@ -112,13 +120,7 @@ def category(score: Decimal | float | None) -> str | None:
     return "critical"
 
 
-def customer_state(
-    d: date, scope: Scope, *, active_only: bool = True, name: str = "st"
-) -> Subquery:
-    """Per customer in scope at d: customer_id, name, segment, csm_id, arr, score.
-
-    ``active_only`` keeps customers with ARR_c(d) > 0 (the portfolio at d).
-    """
+def _state_select(d: date, scope: Scope, *, active_only: bool, name: str) -> Select[Any]:
     a = arr_at(d, f"{name}_arr")
     arr_col = func.coalesce(a.c.arr, literal(ZERO, type_=arr_events.c.arr_delta.type))
     q = (
@@ -135,9 +137,85 @@ def customer_state(
     )
     if active_only:
         q = q.where(a.c.arr > 0)
+    return q
+
+
+def customer_state(
+    d: date, scope: Scope, *, active_only: bool = True, name: str = "st"
+) -> Subquery:
+    """Per customer in scope at d: customer_id, name, segment, csm_id, arr, score.
+
+    ``active_only`` keeps customers with ARR_c(d) > 0 (the portfolio at d). Inside
+    :func:`state_memo` the state of each date is computed once and read back from a
+    temporary table by every family that asks for it.
+    """
+    memo = _MEMO.get()
+    if memo is not None and memo.usable:
+        t = memo.table_for(d)
+        q = select(t.c.customer_id, t.c.name, t.c.segment, t.c.csm_id, t.c.arr, t.c.score).where(
+            *scope_clauses(scope, t)
+        )
+        if active_only:
+            q = q.where(t.c.arr > 0)
+        return q.subquery(name)
     # OFFSET 0 is an optimization fence: without it both databases fold this subquery into
     # the outer query and run the correlated score lookup once per use of ``score``.
-    return q.offset(0).subquery(name)
+    return _state_select(d, scope, active_only=active_only, name=name).offset(0).subquery(name)
+
+
+class _StateMemo:
+    """Customer state per date for one computation, in temporary tables of this connection."""
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+        self.usable = True
+        self.metadata = MetaData()
+        self.tables: dict[date, Table] = {}
+        self.tag = uuid.uuid4().hex[:8]
+
+    def table_for(self, d: date) -> Table:
+        if d not in self.tables:
+            t = Table(
+                f"ecc_state_{self.tag}_{len(self.tables)}",
+                self.metadata,
+                Column("customer_id", String(64), primary_key=True),
+                Column("name", Text),
+                Column("segment", String(16)),
+                Column("csm_id", String(64)),
+                Column("arr", arr_events.c.arr_delta.type),
+                Column("score", health_scores.c.score.type),
+                prefixes=["TEMPORARY"],
+            )
+            t.create(self.conn)
+            source = _state_select(d, Scope(), active_only=False, name="memo")
+            self.conn.execute(t.insert().from_select([c.name for c in t.columns], source))
+            self.tables[d] = t
+        return self.tables[d]
+
+    def close(self) -> None:
+        for t in self.tables.values():
+            t.drop(self.conn, checkfirst=True)
+        self.tables.clear()
+
+
+_MEMO: ContextVar[_StateMemo | None] = ContextVar("ecc_state_memo", default=None)
+
+
+@contextmanager
+def state_memo(conn: Connection) -> Iterator[None]:
+    """Within this block, compute each date's customer state once on ``conn``.
+
+    Every family of one ``compute_all`` asks for the state at the same few dates (end,
+    the comparison end, a month and a quarter back); this turns about twenty state
+    computations into about seven. The temporary tables are dropped on exit.
+    """
+    memo = _StateMemo(conn)
+    token = _MEMO.set(memo)
+    try:
+        yield
+    finally:
+        _MEMO.reset(token)
+        memo.close()
 
 
 # ---------------------------------------------------------------- book summaries
