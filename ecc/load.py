@@ -113,10 +113,12 @@ def load_directory(
 
 def _refresh_statistics(engine: Engine) -> None:
     """Update the planner's statistics after a load: without them PostgreSQL picks
-    poor plans for the metric queries (2x slower on fresh data)."""
+    poor plans for the metric queries (2x slower on fresh data). On PostgreSQL, VACUUM
+    also sets the visibility map, so the health lookups become index-only scans."""
+    command = "VACUUM ANALYZE" if engine.dialect.name == "postgresql" else "ANALYZE"
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         for table in SOURCE_TABLES:
-            conn.exec_driver_sql(f"ANALYZE {table.name}")
+            conn.exec_driver_sql(f"{command} {table.name}")
 
 
 def _check_files(directory: Path) -> None:
