@@ -1,0 +1,138 @@
+"""The state of a dashboard view, and its round trip through a URL query string.
+
+Every page shares the same filter keys (``preset``, ``start``, ``end``, ``today``,
+``compare``, ``segment``, ``csm``) plus page keys (``customer``, ``list``). A copied link
+or a reload shows the same view; a bad parameter is dropped with a message and the
+default view is shown instead — never a traceback.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from datetime import date
+from typing import Any
+from urllib.parse import parse_qs, urlencode
+
+from sqlalchemy import Connection
+
+from ..errors import ConfigError, EccError
+from ..request import Request, resolve
+
+FILTER_KEYS: tuple[str, ...] = ("preset", "start", "end", "today", "compare", "segment", "csm")
+PAGE_KEYS: tuple[str, ...] = ("customer", "list")
+DEFAULTS: dict[str, str] = {"preset": "this_quarter", "compare": "previous"}
+
+
+@dataclass(frozen=True)
+class View:
+    """What the user asked to see: filter values as text (as in the URL) and page keys."""
+
+    preset: str | None = "this_quarter"
+    start: str | None = None
+    end: str | None = None
+    today: str | None = None
+    compare: str | None = "previous"
+    segment: str | None = None
+    csm: str | None = None
+    customer: str | None = None
+    list: str | None = None
+    messages: tuple[str, ...] = field(default=(), compare=False)
+
+    def with_(self, **changes: Any) -> View:
+        """A copy with ``changes``; choosing a range clears the preset and vice versa."""
+        if changes.get("start") or changes.get("end"):
+            changes.setdefault("preset", None)
+        if changes.get("preset"):
+            changes.setdefault("start", None)
+            changes.setdefault("end", None)
+        return replace(self, messages=(), **changes)
+
+    def params(self) -> dict[str, str]:
+        """The non-empty keys, for a query string (``compare`` none is spelled out)."""
+        out: dict[str, str] = {}
+        for key in (*FILTER_KEYS, *PAGE_KEYS):
+            value = getattr(self, key)
+            if key == "compare" and value is None:
+                out[key] = "none"
+            elif value not in (None, ""):
+                out[key] = str(value)
+        return out
+
+    def query(self, **changes: Any) -> str:
+        """``?preset=...&...`` for this view with ``changes`` applied."""
+        view = self.with_(**changes) if changes else self
+        return "?" + urlencode(view.params())
+
+    def filters_only(self) -> View:
+        """The same filters with the page keys dropped (for links to other pages)."""
+        return replace(self, customer=None, list=None, messages=())
+
+
+def parse_query(query: str | dict[str, Any] | None) -> View:
+    """A View from a query string (``a=1&b=2``, with or without ``?``) or a dict."""
+    if query is None:
+        return View()
+    raw: dict[str, str | None]
+    if isinstance(query, str):
+        raw = {k: v[-1] for k, v in parse_qs(query.lstrip("?"), keep_blank_values=True).items()}
+    else:
+        raw = {k: None if v is None else str(v) for k, v in query.items()}
+    known = {
+        k: (v.strip() if isinstance(v, str) else v)
+        for k, v in raw.items()
+        if k in (*FILTER_KEYS, *PAGE_KEYS)
+    }
+    values: dict[str, Any] = {k: (v or None) for k, v in known.items()}
+    if values.get("compare") == "none":
+        values["compare"] = None
+    if (values.get("start") or values.get("end")) and "preset" not in known:
+        values["preset"] = None
+    return View(**values)
+
+
+def validate(conn: Connection, view: View) -> tuple[View, Request]:
+    """The view made valid against the data, and its resolved request.
+
+    Each bad parameter is dropped (falling back to its default) with a message saying
+    what was wrong; the page shows the messages above the default view.
+    """
+    messages: list[str] = []
+    current = view
+    for _ in range(len(FILTER_KEYS) + 1):
+        try:
+            req = resolve(
+                conn,
+                preset=current.preset,
+                start=current.start,
+                end=current.end,
+                today=current.today,
+                compare=current.compare,
+                segment=current.segment,
+                csm=current.csm,
+            )
+            return replace(current, messages=tuple(messages)), req
+        except ConfigError as exc:
+            text = str(exc)
+            messages.append(text)
+            current = _drop_culprit(current, text)
+    raise EccError("; ".join(messages))
+
+
+def _drop_culprit(view: View, message: str) -> View:
+    """Reset the parameter a ConfigError message is about."""
+    lowered = message.lower()
+    for key, reset in (
+        ("segment", {"segment": None}),
+        ("csm", {"csm": None}),
+        ("comparison", {"compare": DEFAULTS["compare"]}),
+        ("today", {"today": None}),
+        ("preset", {"preset": DEFAULTS["preset"], "start": None, "end": None}),
+    ):
+        if key in lowered:
+            return replace(view, **reset)
+    # a bad or incomplete custom range: back to the default preset
+    return replace(view, preset=DEFAULTS["preset"], start=None, end=None)
+
+
+def as_dates(req: Request) -> tuple[date, date]:
+    return req.period.start, req.period.end
