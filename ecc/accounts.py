@@ -1,0 +1,227 @@
+"""Account-level drill-down: filtered account lists and one account's full picture.
+
+The numbers use the same definitions as the dashboards (``ecc.metrics.state``): ARR at
+the as-of date, latest health score on or before it, category by the 40/70 thresholds.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any, Literal
+
+from sqlalchemy import Connection, desc, func, select
+
+from .errors import ConfigError
+from .metrics.context import money
+from .metrics.state import Scope, category, category_of, customer_state
+from .schema import (
+    activities,
+    arr_events,
+    csms,
+    customers,
+    expansion_opportunities,
+    health_scores,
+    renewals,
+    save_plays,
+    support_tickets,
+)
+
+ListKind = Literal["all", "at_risk", "critical", "healthy"]
+LIST_KINDS: dict[str, str] = {
+    "all": "All active accounts",
+    "at_risk": "Accounts at risk (health below 70)",
+    "critical": "Critical accounts (health below 40)",
+    "healthy": "Healthy accounts (health 70 or more)",
+}
+LIST_LIMIT = 500
+
+
+def account_list(conn: Connection, d: date, scope: Scope, kind: str = "all") -> dict[str, Any]:
+    """Active accounts at d in scope, largest ARR first: ``{rows, total, total_arr, shown}``."""
+    if kind not in LIST_KINDS:
+        raise ConfigError(f"unknown list {kind!r}; choose one of: {', '.join(LIST_KINDS)}")
+    st = customer_state(d, scope, name="acct")
+    cat = category_of(st.c.score)
+    q = select(st, cat.label("category"), csms.c.name.label("csm_name")).select_from(
+        st.join(csms, csms.c.csm_id == st.c.csm_id)
+    )
+    if kind == "at_risk":
+        q = q.where(cat.in_(["at_risk", "critical"]))
+    elif kind in ("critical", "healthy"):
+        q = q.where(cat == kind)
+    total = conn.execute(select(func.count(), func.sum(q.subquery().c.arr))).one()
+    rows = conn.execute(
+        q.order_by(desc(st.c.arr), st.c.score, st.c.customer_id).limit(LIST_LIMIT)
+    ).all()
+    return {
+        "title": LIST_KINDS[kind],
+        "total": int(total[0]),
+        "total_arr": money(total[1]),
+        "shown": len(rows),
+        "rows": [
+            {
+                "customer_id": r.customer_id,
+                "name": r.name,
+                "segment": r.segment,
+                "csm_id": r.csm_id,
+                "csm_name": r.csm_name,
+                "arr": money(r.arr),
+                "score": None if r.score is None else float(r.score),
+                "category": r.category,
+            }
+            for r in rows
+        ],
+    }
+
+
+def _iso(value: Any) -> str | None:
+    return None if value is None else value.isoformat()
+
+
+def account_detail(conn: Connection, customer_id: str, end: date) -> dict[str, Any]:
+    """Everything about one account as of ``end``: profile, ARR and health history,
+    renewals, opportunities, save plays, recent activities and tickets."""
+    c = conn.execute(
+        select(customers, csms.c.name.label("csm_name"))
+        .select_from(customers.join(csms, csms.c.csm_id == customers.c.csm_id))
+        .where(customers.c.customer_id == customer_id)
+    ).first()
+    if c is None:
+        raise ConfigError(f"customer {customer_id!r} does not exist")
+    ledger = conn.execute(
+        select(arr_events)
+        .where(arr_events.c.customer_id == customer_id, arr_events.c.event_date <= end)
+        .order_by(arr_events.c.event_date, arr_events.c.event_id)
+    ).all()
+    running = []
+    balance = 0.0
+    for e in ledger:
+        balance = round(balance + float(e.arr_delta), 2)
+        running.append(
+            {
+                "date": e.event_date.isoformat(),
+                "kind": e.kind,
+                "delta": money(e.arr_delta),
+                "arr": balance,
+                "expansion_type": e.expansion_type,
+            }
+        )
+    scores = conn.execute(
+        select(health_scores.c.scored_on, health_scores.c.score)
+        .where(
+            health_scores.c.customer_id == customer_id,
+            health_scores.c.scored_on <= end,
+            health_scores.c.scored_on > end - timedelta(days=366),
+        )
+        .order_by(health_scores.c.scored_on)
+    ).all()
+    latest = conn.execute(
+        select(health_scores.c.score, health_scores.c.scored_on)
+        .where(health_scores.c.customer_id == customer_id, health_scores.c.scored_on <= end)
+        .order_by(desc(health_scores.c.scored_on))
+        .limit(1)
+    ).first()
+    score = None if latest is None else float(latest.score)
+    rn = conn.execute(
+        select(renewals)
+        .where(renewals.c.customer_id == customer_id)
+        .order_by(desc(renewals.c.due_on))
+    ).all()
+    opps = conn.execute(
+        select(expansion_opportunities)
+        .where(
+            expansion_opportunities.c.customer_id == customer_id,
+            expansion_opportunities.c.created_on <= end,
+        )
+        .order_by(desc(expansion_opportunities.c.created_on))
+    ).all()
+    plays = conn.execute(
+        select(save_plays)
+        .where(save_plays.c.customer_id == customer_id, save_plays.c.opened_on <= end)
+        .order_by(desc(save_plays.c.opened_on))
+    ).all()
+    acts = conn.execute(
+        select(activities)
+        .where(activities.c.customer_id == customer_id, activities.c.occurred_on <= end)
+        .order_by(desc(activities.c.occurred_on), activities.c.activity_id)
+        .limit(20)
+    ).all()
+    tickets = conn.execute(
+        select(support_tickets)
+        .where(
+            support_tickets.c.customer_id == customer_id,
+            func.date(support_tickets.c.opened_at) <= end.isoformat(),
+        )
+        .order_by(desc(support_tickets.c.opened_at))
+        .limit(20)
+    ).all()
+    return {
+        "customer_id": c.customer_id,
+        "name": c.name,
+        "segment": c.segment,
+        "csm_id": c.csm_id,
+        "csm_name": c.csm_name,
+        "signup_date": _iso(c.signup_date),
+        "onboarded_on": _iso(c.onboarded_on),
+        "industry": c.industry,
+        "region": c.region,
+        "arr": balance,
+        "score": score,
+        "category": category(score),
+        "ledger": running,
+        "health": [{"date": s.scored_on.isoformat(), "score": float(s.score)} for s in scores],
+        "renewals": [
+            {
+                "renewal_id": r.renewal_id,
+                "due_on": _iso(r.due_on),
+                "arr": money(r.arr),
+                "forecast_status": r.forecast_status,
+                "outcome": r.outcome if r.closed_on is not None and r.closed_on <= end else None,
+                "closed_on": _iso(r.closed_on) if r.closed_on and r.closed_on <= end else None,
+                "renewed_arr": None if r.renewed_arr is None else money(r.renewed_arr),
+            }
+            for r in rn
+        ],
+        "opportunities": [
+            {
+                "opportunity_id": o.opportunity_id,
+                "type": o.type,
+                "stage": o.stage,
+                "amount": money(o.amount),
+                "expected_close_on": _iso(o.expected_close_on),
+                "outcome": o.outcome if o.closed_on is not None and o.closed_on <= end else None,
+            }
+            for o in opps
+        ],
+        "save_plays": [
+            {
+                "play_id": p.play_id,
+                "opened_on": _iso(p.opened_on),
+                "csm_id": p.csm_id,
+                "outcome": p.outcome if p.closed_on is not None and p.closed_on <= end else None,
+                "closed_on": _iso(p.closed_on) if p.closed_on and p.closed_on <= end else None,
+            }
+            for p in plays
+        ],
+        "activities": [
+            {
+                "date": _iso(a.occurred_on),
+                "kind": a.kind,
+                "csm_id": a.csm_id,
+                "completed": a.completed,
+                "response_hours": a.response_hours,
+            }
+            for a in acts
+        ],
+        "tickets": [
+            {
+                "ticket_id": t.ticket_id,
+                "opened_at": t.opened_at.isoformat(sep=" ", timespec="minutes"),
+                "priority": t.priority,
+                "resolved_at": None
+                if t.resolved_at is None
+                else t.resolved_at.isoformat(sep=" ", timespec="minutes"),
+            }
+            for t in tickets
+        ],
+    }

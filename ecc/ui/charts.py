@@ -1,0 +1,118 @@
+"""Charts as static SVG, rendered on the server with vl-convert (no JavaScript, no CDN).
+
+Marks that lead somewhere carry an ``href`` encoding: the SVG wraps them in links, so a
+click on a bar drills down like any other link. The same SVG goes into PDF reports.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import altair as alt
+import pandas as pd
+import vl_convert as vlc
+
+# vl-convert resolves relative hrefs against its own base URL; links are written with this
+# scheme and turned back into relative links after rendering.
+_SCHEME = "ecc-link:"
+_BASE = re.compile(r'xlink:href="(?:[a-z]+://[^"]*?/)?' + re.escape(_SCHEME))
+
+PALETTE = {"healthy": "#1b7f3b", "at_risk": "#d69e2e", "critical": "#c0392b"}
+SEGMENT_COLORS = ["#1f4e8c", "#4a90c2", "#9cc3e4"]
+
+
+def to_svg(chart: alt.TopLevelMixin) -> str:
+    """The chart as an inline, responsive SVG string with working relative links."""
+    svg = vlc.vegalite_to_svg(chart.to_dict())
+    svg = _BASE.sub('target="_self" xlink:href="', svg)
+    svg = re.sub(
+        r'<svg ([^>]*?)width="([\d.]+)" height="([\d.]+)"',
+        r'<svg \1width="\2" height="\3" style="max-width:100%;height:auto"',
+        svg,
+        count=1,
+    )
+    return f'<div class="ecc-chart" role="img">{svg}</div>'
+
+
+def link_value(url: str) -> str:
+    """Wrap a relative URL for an ``href`` encoding."""
+    return _SCHEME + url
+
+
+def warm_up() -> None:
+    """Render one tiny chart so the first real chart does not pay vl-convert's start-up."""
+    to_svg(alt.Chart(pd.DataFrame({"x": [1]})).mark_point().encode(x="x"))
+
+
+def base(width: int = 420, height: int = 180) -> dict[str, Any]:
+    return {"width": width, "height": height}
+
+
+def health_by_segment(rows: list[dict[str, Any]]) -> str:
+    """Stacked bars: share of healthy / at risk / critical customers per segment (clickable)."""
+    df = pd.DataFrame(rows)
+    if df.empty:
+        return ""
+    chart = (
+        alt.Chart(df, **base(height=120))
+        .mark_bar()
+        .encode(
+            y=alt.Y("segment:N", title=None, sort=None),
+            x=alt.X("share:Q", title="Share of scored customers", axis=alt.Axis(format="%")),
+            color=alt.Color(
+                "category:N",
+                sort=list(PALETTE),
+                scale=alt.Scale(domain=list(PALETTE), range=list(PALETTE.values())),
+                legend=alt.Legend(orient="bottom", title=None),
+            ),
+            order=alt.Order("order:Q"),
+            href="url:N",
+        )
+    )
+    return to_svg(chart)
+
+
+def line_trend(
+    rows: list[dict[str, Any]], fields: dict[str, str], *, fmt: str = "%", title: str = ""
+) -> str:
+    """One line per field over dates: ``rows`` = [{date, field: value, ...}]."""
+    df = pd.DataFrame(rows)
+    if df.empty:
+        return ""
+    long = df.melt(id_vars=["date"], value_vars=list(fields), var_name="series", value_name="v")
+    long["series"] = long["series"].map(fields)
+    chart = (
+        alt.Chart(long, **base(height=180))
+        .mark_line(point=True)
+        .encode(
+            x=alt.X("date:T", title=None),
+            y=alt.Y("v:Q", title=title, axis=alt.Axis(format=fmt), scale=alt.Scale(zero=False)),
+            color=alt.Color("series:N", legend=alt.Legend(orient="bottom", title=None)),
+        )
+    )
+    return to_svg(chart)
+
+
+def bars(
+    rows: list[dict[str, Any]],
+    *,
+    x: str,
+    y: str,
+    fmt: str = "$,.0f",
+    title: str = "",
+    color: str = "#1f4e8c",
+    url: str | None = None,
+) -> str:
+    """Horizontal bars of ``x`` by category ``y``; ``url`` names a column of links."""
+    df = pd.DataFrame(rows)
+    if df.empty:
+        return ""
+    enc: dict[str, Any] = {
+        "y": alt.Y(f"{y}:N", title=None, sort=None),
+        "x": alt.X(f"{x}:Q", title=title, axis=alt.Axis(format=fmt)),
+    }
+    if url:
+        enc["href"] = f"{url}:N"
+    chart = alt.Chart(df, **base(height=max(60, 22 * len(df)))).mark_bar(color=color).encode(**enc)
+    return to_svg(chart)

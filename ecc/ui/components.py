@@ -1,0 +1,164 @@
+"""HTML building blocks of the dashboards: KPI cards, sections, tables, badges, links.
+
+Everything returns an HTML string. Every KPI card carries
+``data-metric="<area>.<key>"`` and ``data-value="<raw number>"`` so that a page can be
+checked against ``ecc metrics`` for the same parameters.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
+
+from .. import formatting as fmt
+from ..definitions import Definition, definition
+from ..periods import Period
+from .view import View
+
+
+def _days(v: float | None) -> str:
+    return "—" if v is None else f"{v:,.0f} days"
+
+
+def _hours(v: float | None) -> str:
+    return "—" if v is None else f"{v:,.1f} h"
+
+
+FORMATTERS: dict[str, Callable[[Any], str]] = {
+    "money": fmt.money,
+    "rate": fmt.pct,
+    "score": fmt.score,
+    "count": fmt.number,
+    "days": _days,
+    "hours": _hours,
+}
+
+
+def esc(value: Any) -> str:
+    return html.escape("" if value is None else str(value), quote=True)
+
+
+def href(page: str, view: View, **changes: Any) -> str:
+    """A link to another notebook page keeping the view's filters (page keys dropped)."""
+    return f"{page}.ipynb{view.filters_only().query(**changes)}"
+
+
+def link(page: str, view: View, label: str, **changes: Any) -> str:
+    return f'<a href="{esc(href(page, view, **changes))}" target="_self">{esc(label)}</a>'
+
+
+def badge(value: str | None) -> str:
+    if value is None:
+        return '<span class="ecc-muted">unscored</span>'
+    return f'<span class="ecc-badge {esc(value)}">{esc(value.replace("_", " "))}</span>'
+
+
+def _raw(value: Any) -> str:
+    if value is None:
+        return ""
+    return json.dumps(value) if not isinstance(value, str) else value
+
+
+def _tone(value: float | None, good: str, unit: str) -> str:
+    """Card colour: green good, yellow warning, red critical, by the metric's thresholds."""
+    if value is None:
+        return ""
+    if unit == "score":
+        return "good" if value >= 70 else ("warn" if value >= 40 else "bad")
+    return ""
+
+
+def kpi(
+    key: str,
+    value: Any,
+    period: Period,
+    *,
+    compare: Any = None,
+    compare_label: str | None = None,
+    label: str | None = None,
+    unit: str | None = None,
+    link_to: str | None = None,
+    tone: str | None = None,
+) -> str:
+    """A KPI card: label, value, change against the comparison with an arrow, definition."""
+    d: Definition | None = definition(key)
+    unit = unit or (d.unit if d else "count")
+    label = label or (d.label if d else key)
+    shown = FORMATTERS.get(unit, fmt.number)(value)
+    if link_to:
+        shown_html = f'<a href="{esc(link_to)}" target="_self">{esc(shown)}</a>'
+    else:
+        shown_html = esc(shown)
+    delta_html = ""
+    if compare_label is not None:
+        if compare is None or value is None:
+            delta_html = f'<div class="delta flat">{esc(compare_label)}</div>'
+        else:
+            kind = {"rate": "rate", "money": "money", "score": "score"}.get(unit, "number")
+            change = float(value) - float(compare)
+            arrow = "▲" if change > 0 else ("▼" if change < 0 else "■")
+            good = d.good if d else "neutral"
+            cls = "flat"
+            if change != 0 and good != "neutral":
+                cls = "good" if (change > 0) == (good == "up") else "bad"
+            delta_html = (
+                f'<div class="delta {cls}">{arrow} {esc(fmt.delta(value, compare, kind))} '
+                f'<span class="ecc-muted">{esc(compare_label)}</span></div>'
+            )
+    covers = d.covers(period) if d else ""
+    text = d.text if d else ""
+    title = f"{label}: {text} ({covers})" if text else label
+    tone_cls = tone if tone is not None else _tone(value, d.good if d else "neutral", unit)
+    return (
+        f'<div class="ecc-card {esc(tone_cls)}" data-metric="{esc(key)}" '
+        f'data-value="{esc(_raw(value))}" title="{esc(title)}">'
+        f'<div class="label">{esc(label)}</div>'
+        f'<div class="value">{shown_html}</div>{delta_html}'
+        f"<details><summary>ⓘ {esc(covers)}</summary>{esc(text)}</details></div>"
+    )
+
+
+def grid(cards: Iterable[str]) -> str:
+    return '<div class="ecc-grid">' + "".join(cards) + "</div>"
+
+
+def section(title: str, body: str, *, extra: str = "") -> str:
+    return f'<section class="ecc-section"{extra}><h2>{esc(title)}</h2>{body}</section>'
+
+
+def columns(*parts: str) -> str:
+    return '<div class="ecc-cols">' + "".join(parts) + "</div>"
+
+
+def table(
+    headers: Sequence[tuple[str, bool]],
+    rows: Iterable[Sequence[str]],
+    *,
+    empty: str = "Nothing to show for this selection.",
+    attrs: str = "",
+) -> str:
+    """A table; ``headers`` are (label, numeric); cells are HTML already escaped."""
+    body = "".join(
+        "<tr>"
+        + "".join(
+            f'<td class="num">{c}</td>' if num else f"<td>{c}</td>"
+            for c, (_, num) in zip(row, headers, strict=True)
+        )
+        + "</tr>"
+        for row in rows
+    )
+    if not body:
+        return f'<p class="ecc-muted">{esc(empty)}</p>'
+    head = "".join(
+        f'<th class="num">{esc(h)}</th>' if n else f"<th>{esc(h)}</th>" for h, n in headers
+    )
+    return (
+        f'<div class="ecc-scroll"><table class="ecc-table"{attrs}><thead><tr>{head}</tr></thead>'
+        f"<tbody>{body}</tbody></table></div>"
+    )
+
+
+def message(text: str, *, error: bool = False) -> str:
+    return f'<div class="{"ecc-error" if error else "ecc-message"}" role="status">{esc(text)}</div>'
