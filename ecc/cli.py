@@ -177,6 +177,32 @@ def metrics(
         render(result)
 
 
+@cli.command()
+@DB_OPTION
+@click.option("--port", default=8866, show_default=True, type=int, help="Port on 127.0.0.1.")
+@click.option(
+    "--notebooks",
+    type=click.Path(path_type=Path),
+    default=Path("notebooks"),
+    show_default=True,
+    help="The dashboard notebooks folder.",
+)
+@click.option("--no-preheat", is_flag=True, help="Start kernels on request (slower pages).")
+@click.option(
+    "--pool-size",
+    default=1,
+    show_default=True,
+    type=int,
+    help="Preheated kernels per notebook (the landing page keeps at least 2).",
+)
+def serve(db_url: str | None, port: int, notebooks: Path, no_preheat: bool, pool_size: int) -> None:
+    """Serve the dashboards with Voilà (preheated kernels) on 127.0.0.1."""
+    from .ui.serve import serve as run
+
+    _engine(db_url)  # a clear message now rather than on every page
+    sys.exit(run(notebooks, port=port, db_url=db_url, preheat=not no_preheat, pool_size=pool_size))
+
+
 @cli.command("csms")
 @DB_OPTION
 def list_csms(db_url: str | None) -> None:

@@ -13,10 +13,10 @@ import altair as alt
 import pandas as pd
 import vl_convert as vlc
 
-# vl-convert resolves relative hrefs against its own base URL; links are written with this
-# scheme and turned back into relative links after rendering.
-_SCHEME = "ecc-link:"
-_BASE = re.compile(r'xlink:href="(?:[a-z]+://[^"]*?/)?' + re.escape(_SCHEME))
+# vl-convert resolves relative hrefs against its own base URL; links are written behind
+# this marker and everything up to it is cut after rendering, leaving a relative link.
+_SCHEME = "__ecc__/"
+_BASE = re.compile(r'xlink:href="[^"]*?' + re.escape(_SCHEME))
 
 PALETTE = {"healthy": "#1b7f3b", "at_risk": "#d69e2e", "critical": "#c0392b"}
 SEGMENT_COLORS = ["#1f4e8c", "#4a90c2", "#9cc3e4"]

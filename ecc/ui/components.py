@@ -116,7 +116,8 @@ def kpi(
         f'data-value="{esc(_raw(value))}" title="{esc(title)}">'
         f'<div class="label">{esc(label)}</div>'
         f'<div class="value">{shown_html}</div>{delta_html}'
-        f"<details><summary>ⓘ {esc(covers)}</summary>{esc(text)}</details></div>"
+        f'<details><summary><span class="info">i</span>{esc(covers)}</summary>'
+        f"{esc(text)}</details></div>"
     )
 
 

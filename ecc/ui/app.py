@@ -1,0 +1,322 @@
+"""The app shell every dashboard notebook calls: ``app.show("portfolio", **parameters)``.
+
+It reads the request's query string (in a preheated Voilà kernel this waits for the
+viewer), validates it, computes the page's metrics, and displays the header,
+navigation, breadcrumbs, filter bar and page body. A filter change recomputes and
+re-renders in place and updates the URL; the back button restores the previous view.
+A viewer never sees a traceback: a failure shows a sentence and is logged.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+import traceback
+from datetime import date
+from functools import cache
+from typing import Any
+
+import ipywidgets as widgets
+from sqlalchemy import Engine, select
+
+from .. import config
+from ..db import check_schema, make_engine
+from ..errors import EccError
+from ..metrics import compute_all
+from ..periods import COMPARE_KINDS, PRESET_LABELS, PRESETS
+from ..schema import csms
+from . import charts
+from .components import esc, message
+from .pages import PAGES, Page, PageContext, load_all
+from .urlstate import UrlState
+from .view import FILTER_KEYS, PAGE_KEYS, View, parse_query, validate
+
+log = logging.getLogger("ecc.ui")
+FRIENDLY = "This view could not be loaded. The error was logged; please try again in a moment."
+
+COMPARE_LABELS = {
+    "previous": "vs previous period",
+    "yoy": "vs same period last year",
+    "none": "no comparison",
+}
+
+
+@cache
+def engine() -> Engine:
+    eng = make_engine(None)
+    check_schema(eng)
+    return eng
+
+
+def warm_up() -> None:
+    """Work done before a viewer arrives (in a preheated kernel): imports, charts, DB."""
+    load_all()
+    charts.warm_up()
+    try:
+        with engine().connect() as conn:
+            conn.execute(select(csms.c.csm_id).limit(1)).all()
+    except EccError:
+        pass  # shown to the viewer when the page is built
+
+
+def request_query() -> str:
+    """The viewer's query string (waits for the request in a preheated Voilà kernel)."""
+    try:
+        import voila.utils
+
+        return voila.utils.get_query_string() or os.environ.get("QUERY_STRING", "") or ""
+    except ImportError:  # pragma: no cover - voila is a dependency
+        return ""
+
+
+def _log_exception() -> None:
+    print(traceback.format_exc(), file=sys.__stderr__)
+
+
+class Dashboard:
+    """One page in the browser: filters, URL state and the rendered body."""
+
+    def __init__(self, page: Page, view: View) -> None:
+        self.page = page
+        self.view = view
+        self._syncing = False
+        self.url = UrlState(url_keys=list(FILTER_KEYS + PAGE_KEYS), state=view.params())
+        self.header = widgets.HTML()
+        self.body = widgets.HTML()
+        self._build_filters()
+        self.root = widgets.VBox(
+            [self.header, self.filter_box, self.body, self.url],
+            layout=widgets.Layout(width="100%"),
+        )
+        self.url.observe(self._on_pop, "popped")
+        self.apply(view, push=False)
+
+    # ------------------------------------------------------------------ filters
+    def _build_filters(self) -> None:
+        style = {"description_width": "initial"}
+        preset_options = [(PRESET_LABELS[p], p) for p in PRESETS] + [("Custom range", "custom")]
+        self.w_preset = widgets.Dropdown(
+            options=preset_options,
+            description="Period",
+            style=style,
+            layout=widgets.Layout(width="auto"),
+        )
+        self.w_start = widgets.DatePicker(
+            description="From", style=style, layout=widgets.Layout(width="auto")
+        )
+        self.w_end = widgets.DatePicker(
+            description="To", style=style, layout=widgets.Layout(width="auto")
+        )
+        compare_options = [(COMPARE_LABELS[k], k) for k in (*COMPARE_KINDS, "none")]
+        self.w_compare = widgets.Dropdown(
+            options=compare_options,
+            description="Compare",
+            style=style,
+            layout=widgets.Layout(width="auto"),
+        )
+        seg_options = [("All segments", "")] + [(s, s) for s in config.SEGMENTS]
+        self.w_segment = widgets.Dropdown(
+            options=seg_options,
+            description="Segment",
+            style=style,
+            layout=widgets.Layout(width="auto"),
+        )
+        self.w_csm = widgets.Dropdown(
+            options=[("All CSMs", "")],
+            description="CSM",
+            style=style,
+            layout=widgets.Layout(width="auto"),
+        )
+        for w in (
+            self.w_preset,
+            self.w_start,
+            self.w_end,
+            self.w_compare,
+            self.w_segment,
+            self.w_csm,
+        ):
+            w.observe(self._on_filter, "value")
+        self.filter_box = widgets.Box(
+            [self.w_preset, self.w_start, self.w_end, self.w_compare, self.w_segment, self.w_csm],
+            layout=widgets.Layout(display="flex", flex_flow="row wrap", width="100%"),
+        )
+        self.filter_box.add_class("ecc-filters")
+
+    def _csm_options(self) -> list[tuple[str, str]]:
+        q = select(csms.c.csm_id, csms.c.name).order_by(csms.c.name)
+        if self.view.segment:
+            q = q.where(csms.c.segment == self.view.segment)
+        with engine().connect() as conn:
+            rows = conn.execute(q).all()
+        return [("All CSMs", "")] + [(r.name, r.csm_id) for r in rows]
+
+    def _show_filters(self, view: View, start: date, end: date) -> None:
+        self._syncing = True
+        try:
+            custom = view.preset is None
+            self.w_preset.value = "custom" if custom else view.preset
+            self.w_start.value, self.w_end.value = start, end
+            hide = widgets.Layout(display="none")
+            show = widgets.Layout(width="auto")
+            self.w_start.layout = show if custom else hide
+            self.w_end.layout = show if custom else hide
+            self.w_compare.value = view.compare or "none"
+            self.w_segment.value = view.segment or ""
+            self.w_csm.options = self._csm_options()
+            self.w_csm.value = (
+                view.csm if view.csm in dict((v, k) for k, v in self.w_csm.options) else ""
+            )
+        finally:
+            self._syncing = False
+
+    def _on_filter(self, change: dict[str, Any]) -> None:
+        if self._syncing:
+            return
+        owner = change["owner"]
+        v = self.view
+        if owner is self.w_preset:
+            if change["new"] == "custom":
+                new = v.with_(
+                    preset=None,
+                    start=self.w_start.value.isoformat(),
+                    end=self.w_end.value.isoformat(),
+                )
+            else:
+                new = v.with_(preset=change["new"])
+        elif owner in (self.w_start, self.w_end):
+            if self.w_start.value is None or self.w_end.value is None:
+                return
+            new = v.with_(
+                preset=None, start=self.w_start.value.isoformat(), end=self.w_end.value.isoformat()
+            )
+        elif owner is self.w_compare:
+            new = v.with_(compare=None if change["new"] == "none" else change["new"])
+        elif owner is self.w_segment:
+            new = v.with_(segment=change["new"] or None, csm=None)
+        else:
+            new = v.with_(csm=change["new"] or None)
+        self.apply(new, push=True)
+
+    def _on_pop(self, _change: dict[str, Any]) -> None:
+        self.apply(parse_query(dict(self.url.state)), push=False)
+
+    # ------------------------------------------------------------------ rendering
+    def apply(self, view: View, *, push: bool) -> None:
+        """Validate ``view``, compute and render; keep the URL and the filters in step."""
+        try:
+            with engine().connect() as conn:
+                view, req = validate(conn, view)
+                data = compute_all(
+                    conn, req.period, compare=req.compare, scope=req.scope, areas=self.page.areas
+                )
+                if self.page.extra is not None:
+                    data.update(self.page.extra(conn, req, view))
+                ctx = PageContext(view=view, req=req, data=data, conn=conn)
+                body = self.page.render(ctx)
+                header = render_header(self.page, ctx)
+        except EccError as exc:
+            self.body.value = message(str(exc), error=True)
+            return
+        except Exception:  # never a traceback for a viewer
+            _log_exception()
+            self.body.value = message(FRIENDLY, error=True)
+            return
+        self.view = view
+        notes = "".join(message(m) for m in view.messages)
+        self.header.value = header
+        self.body.value = notes + body
+        self._show_filters(view, req.period.start, req.period.end)
+        self.url.set_state(view.params(), push=push)
+
+
+def render_header(page: Page, ctx: PageContext) -> str:
+    """Title, data as-of, navigation keeping the filters, breadcrumbs, period in words."""
+    from .components import href
+
+    view, req = ctx.view, ctx.req
+    nav = "".join(
+        f'<a href="{esc(href(p.name, view))}" target="_self"'
+        f"{' class=current' if p.name == page.name else ''}>{esc(p.title)}</a>"
+        for p in PAGES.values()
+        if p.nav
+    )
+    crumbs = page.crumbs(ctx) if page.crumbs else default_crumbs(page, ctx)
+    trail = " › ".join(
+        f'<a href="{esc(url)}" target="_self">{esc(label)}</a>' if url else esc(label)
+        for label, url in crumbs
+    )
+    cmp = ctx.data.get("comparison")
+    range_text = f"{req.period.start:%b %-d, %Y} – {req.period.end:%b %-d, %Y}"
+    if cmp:
+        range_text += (
+            f" · compared with {date.fromisoformat(cmp['start']):%b %-d, %Y} – "
+            f"{date.fromisoformat(cmp['end']):%b %-d, %Y}"
+        )
+        if ctx.data.get("comparison_values") is None:
+            range_text += (
+                " (needs 12+ months of history)"
+                if cmp["kind"] == "yoy"
+                else " (not enough history)"
+            )
+    return (
+        f'<div class="ecc-header"><h1>{esc(page.title)}</h1>'
+        f'<span class="ecc-asof" data-asof="{req.today.isoformat()}">'
+        f"Data as of {req.today:%b %-d, %Y}</span></div>"
+        f'<nav class="ecc-nav">{nav}</nav>'
+        f'<div class="ecc-crumbs">{trail}</div>'
+        f'<div class="ecc-range">{esc(range_text)}</div>'
+    )
+
+
+def default_crumbs(page: Page, ctx: PageContext) -> list[tuple[str, str | None]]:
+    from .components import href
+
+    out: list[tuple[str, str | None]] = [
+        ("Overview", href("portfolio", ctx.view, segment=None, csm=None))
+    ]
+    if ctx.view.segment:
+        out.append((f"Segment: {ctx.view.segment}", href("portfolio", ctx.view, csm=None)))
+    if ctx.view.csm:
+        out.append((f"CSM: {ctx.view.csm}", href("csm", ctx.view)))
+    if page.name != "portfolio":
+        out.append((page.title, None))
+    else:
+        out[-1] = (out[-1][0], None)
+    return out
+
+
+def show(page_name: str, **parameters: Any) -> Dashboard | None:
+    """Build and display ``page_name``: the notebook's whole body is this one call.
+
+    ``parameters`` are the notebook's parameters cell (papermill sets them); the URL's
+    query string, when there is one, takes precedence.
+    """
+    try:
+        pages = load_all()
+        page = pages[page_name]
+        query = request_query()
+        if "list_kind" in parameters:
+            parameters["list"] = parameters.pop("list_kind")
+        base = {k: v for k, v in parameters.items() if k in FILTER_KEYS + PAGE_KEYS}
+        view = (
+            parse_query(query)
+            if query
+            else parse_query(
+                {k: ("none" if k == "compare" and v is None else v) for k, v in base.items()}
+            )
+        )
+        dash = Dashboard(page, view)
+        _display(dash.root)
+        return dash
+    except Exception as exc:
+        _log_exception()
+        text = str(exc) if isinstance(exc, EccError) else FRIENDLY
+        _display(widgets.HTML(message(text, error=True)))
+        return None
+
+
+def _display(obj: Any) -> None:
+    from IPython.display import display
+
+    display(obj)  # type: ignore[no-untyped-call]

@@ -1,0 +1,84 @@
+"""The dashboard notebooks are generated from this module, so that every notebook has
+the same thin shape: a typed ``parameters`` cell, an imports cell, one call into ``ecc``.
+
+``python -m ecc.ui.notebooks notebooks/`` rewrites them; a test checks they match.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import nbformat
+
+#: notebook stem -> (title, extra parameter lines)
+NOTEBOOKS: dict[str, tuple[str, list[str]]] = {
+    "portfolio": ("Portfolio health", []),
+    "retention": ("ARR retention", []),
+    "risk": ("Risk exposure", []),
+    "renewals": ("Renewal pipeline", []),
+    "expansion": ("Expansion pipeline", []),
+    "performance": ("CSM performance", []),
+    "workload": ("CSM workload and rebalancing", []),
+    "segments": ("Segment comparison", []),
+    "accounts": (
+        "Accounts",
+        ['list_kind: str = "at_risk"  # at_risk | critical | healthy | all (URL key: list)'],
+    ),
+    "account": ("Account detail", ["customer: Optional[str] = None  # the customer_id to show"]),
+    "csm": ("CSM portfolio", []),
+}
+
+PARAMETERS = """\
+# Parameters (papermill: -p NAME VALUE). In the browser, the page URL's query string wins.
+from typing import Optional
+
+preset: Optional[str] = "this_quarter"  # this_month|last_month|this_quarter|last_quarter|ytd
+start: Optional[str] = None  # custom range start, YYYY-MM-DD (with end; then preset is ignored)
+end: Optional[str] = None  # custom range end, YYYY-MM-DD: the as-of date
+today: Optional[str] = None  # reference date of the presets (default: the latest date with data)
+compare: Optional[str] = "previous"  # previous | yoy | None for no comparison
+segment: Optional[str] = None  # Enterprise | Mid-market | SMB, or None for all
+csm: Optional[str] = None  # a csm_id, or None for all"""
+
+IMPORTS = """\
+from ecc.ui import app
+
+app.warm_up()"""
+
+
+def notebook(name: str) -> nbformat.NotebookNode:
+    title, extra = NOTEBOOKS[name]
+    params = PARAMETERS + "".join("\n" + line for line in extra)
+    names = ["preset", "start", "end", "today", "compare", "segment", "csm"]
+    names += [line.split(":")[0] for line in extra]
+    call = f'page = app.show(\n    "{name}",\n' + "".join(f"    {n}={n},\n" for n in names) + ")"
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
+    nb.metadata["language_info"] = {"name": "python"}
+    nb.metadata["title"] = f"{title} · Executive Command Center"
+    cell = nbformat.v4.new_code_cell(params)
+    cell.metadata["tags"] = ["parameters"]
+    nb.cells = [cell, nbformat.v4.new_code_cell(IMPORTS), nbformat.v4.new_code_cell(call)]
+    for i, c in enumerate(nb.cells):
+        c["id"] = f"{name}-{i}"
+    return nb
+
+
+def write_all(directory: Path) -> list[Path]:
+    directory.mkdir(parents=True, exist_ok=True)
+    out = []
+    for name in NOTEBOOKS:
+        path = directory / f"{name}.ipynb"
+        nbformat.write(notebook(name), path)
+        out.append(path)
+    return out
+
+
+if __name__ == "__main__":
+    for p in write_all(Path(sys.argv[1] if len(sys.argv) > 1 else "notebooks")):
+        print(p)

@@ -1,0 +1,73 @@
+"""The dashboard pages: one module per page, each a :class:`Page` in :data:`PAGES`.
+
+A page names the metric areas it needs and renders them to HTML; the app shell
+(``ecc.ui.app``) adds the header, navigation, filters and URL state around it.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Connection
+
+from ...request import Request
+from ..view import View
+
+
+@dataclass(frozen=True)
+class PageContext:
+    """What a page renders from: the view, the resolved request, and the data."""
+
+    view: View
+    req: Request
+    data: dict[str, Any]
+    conn: Connection
+
+
+@dataclass(frozen=True)
+class Page:
+    name: str  # notebook file stem
+    title: str
+    areas: tuple[str, ...]  # metric areas to compute (with the comparison)
+    render: Callable[[PageContext], str]
+    nav: bool = True  # listed in the navigation bar
+    crumbs: Callable[[PageContext], list[tuple[str, str | None]]] | None = None
+    extra: Callable[[Connection, Request, View], dict[str, Any]] | None = field(default=None)
+
+
+PAGES: dict[str, Page] = {}
+
+
+def register(page: Page) -> Page:
+    PAGES[page.name] = page
+    return page
+
+
+def load_all() -> dict[str, Page]:
+    """Import every page module (each registers itself) and return the registry."""
+    for name in PAGE_MODULES:
+        try:
+            importlib.import_module(f"{__name__}.{name}")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"{__name__}.{name}":
+                raise
+    return PAGES
+
+
+#: Page modules in navigation order.
+PAGE_MODULES: tuple[str, ...] = (
+    "portfolio",
+    "retention",
+    "risk",
+    "renewals",
+    "expansion",
+    "performance",
+    "workload",
+    "segments",
+    "accounts",
+    "account",
+    "csm",
+)

@@ -1,0 +1,148 @@
+"""Account detail (drill-down): health and ARR history, renewals, opportunities, save
+plays, activities and tickets of one customer."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Connection
+
+from ... import formatting as f
+from ...accounts import account_detail
+from ...errors import ConfigError
+from ...request import Request
+from .. import charts
+from ..components import badge, columns, esc, grid, href, kpi, link, section, table
+from ..view import View
+from . import Page, PageContext, register
+
+
+def extra(conn: Connection, req: Request, view: View) -> dict[str, Any]:
+    if not view.customer:
+        raise ConfigError("no account chosen: open an account from a list or the risk page")
+    return {"account": account_detail(conn, view.customer, req.period.end)}
+
+
+def render(ctx: PageContext) -> str:
+    a, v, p = ctx.data["account"], ctx.view, ctx.req.period
+    profile = (
+        f"<p>{esc(a['segment'])} · CSM {link('csm', v, a['csm_name'], csm=a['csm_id'])} · "
+        f"signed up {esc(a['signup_date'])} · live since {esc(a['onboarded_on'] or 'not yet')}"
+        f"{' · ' + esc(a['industry']) if a['industry'] else ''}"
+        f"{' · ' + esc(a['region']) if a['region'] else ''}</p>"
+    )
+    cards = grid(
+        [
+            kpi("account.arr", a["arr"], p, label="ARR", unit="money"),
+            kpi("account.score", a["score"], p, label="Health", unit="score"),
+        ]
+    )
+    health = charts.line_trend(
+        [{"date": h["date"], "score": h["score"]} for h in a["health"]],
+        {"score": "Health score"},
+        fmt="d",
+        title="Health (last 12 months)",
+    )
+    ledger = table(
+        [("Date", False), ("Movement", False), ("Change", True), ("ARR after", True)],
+        [
+            [
+                esc(e["date"]),
+                esc(e["kind"] + (f" ({e['expansion_type']})" if e["expansion_type"] else "")),
+                esc(f.delta(e["delta"], 0, "money")),
+                esc(f.money(e["arr"])),
+            ]
+            for e in reversed(a["ledger"])
+        ],
+    )
+    renewals = table(
+        [("Due", False), ("ARR", True), ("Forecast", False), ("Outcome", False)],
+        [
+            [
+                esc(r["due_on"]),
+                esc(f.money(r["arr"])),
+                badge(r["forecast_status"]),
+                badge(r["outcome"]) if r["outcome"] else "open",
+            ]
+            for r in a["renewals"]
+        ],
+    )
+    opps = table(
+        [
+            ("Type", False),
+            ("Stage", False),
+            ("Amount", True),
+            ("Expected close", False),
+            ("Outcome", False),
+        ],
+        [
+            [
+                esc(o["type"].replace("_", " ")),
+                esc(o["stage"]),
+                esc(f.money(o["amount"])),
+                esc(o["expected_close_on"]),
+                badge(o["outcome"]) if o["outcome"] else "open",
+            ]
+            for o in a["opportunities"]
+        ],
+    )
+    plays = table(
+        [("Opened", False), ("CSM", False), ("Outcome", False)],
+        [
+            [
+                esc(s["opened_on"]),
+                esc(s["csm_id"]),
+                badge(s["outcome"]) if s["outcome"] else "active",
+            ]
+            for s in a["save_plays"]
+        ],
+    )
+    acts = table(
+        [("Date", False), ("Kind", False), ("CSM", False), ("Done", False)],
+        [
+            [esc(x["date"]), esc(x["kind"]), esc(x["csm_id"]), "yes" if x["completed"] else "no"]
+            for x in a["activities"]
+        ],
+    )
+    tickets = table(
+        [("Opened", False), ("Priority", False), ("Resolved", False)],
+        [
+            [esc(t["opened_at"]), esc(t["priority"]), esc(t["resolved_at"] or "open")]
+            for t in a["tickets"]
+        ],
+    )
+    category = badge(a["category"])
+    return (
+        f"<h2>{esc(a['name'])} {category}</h2>"
+        + profile
+        + cards
+        + section("Health", health or '<p class="ecc-muted">No scores in the last year.</p>')
+        + columns(section("ARR history", ledger), section("Renewals", renewals))
+        + columns(section("Expansion opportunities", opps), section("Save plays", plays))
+        + columns(section("Recent activities", acts), section("Recent tickets", tickets))
+    )
+
+
+def crumbs(ctx: PageContext) -> list[tuple[str, str | None]]:
+    v = ctx.view
+    out: list[tuple[str, str | None]] = [("Overview", href("portfolio", v, segment=None, csm=None))]
+    if v.segment:
+        out.append((f"Segment: {v.segment}", href("portfolio", v, csm=None)))
+    if v.csm:
+        out.append((f"CSM: {v.csm}", href("csm", v)))
+    out.append(("Accounts at risk", href("accounts", v, list="at_risk")))
+    out.append((ctx.data["account"]["name"], None))
+    return out
+
+
+PAGE = register(
+    Page(
+        name="account",
+        title="Account",
+        areas=(),
+        render=render,
+        nav=False,
+        crumbs=crumbs,
+        extra=extra,
+    )
+)

@@ -1,0 +1,89 @@
+"""Filtered account lists (drill-down): all, at risk, critical or healthy accounts."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Connection
+
+from ... import formatting as f
+from ...accounts import LIST_KINDS, account_list
+from ...request import Request
+from ..components import badge, esc, href, link, section, table
+from ..view import View
+from . import Page, PageContext, register
+
+
+def extra(conn: Connection, req: Request, view: View) -> dict[str, Any]:
+    kind = view.list if view.list in LIST_KINDS else "at_risk"
+    return {"accounts": account_list(conn, req.period.end, req.scope, kind), "list": kind}
+
+
+def render(ctx: PageContext) -> str:
+    v, a = ctx.view, ctx.data["accounts"]
+    rows = [
+        [
+            link("account", v, r["name"], customer=r["customer_id"]),
+            esc(r["segment"]),
+            link("csm", v, r["csm_name"], csm=r["csm_id"]),
+            esc(f.money(r["arr"])),
+            badge(r["category"]) + f" {esc(f.score(r['score']))}",
+        ]
+        for r in a["rows"]
+    ]
+    more = ""
+    if a["shown"] < a["total"]:
+        more = f'<p class="ecc-muted">Showing the {a["shown"]} largest of {a["total"]:,}.</p>'
+    tabs = " · ".join(
+        esc(label) if kind == ctx.data["list"] else link("accounts", v, label, list=kind)
+        for kind, label in (
+            ("at_risk", "At risk"),
+            ("critical", "Critical"),
+            ("healthy", "Healthy"),
+            ("all", "All"),
+        )
+    )
+    summary = (
+        f'<p data-metric="accounts.total_arr" data-value="{a["total_arr"]}">'
+        f"<strong>{a['total']:,}</strong> accounts, "
+        f"<strong>{esc(f.money(a['total_arr']))}</strong> "
+        f"ARR as of {ctx.req.period.end:%b %-d, %Y}. {tabs}</p>"
+    )
+    return summary + section(
+        a["title"],
+        table(
+            [
+                ("Customer", False),
+                ("Segment", False),
+                ("CSM", False),
+                ("ARR", True),
+                ("Health", False),
+            ],
+            rows,
+        )
+        + more,
+    )
+
+
+def crumbs(ctx: PageContext) -> list[tuple[str, str | None]]:
+    v = ctx.view
+    out: list[tuple[str, str | None]] = [("Overview", href("portfolio", v, segment=None, csm=None))]
+    if v.segment:
+        out.append((f"Segment: {v.segment}", href("portfolio", v, csm=None)))
+    if v.csm:
+        out.append((f"CSM: {v.csm}", href("csm", v)))
+    out.append((ctx.data["accounts"]["title"], None))
+    return out
+
+
+PAGE = register(
+    Page(
+        name="accounts",
+        title="Accounts",
+        areas=(),
+        render=render,
+        nav=False,
+        crumbs=crumbs,
+        extra=extra,
+    )
+)

@@ -1,0 +1,108 @@
+"""A CSM's portfolio (drill-down): their numbers against the team, workload, and book."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Connection
+
+from ... import formatting as f
+from ...accounts import account_list
+from ...errors import ConfigError
+from ...request import Request
+from ..components import badge, esc, grid, href, kpi, link, section, table
+from ..view import View
+from . import Page, PageContext, register
+
+
+def extra(conn: Connection, req: Request, view: View) -> dict[str, Any]:
+    if not view.csm:
+        raise ConfigError("no CSM chosen: pick one in the CSM filter or click a CSM's name")
+    return {"book": account_list(conn, req.period.end, req.scope, "all")}
+
+
+def render(ctx: PageContext) -> str:
+    d, v, p = ctx.data, ctx.view, ctx.req.period
+    rows = d["csms"]["rows"]
+    row: dict[str, Any] = rows[0] if rows else {}
+    team = d["csms"]["team_average"]
+    wl = d["workload"]["rows"][0] if d["workload"]["rows"] else {}
+
+    def vs_team(key: str) -> str:
+        return f"team {f.number(team.get(key), 1) if team.get(key) is not None else '—'}"
+
+    cards = grid(
+        [
+            kpi("csms.accounts", row.get("accounts"), p, label="Accounts", unit="count"),
+            kpi("csms.arr", row.get("arr"), p, label="Book ARR", unit="money"),
+            kpi("csms.avg_health", row.get("avg_health"), p, label="Average health", unit="score"),
+            kpi("csms.nrr", row.get("nrr"), p, label="NRR", unit="rate"),
+            kpi(
+                "csms.expansion_arr",
+                row.get("expansion_arr"),
+                p,
+                label="Expansion ARR",
+                unit="money",
+            ),
+            kpi("csms.response_hours", row.get("response_hours"), p),
+            kpi(
+                "workload.utilization",
+                wl.get("utilization"),
+                p,
+                tone="bad" if wl.get("status") == "over" else "",
+            ),
+            kpi("csms.rank", row.get("rank"), p, label="Leaderboard rank", unit="count"),
+        ]
+    )
+    activity = (
+        f"<p>Meetings {row.get('meetings', 0)}, emails {row.get('emails', 0)}, calls "
+        f"{row.get('calls', 0)}, tasks completed {row.get('tasks_completed', 0)} in the period "
+        f"· health change {esc(f.number(row.get('health_change'), 1))} "
+        f"({esc(vs_team('health_change'))})</p>"
+    )
+    book = d["book"]
+    book_rows = [
+        [
+            link("account", v, r["name"], customer=r["customer_id"]),
+            esc(r["segment"]),
+            esc(f.money(r["arr"])),
+            badge(r["category"]) + f" {esc(f.score(r['score']))}",
+        ]
+        for r in book["rows"]
+    ]
+    name = row.get("name") or v.csm or ""
+    return (
+        f"<h2>{esc(name)}</h2>"
+        + cards
+        + activity
+        + section(
+            f"Book: {book['total']} accounts, {f.money(book['total_arr'])}",
+            table(
+                [("Customer", False), ("Segment", False), ("ARR", True), ("Health", False)],
+                book_rows,
+            ),
+        )
+    )
+
+
+def crumbs(ctx: PageContext) -> list[tuple[str, str | None]]:
+    v = ctx.view
+    out: list[tuple[str, str | None]] = [("Overview", href("portfolio", v, segment=None, csm=None))]
+    if v.segment:
+        out.append((f"Segment: {v.segment}", href("portfolio", v, csm=None)))
+    rows = ctx.data["csms"]["rows"]
+    out.append((f"CSM: {rows[0]['name'] if rows else v.csm}", None))
+    return out
+
+
+PAGE = register(
+    Page(
+        name="csm",
+        title="CSM portfolio",
+        areas=("csms", "workload"),
+        render=render,
+        nav=False,
+        crumbs=crumbs,
+        extra=extra,
+    )
+)

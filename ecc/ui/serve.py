@@ -1,0 +1,82 @@
+"""``ecc serve``: the dashboards as a standalone Voilà server with preheated kernels.
+
+Each notebook keeps a pool of kernels that have already imported everything and
+connected to the database; a viewer's request takes one and only computes the page.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from ..config import database_url
+from ..errors import ConfigError
+
+HERE = Path(__file__).parent
+SHARE = HERE / "share"
+#: Kernels kept warm per notebook; the landing page gets more.
+POOLS: dict[str, int] = {"portfolio.ipynb": 2}
+
+
+def voila_command(
+    notebooks: Path,
+    *,
+    port: int,
+    ip: str = "127.0.0.1",
+    preheat: bool = True,
+    pool_size: int = 1,
+    base_url: str = "/",
+) -> list[str]:
+    voila = shutil.which("voila", path=str(Path(sys.executable).parent)) or "voila"
+    cmd = [
+        voila,
+        str(notebooks),
+        "--no-browser",
+        f"--port={port}",
+        f"--Voila.ip={ip}",
+        f"--Voila.base_url={base_url}",
+        f"--Voila.config_file_paths={SHARE / 'config'}",
+    ]
+    if preheat:
+        pools = {"default": {"pool_size": pool_size}}
+        pools.update({k: {"pool_size": max(v, pool_size)} for k, v in POOLS.items()})
+        cmd += [
+            "--preheat_kernel=True",
+            f"--pool_size={pool_size}",
+            f"--VoilaKernelManager.kernel_pools_config={pools!r}",
+        ]
+    return cmd
+
+
+def voila_env(db_url: str | None = None) -> dict[str, str]:
+    env = dict(os.environ)
+    env["ECC_DATABASE_URL"] = _absolute(database_url(db_url))
+    paths = [str(SHARE), *filter(None, env.get("JUPYTER_PATH", "").split(os.pathsep))]
+    env["JUPYTER_PATH"] = os.pathsep.join(paths)
+    return env
+
+
+def _absolute(url: str) -> str:
+    """Kernels run in the notebooks folder: make a relative SQLite path absolute."""
+    prefix = "sqlite:///"
+    if url.startswith(prefix) and not url.startswith("sqlite:////") and url != "sqlite://":
+        return prefix + str(Path(url[len(prefix) :]).resolve())
+    return url
+
+
+def serve(
+    notebooks: Path,
+    *,
+    port: int,
+    db_url: str | None = None,
+    preheat: bool = True,
+    pool_size: int = 1,
+) -> int:
+    if not notebooks.is_dir():
+        raise ConfigError(f"no notebooks folder at {notebooks}; run from the project folder")
+    cmd = voila_command(notebooks, port=port, preheat=preheat, pool_size=pool_size)
+    print(f"Command center: http://127.0.0.1:{port}/voila/render/portfolio.ipynb", flush=True)
+    return subprocess.call(cmd, env=voila_env(db_url))

@@ -1,0 +1,13 @@
+# Voilà settings of the command center (loaded by `ecc serve` via --Voila.config_file_paths).
+# ruff: noqa
+c = get_config()  # type: ignore[name-defined]  # noqa: F821
+
+c.VoilaConfiguration.template = "ecc"  # ecc/ui/share/voila/templates/ecc: no CDN requests
+c.VoilaConfiguration.show_tracebacks = False  # viewers see a sentence, never a traceback
+c.VoilaExecutor.cell_error_instruction = "This view could not be loaded; please try again."
+# Voilà's page posts a kernel shutdown on unload with an XSRF cookie it never sets: without
+# this every closed tab leaves its kernel running (culling below is the backstop).
+c.Voila.tornado_settings = {"disable_check_xsrf": True}
+c.MappingKernelManager.cull_idle_timeout = 900
+c.MappingKernelManager.cull_interval = 60
+c.MappingKernelManager.cull_connected = False
