@@ -47,3 +47,24 @@ def card(
         unit=unit,
         tone=tone,
     )
+
+
+def csm_names(ctx: PageContext) -> dict[str, str]:
+    """csm_id -> display name (one small query per page render)."""
+    from sqlalchemy import select
+
+    from ...schema import csms
+
+    cache = ctx.data.setdefault("_csm_names", {})
+    if not cache:
+        cache.update(
+            {r.csm_id: r.name for r in ctx.conn.execute(select(csms.c.csm_id, csms.c.name))}
+        )
+    return cache  # type: ignore[no-any-return]
+
+
+def csm_link(ctx: PageContext, csm_id: str) -> str:
+    """The CSM's name, linking to their portfolio page with the current filters."""
+    from ..components import link
+
+    return link("csm", ctx.view, csm_names(ctx).get(csm_id, csm_id), csm=csm_id)

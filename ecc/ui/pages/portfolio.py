@@ -7,7 +7,7 @@ from ...config import CATEGORIES, SEGMENTS
 from .. import charts
 from ..components import badge, esc, grid, href, link, section, table
 from . import Page, PageContext, register
-from .common import card
+from .common import card, csm_link
 
 TREND_TONE = {"improving": "good", "declining": "bad", "stable": ""}
 
@@ -133,7 +133,7 @@ def render(ctx: PageContext) -> str:
         [
             link("account", v, a["name"], customer=a["customer_id"]),
             esc(a["segment"]),
-            link("csm", v, a["csm_id"], csm=a["csm_id"]),
+            csm_link(ctx, a["csm_id"]),
             esc(f.money(a["arr"])),
             badge(a["category"]) + f" {esc(f.score(a['score']))}",
         ]

@@ -1,0 +1,47 @@
+"""Render a dashboard page to one self-contained HTML file, without a kernel.
+
+The same page functions as the live dashboards, with the filters shown as text: used
+for previews, screenshots and (later) HTML reports.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlalchemy import Engine
+
+from ..metrics import compute_all
+from .components import esc
+from .pages import PageContext, load_all
+from .view import parse_query, validate
+
+CSS = Path(__file__).parent / "share" / "voila" / "templates" / "ecc" / "static" / "ecc.css"
+
+
+def render_page(engine: Engine, page_name: str, query: str = "") -> str:
+    """The page's header and body as an HTML document."""
+    from .app import render_header
+
+    page = load_all()[page_name]
+    with engine.connect() as conn:
+        view, req = validate(conn, parse_query(query))
+        data = compute_all(conn, req.period, compare=req.compare, scope=req.scope, areas=page.areas)
+        if page.extra is not None:
+            data.update(page.extra(conn, req, view))
+        ctx = PageContext(view=view, req=req, data=data, conn=conn)
+        body = page.render(ctx)
+        header = render_header(page, ctx)
+    filters = ", ".join(f"{k}={v}" for k, v in view.params().items()) or "defaults"
+    return (
+        "<!doctype html><html><head><meta charset='utf-8'>"
+        "<meta name='viewport' content='width=device-width, initial-scale=1'>"
+        f"<title>{esc(page.title)}</title><style>{CSS.read_text()}</style></head>"
+        f"<body><div id='rendered_cells'>{header}"
+        f"<div class='ecc-filters'>Filters: {esc(filters)}</div>{body}</div></body></html>"
+    )
+
+
+def write_page(engine: Engine, page_name: str, out: Path, query: str = "") -> Path:
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(render_page(engine, page_name, query))
+    return out
