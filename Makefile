@@ -10,6 +10,9 @@ DEMO_SEED ?= 7
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "ecc needs Python 3.11+"'
+	@# Debian's Chromium drives the browser tests and PDF reports (Playwright cannot download one)
+	@if [ ! -x /usr/bin/chromium ] && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium poppler-utils fonts-dejavu-core; fi
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
@@ -17,9 +20,12 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+PORT ?= 8866
+
 demo: install
 	$(BIN)/ecc demo --customers $(DEMO_CUSTOMERS) --seed $(DEMO_SEED)
 	$(BIN)/ecc metrics --preset this_quarter --format table
+	$(BIN)/ecc serve --port $(PORT)
 
 lint: install
 	$(BIN)/ruff check ecc tests benchmarks
