@@ -6,6 +6,7 @@ beside the numbers. The text restates METRICS.md for a reader who is not an anal
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Literal
@@ -255,6 +256,62 @@ DEFINITIONS: dict[str, Definition] = {
             "down",
         ),
         _D(
+            "renewals.late.count",
+            "Late renewals (count)",
+            "count",
+            "at_end",
+            "Renewals past their due date with no outcome recorded on the as-of date.",
+            "down",
+        ),
+        _D(
+            "renewals.upcoming.d30.arr",
+            "Due in 1–30 days",
+            "money",
+            "at_end",
+            "ARR up for renewal on the open renewals due 1 to 30 days after the as-of date.",
+            "neutral",
+        ),
+        _D(
+            "renewals.upcoming.d30.count",
+            "Due in 1–30 days (count)",
+            "count",
+            "at_end",
+            "Open renewals due 1 to 30 days after the as-of date.",
+            "neutral",
+        ),
+        _D(
+            "renewals.upcoming.d60.arr",
+            "Due in 31–60 days",
+            "money",
+            "at_end",
+            "ARR up for renewal on the open renewals due 31 to 60 days after the as-of date.",
+            "neutral",
+        ),
+        _D(
+            "renewals.upcoming.d60.count",
+            "Due in 31–60 days (count)",
+            "count",
+            "at_end",
+            "Open renewals due 31 to 60 days after the as-of date.",
+            "neutral",
+        ),
+        _D(
+            "renewals.upcoming.d90.arr",
+            "Due in 61–90 days",
+            "money",
+            "at_end",
+            "ARR up for renewal on the open renewals due 61 to 90 days after the as-of date.",
+            "neutral",
+        ),
+        _D(
+            "renewals.upcoming.d90.count",
+            "Due in 61–90 days (count)",
+            "count",
+            "at_end",
+            "Open renewals due 61 to 90 days after the as-of date.",
+            "neutral",
+        ),
+        _D(
             "expansion.open_value",
             "Open expansion pipeline",
             "money",
@@ -346,12 +403,112 @@ DEFINITIONS: dict[str, Definition] = {
             "capacity; under 80% has room.",
             "neutral",
         ),
+        _D(
+            "csms.team_average.accounts",
+            "Accounts per CSM",
+            "count",
+            "at_end",
+            "Team average: the mean number of active customers in a CSM's book on the as-of date.",
+            "neutral",
+        ),
+        _D(
+            "csms.team_average.arr",
+            "ARR per CSM",
+            "money",
+            "at_end",
+            "Team average: the mean ARR of a CSM's active book on the as-of date.",
+            "neutral",
+        ),
+        _D(
+            "csms.team_average.avg_health",
+            "Average health (team average)",
+            "score",
+            "at_end",
+            "Team average: the mean over CSMs of each book's average health score (0–100) "
+            "on the as-of date.",
+            "up",
+        ),
+        _D(
+            "csms.team_average.grr",
+            "GRR (team average)",
+            "rate",
+            "over_period",
+            "Team average: the mean over CSMs of gross revenue retention: the ARR kept "
+            "from the customers in the book at the start, expansion left out, divided by "
+            "their ARR then.",
+            "up",
+        ),
+        _D(
+            "csms.team_average.nrr",
+            "NRR (team average)",
+            "rate",
+            "over_period",
+            "Team average: the mean over CSMs of net revenue retention: the ARR at the "
+            "end of the customers in the book at the start, expansion included, divided "
+            "by their ARR then.",
+            "up",
+        ),
+        _D(
+            "csms.team_average.expansion_arr",
+            "Expansion ARR per CSM",
+            "money",
+            "over_period",
+            "Team average: the mean over CSMs of the ARR added by expansions on their "
+            "book in the period.",
+            "up",
+        ),
+        _D(
+            "csms.team_average.health_change",
+            "Health change (team average)",
+            "score",
+            "over_period",
+            "Team average: the mean over CSMs of the change in their book's average "
+            "health from the start to the end, over customers scored at both dates.",
+            "up",
+        ),
+        _D(
+            "csms.team_average.response_hours",
+            "Response time (team average)",
+            "hours",
+            "over_period",
+            "Team average: the mean over CSMs of each CSM's median hours from a "
+            "customer's message to the email reply.",
+            "down",
+        ),
+        _D(
+            "csms.team_average.meetings",
+            "Meetings per CSM",
+            "count",
+            "over_period",
+            "Team average: the mean number of meetings a CSM held in the period.",
+            "up",
+        ),
+        _D(
+            "csms.team_average.emails",
+            "Emails per CSM",
+            "count",
+            "over_period",
+            "Team average: the mean number of emails a CSM sent in the period.",
+            "up",
+        ),
+        _D(
+            "csms.team_average.tasks_completed",
+            "Tasks completed per CSM",
+            "count",
+            "over_period",
+            "Team average: the mean number of tasks a CSM completed in the period.",
+            "up",
+        ),
     )
 }
 
 
 def definition(key: str) -> Definition | None:
     """The definition of a METRICS.md key path; by_segment keys fall back to the base key."""
+    if key in DEFINITIONS:
+        return DEFINITIONS[key]
+    key = re.sub(r"\.rows\.[^.]+\.", ".", key)  # workload.rows.<csm_id>.utilization
+    key = key.replace(".team_average.", ".")
     if key in DEFINITIONS:
         return DEFINITIONS[key]
     for seg in ("Enterprise", "Mid-market", "SMB"):

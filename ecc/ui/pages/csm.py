@@ -27,31 +27,48 @@ def render(ctx: PageContext) -> str:
     row: dict[str, Any] = rows[0] if rows else {}
     team = d["csms"]["team_average"]
     wl = d["workload"]["rows"][0] if d["workload"]["rows"] else {}
+    cid = v.csm or ""
 
     def vs_team(key: str) -> str:
         return f"team {f.number(team.get(key), 1) if team.get(key) is not None else '—'}"
 
     cards = grid(
         [
-            kpi("csms.accounts", row.get("accounts"), p, label="Accounts", unit="count"),
-            kpi("csms.arr", row.get("arr"), p, label="Book ARR", unit="money"),
-            kpi("csms.avg_health", row.get("avg_health"), p, label="Average health", unit="score"),
-            kpi("csms.nrr", row.get("nrr"), p, label="NRR", unit="rate"),
             kpi(
-                "csms.expansion_arr",
+                f"csms.rows.{cid}.accounts", row.get("accounts"), p, label="Accounts", unit="count"
+            ),
+            kpi(f"csms.rows.{cid}.arr", row.get("arr"), p, label="Book ARR", unit="money"),
+            kpi(
+                f"csms.rows.{cid}.avg_health",
+                row.get("avg_health"),
+                p,
+                label="Average health",
+                unit="score",
+            ),
+            kpi(f"csms.rows.{cid}.nrr", row.get("nrr"), p, label="NRR", unit="rate"),
+            kpi(
+                f"csms.rows.{cid}.expansion_arr",
                 row.get("expansion_arr"),
                 p,
                 label="Expansion ARR",
                 unit="money",
             ),
-            kpi("csms.response_hours", row.get("response_hours"), p),
             kpi(
-                "workload.utilization",
+                f"csms.rows.{cid}.response_hours",
+                row.get("response_hours"),
+                p,
+                label="Response time",
+                unit="hours",
+            ),
+            kpi(
+                f"workload.rows.{cid}.utilization",
                 wl.get("utilization"),
                 p,
                 tone="bad" if wl.get("status") == "over" else "",
             ),
-            kpi("csms.rank", row.get("rank"), p, label="Leaderboard rank", unit="count"),
+            kpi(
+                f"csms.rows.{cid}.rank", row.get("rank"), p, label="Leaderboard rank", unit="count"
+            ),
         ]
     )
     activity = (

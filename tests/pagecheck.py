@@ -1,0 +1,67 @@
+"""Read the KPI values a rendered page carries (``data-metric`` / ``data-value``)."""
+
+from __future__ import annotations
+
+import json
+import re
+from html.parser import HTMLParser
+from typing import Any
+
+from ecc.formatting import get
+
+
+class _Metrics(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.found: dict[str, str] = {}
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = dict(attrs)
+        if a.get("data-metric") is not None and "data-value" in a:
+            self.found[str(a["data-metric"])] = a["data-value"] or ""
+
+
+def metrics_in(html: str) -> dict[str, str]:
+    p = _Metrics()
+    p.feed(html)
+    return p.found
+
+
+def expected(result: dict[str, Any], key: str) -> Any:
+    """The value at a key path; ``<area>.rows.<csm_id>.<key>`` picks that CSM's row."""
+    parts = key.split(".")
+    if len(parts) >= 4 and parts[1] == "rows":
+        rows = get(result, parts[0], "rows") or []
+        row = next((r for r in rows if r.get("csm_id") == parts[2]), None)
+        return get(row, *parts[3:])
+    return get(result, *parts)
+
+
+def mismatches(html: str, result: dict[str, Any]) -> list[str]:
+    """Every METRICS.md key on the page whose value differs from ``result``."""
+    out = []
+    for key, raw in metrics_in(html).items():
+        if key.split(".")[0] not in result or key.endswith(".trend"):
+            continue
+        want = expected(result, key)
+        got: Any = json.loads(raw) if raw not in ("",) else None
+        if isinstance(want, float) and isinstance(got, (int, float)):
+            if abs(want - got) > 1e-9 * max(1.0, abs(want)):
+                out.append(f"{key}: page {got} != {want}")
+        elif got != want:
+            out.append(f"{key}: page {got!r} != {want!r}")
+    return out
+
+
+def widget_html(nb: Any) -> str:
+    """All HTML widget values saved in an executed notebook's widget state."""
+    state = nb.metadata.get("widgets", {}).get("application/vnd.jupyter.widget-state+json", {})
+    parts = []
+    for model in state.get("state", {}).values():
+        value = model.get("state", {}).get("value")
+        if isinstance(value, str) and "<" in value:
+            parts.append(value)
+    return "\n".join(parts)
+
+
+ERROR_RE = re.compile(r'class="ecc-error"')
