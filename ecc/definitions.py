@@ -499,6 +499,32 @@ DEFINITIONS: dict[str, Definition] = {
             "Team average: the mean number of tasks a CSM completed in the period.",
             "up",
         ),
+        _D(
+            "segments.grr",
+            "Gross revenue retention",
+            "rate",
+            "over_period",
+            "Of the ARR the segment's customers had the day before the period, the share still "
+            "there at its end, counting no growth: churn and contraction lower it.",
+            "up",
+        ),
+        _D(
+            "segments.nrr",
+            "Net revenue retention",
+            "rate",
+            "over_period",
+            "ARR at the end of the period of the segment's customers active the day before it, "
+            "divided by their ARR then: expansion raises it, churn and contraction lower it.",
+            "up",
+        ),
+        _D(
+            "segments.tickets",
+            "Support tickets",
+            "count",
+            "over_period",
+            "Support tickets the segment's customers opened in the period.",
+            "down",
+        ),
     )
 }
 
@@ -511,6 +537,10 @@ def definition(key: str) -> Definition | None:
     key = key.replace(".team_average.", ".")
     if key in DEFINITIONS:
         return DEFINITIONS[key]
+    for seg in ("Enterprise", "Mid-market", "SMB"):  # segments.SMB.grr -> segments.grr
+        generic = key.replace(f"segments.{seg}.", "segments.")
+        if generic != key and generic in DEFINITIONS:
+            return DEFINITIONS[generic]
     for seg in ("Enterprise", "Mid-market", "SMB"):
         key = key.replace(f".by_segment.{seg}", "").replace(f"segments.{seg}.", "portfolio.")
     return DEFINITIONS.get(key)
