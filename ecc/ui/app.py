@@ -89,7 +89,6 @@ class Dashboard:
             [self.header, self.filter_box, self.body, self.url],
             layout=widgets.Layout(width="100%"),
         )
-        self.url.observe(self._on_pop, "popped")
         self.apply(view, push=False)
 
     # ------------------------------------------------------------------ filters
@@ -197,9 +196,6 @@ class Dashboard:
         else:
             new = v.with_(csm=change["new"] or None)
         self.apply(new, push=True)
-
-    def _on_pop(self, _change: dict[str, Any]) -> None:
-        self.apply(parse_query(dict(self.url.state)), push=False)
 
     # ------------------------------------------------------------------ rendering
     def apply(self, view: View, *, push: bool) -> None:

@@ -1,8 +1,8 @@
 """A hidden widget that mirrors the view to the page's query string and back.
 
 Python → URL: setting ``state`` rewrites the query string (``pushState`` in mode "push",
-``replaceState`` in "replace") without a reload. URL → Python: the back and forward
-buttons (``popstate``) read the query string back into ``state`` and bump ``popped``.
+``replaceState`` in "replace") without a reload. Back and forward (``popstate``) reload
+the page, which then shows the view its URL names.
 The JavaScript is inlined: no CDN, no build step.
 """
 
@@ -14,11 +14,6 @@ import anywidget
 import traitlets
 
 _ESM = r"""
-function readUrl(keys) {
-  const q = new URLSearchParams(window.location.search), out = {};
-  for (const k of keys) if (q.has(k)) out[k] = q.get(k);
-  return out;
-}
 function writeUrl(model, how) {
   const keys = model.get("url_keys"), state = model.get("state") || {};
   const q = new URLSearchParams(window.location.search);
@@ -35,30 +30,27 @@ function writeUrl(model, how) {
 export default {
   initialize({ model }) {
     writeUrl(model, "replace");
-    let fromPop = false;
-    const onState = () => { if (!fromPop) writeUrl(model, model.get("mode")); };
-    const onPop = () => {
-      fromPop = true;
-      try {
-        model.set("state", readUrl(model.get("url_keys")));
-        model.set("popped", (model.get("popped") || 0) + 1);
-        model.save_changes();
-      } finally { fromPop = false; }
-    };
+    const onState = () => writeUrl(model, model.get("mode"));
     const onNavigate = () => {
       const to = model.get("navigate");
       if (to) window.location.href = to;
     };
     model.on("change:state", onState);
     model.on("change:navigate", onNavigate);
-    window.addEventListener("popstate", onPop);
     return () => {
       model.off("change:state", onState);
       model.off("change:navigate", onNavigate);
-      window.removeEventListener("popstate", onPop);
     };
   },
-  render({ el }) { el.style.display = "none"; },
+  // Back and forward: the URL is the view, so show the view it names. (Sending the new
+  // state to the kernel from here did not reach it under Voilà 0.5 with anywidget 0.11;
+  // reloading is a preheated page load, about two seconds.)
+  render({ el }) {
+    el.style.display = "none";
+    const onPop = () => window.location.reload();
+    window.addEventListener("popstate", onPop);
+    return () => window.removeEventListener("popstate", onPop);
+  },
 };
 """
 
@@ -70,7 +62,6 @@ class UrlState(anywidget.AnyWidget):  # type: ignore[misc]
     url_keys = traitlets.List(traitlets.Unicode()).tag(sync=True)  # not "keys": taken by Widget
     state = traitlets.Dict().tag(sync=True)
     mode = traitlets.Unicode("push").tag(sync=True)
-    popped = traitlets.Int(0).tag(sync=True)
     navigate = traitlets.Unicode("").tag(sync=True)
 
     def set_state(self, params: dict[str, str], *, push: bool) -> None:

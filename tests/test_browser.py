@@ -1,0 +1,196 @@
+"""The dashboards in a real browser: Chromium (Playwright) against a preheated Voilà server.
+
+Each page loads with no console error and no request to another host, its KPI values
+equal `ecc metrics` for the same parameters, filters update the page and the URL, the
+drill-down path keeps the filters, the back button works, and a 390 px phone screen
+has no horizontal scroll. Screenshots land in outputs/screenshots/.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from datetime import date
+from typing import Any
+from urllib.parse import parse_qs, urlparse
+
+import pytest
+
+from ecc.db import init_schema, make_engine
+from ecc.demo import build_demo
+from ecc.metrics import compute_all
+from ecc.ui.pages import load_all
+from ecc.ui.view import parse_query, validate
+from tests.pagecheck import mismatches
+from tests.servers import CHROMIUM, CHROMIUM_ARGS, ROOT, need_chromium, voila_server
+
+pytestmark = pytest.mark.slow
+SHOTS = ROOT / "outputs" / "screenshots"
+TODAY = date(2026, 11, 24)
+
+
+@pytest.fixture(scope="module")
+def db_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    path = tmp_path_factory.mktemp("browser") / "demo.sqlite"
+    url = f"sqlite:///{path}"
+    engine = make_engine(url)
+    init_schema(engine)
+    build_demo(engine, customers=300, seed=9, today=TODAY)
+    engine.dispose()
+    return url
+
+
+@pytest.fixture(scope="module")
+def server(db_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    need_chromium()
+    log = tmp_path_factory.mktemp("voila") / "voila.log"
+    with voila_server(db_url, log) as base:
+        yield base
+
+
+@pytest.fixture(scope="module")
+def browser(server: str) -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+class Tab:
+    """A page with its console errors and off-host requests recorded."""
+
+    def __init__(self, browser: Any, width: int = 1280) -> None:
+        self.page = browser.new_page(viewport={"width": width, "height": 900})
+        self.errors: list[str] = []
+        self.external: list[str] = []
+        self.page.on("console", lambda m: self.errors.append(m.text) if m.type == "error" else None)
+        self.page.on("pageerror", lambda e: self.errors.append(str(e)))
+        self.page.on("request", self._request)
+
+    def _request(self, r: Any) -> None:
+        if not r.url.startswith(("http://127.0.0.1", "blob:", "data:", "about:")):
+            self.external.append(r.url)
+
+    def open(self, url: str) -> float:
+        started = time.perf_counter()
+        self.page.goto(url, wait_until="commit", timeout=90_000)
+        self.page.wait_for_selector("[data-metric]", timeout=90_000)
+        return time.perf_counter() - started
+
+    def html(self) -> str:
+        return str(self.page.content())
+
+    def query(self) -> dict[str, str]:
+        return {k: v[-1] for k, v in parse_qs(urlparse(self.page.url).query).items()}
+
+
+def expected_for(db_url: str, query: dict[str, str]) -> dict[str, Any]:
+    engine = make_engine(db_url)
+    with engine.connect() as conn:
+        _view, req = validate(conn, parse_query(query))
+        result = compute_all(conn, req.period, compare=req.compare, scope=req.scope)
+    engine.dispose()
+    return result
+
+
+NAV_PAGES = [p.name for p in load_all().values() if p.nav]
+
+
+@pytest.mark.parametrize("name", NAV_PAGES)
+def test_dashboard_loads_offline_with_the_numbers_of_ecc_metrics(
+    browser: Any, server: str, db_url: str, name: str
+) -> None:
+    tab = Tab(browser)
+    tab.open(f"{server}/voila/render/{name}.ipynb")
+    tab.page.wait_for_timeout(300)
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    tab.page.screenshot(path=str(SHOTS / f"{name}-laptop.png"), full_page=True)
+    assert tab.errors == []
+    assert tab.external == []
+    # the page wrote its (normalised) view into the URL: compute the same thing
+    assert tab.query().get("preset") == "this_quarter"
+    assert mismatches(tab.html(), expected_for(db_url, tab.query())) == []
+    # a phone: no horizontal scroll
+    tab.page.set_viewport_size({"width": 390, "height": 844})
+    tab.page.wait_for_timeout(300)
+    assert tab.page.evaluate("document.documentElement.scrollWidth") <= 390
+    tab.page.screenshot(path=str(SHOTS / f"{name}-phone.png"), full_page=True)
+    tab.page.close()
+
+
+def test_changing_the_preset_updates_numbers_and_url(
+    browser: Any, server: str, db_url: str
+) -> None:
+    tab = Tab(browser)
+    tab.open(f"{server}/voila/render/risk.ipynb")
+    sel = tab.page.locator("select").first  # Period
+    before = tab.page.get_attribute('[data-metric="risk.save_plays.success_rate"]', "data-value")
+    sel.select_option(label="Year to date")
+    tab.page.wait_for_function("location.search.includes('preset=ytd')", timeout=30_000)
+    tab.page.wait_for_function(
+        "document.querySelector('.ecc-range').textContent.startsWith('Jan 1')", timeout=30_000
+    )
+    assert tab.query()["preset"] == "ytd"
+    assert mismatches(tab.html(), expected_for(db_url, tab.query())) == []
+    after = tab.page.get_attribute('[data-metric="risk.save_plays.success_rate"]', "data-value")
+    assert before != after  # a year of closed save plays differs from a quarter's
+    # the back button restores the previous view
+    tab.page.go_back()
+    tab.page.wait_for_function("!location.search.includes('preset=ytd')", timeout=30_000)
+    tab.page.wait_for_selector("[data-metric]", timeout=90_000)
+    tab.page.wait_for_function(
+        "!document.querySelector('.ecc-range').textContent.startsWith('Jan 1')", timeout=30_000
+    )
+    assert (
+        tab.page.get_attribute('[data-metric="risk.save_plays.success_rate"]', "data-value")
+        == before
+    )
+    assert tab.errors == []
+    tab.page.close()
+
+
+def test_drill_down_keeps_the_filters_and_breadcrumbs_lead_back(browser: Any, server: str) -> None:
+    tab = Tab(browser)
+    tab.open(f"{server}/voila/render/portfolio.ipynb?preset=ytd&compare=yoy")
+    # overview -> segment
+    tab.page.click("section.ecc-section >> text=SMB")
+    tab.page.wait_for_url("**/portfolio.ipynb?*segment=SMB*", timeout=60_000)
+    tab.page.wait_for_selector("[data-metric]", timeout=90_000)
+    q = tab.query()
+    assert (q["preset"], q["compare"], q["segment"]) == ("ytd", "yoy", "SMB")
+    # segment -> ARR at risk -> the at-risk list
+    tab.page.click('[data-metric="risk.arr_at_risk"] .value a')
+    tab.page.wait_for_url("**/accounts.ipynb?*", timeout=60_000)
+    tab.page.wait_for_selector("table.ecc-table", timeout=90_000)
+    q = tab.query()
+    assert (q["preset"], q["compare"], q["segment"], q["list"]) == ("ytd", "yoy", "SMB", "at_risk")
+    # list -> account
+    tab.page.click("table.ecc-table tbody tr:first-child td:first-child a")
+    tab.page.wait_for_url("**/account.ipynb?*", timeout=60_000)
+    tab.page.wait_for_selector("[data-metric]", timeout=90_000)
+    q = tab.query()
+    assert q["customer"] and (q["preset"], q["segment"]) == ("ytd", "SMB")
+    # breadcrumb back to the overview keeps the date range and comparison
+    tab.page.click(".ecc-crumbs >> text=Overview")
+    tab.page.wait_for_url("**/portfolio.ipynb?*", timeout=60_000)
+    q = tab.query()
+    assert (q["preset"], q["compare"]) == ("ytd", "yoy") and "segment" not in q
+    # and the browser's back button returns to the account
+    tab.page.go_back()
+    tab.page.wait_for_url("**/account.ipynb?*", timeout=60_000)
+    assert tab.external == []
+    tab.page.close()
+
+
+def test_a_bad_url_parameter_shows_a_message_and_the_default_view(
+    browser: Any, server: str
+) -> None:
+    tab = Tab(browser)
+    tab.open(f"{server}/voila/render/portfolio.ipynb?segment=Retail&preset=ytd")
+    msg = tab.page.text_content(".ecc-message") or ""
+    assert "unknown segment 'Retail'" in msg
+    assert "Traceback" not in tab.html()
+    assert tab.query().get("preset") == "ytd" and "segment" not in tab.query()
+    tab.page.close()
