@@ -116,3 +116,104 @@ def bars(
         enc["href"] = f"{url}:N"
     chart = alt.Chart(df, **base(height=max(60, 22 * len(df)))).mark_bar(color=color).encode(**enc)
     return to_svg(chart)
+
+
+def trend_with_band(
+    rows: list[dict[str, Any]],
+    fields: dict[str, str],
+    *,
+    band: tuple[str, str] | None = None,
+    fmt: str = "%",
+    title: str = "",
+    colors: tuple[str, ...] = ("#1f4e8c", "#1b7f3b"),
+) -> str:
+    """Lines of ``fields`` over ``rows`` = [{date, field: value}], with the dates ``band``
+    (ISO start, end) shaded: e.g. a year of context around the selected period."""
+    df = pd.DataFrame(rows)
+    if df.empty:
+        return ""
+    long = df.melt(id_vars=["date"], value_vars=list(fields), var_name="series", value_name="v")
+    long["series"] = long["series"].map(fields)
+    long = long.dropna(subset=["v"])
+    if long.empty:
+        return ""
+    names = list(fields.values())
+    lines = (
+        alt.Chart(long)
+        .mark_line(point=True)
+        .encode(
+            x=alt.X("date:T", title=None, axis=alt.Axis(format="%b %y", labelAngle=0)),
+            y=alt.Y("v:Q", title=title, axis=alt.Axis(format=fmt), scale=alt.Scale(zero=False)),
+            color=alt.Color(
+                "series:N",
+                sort=names,
+                scale=alt.Scale(domain=names, range=list(colors[: len(names)])),
+                legend=alt.Legend(orient="bottom", title=None),
+            ),
+            strokeDash=alt.StrokeDash(
+                "series:N", sort=names, legend=None, scale=alt.Scale(domain=names)
+            ),
+        )
+    )
+    layers: list[Any] = []
+    if band is not None:
+        shade = pd.DataFrame([{"start": band[0], "end": band[1], "label": "selected period"}])
+        layers.append(
+            alt.Chart(shade).mark_rect(color="#e4e7eb", opacity=0.6).encode(x="start:T", x2="end:T")
+        )
+    layers.append(lines)
+    chart = (
+        alt.layer(*layers)
+        .properties(**base(width=400, height=200))
+        .configure_axis(labelFontSize=12, titleFontSize=12)
+        .configure_legend(labelFontSize=12)
+    )
+    return to_svg(chart)
+
+
+def segment_bars(
+    rows: list[dict[str, Any]],
+    *,
+    title: str,
+    fmt: str,
+    label_fmt: str | None = None,
+    url: str | None = "url",
+    segments: tuple[str, ...] = ("Enterprise", "Mid-market", "SMB"),
+) -> str:
+    """One small chart: a horizontal bar per segment (``rows`` = [{segment, value, url}])
+    in the segment colours, the value written at the end of each bar; bars are links."""
+    df = pd.DataFrame(rows)
+    if df.empty:
+        return ""
+    df = df.dropna(subset=["value"])
+    if df.empty:
+        return ""
+    top = float(df["value"].max())
+    scale = alt.Scale(domain=[0, top * 1.35]) if top > 0 else alt.Scale()
+    enc: dict[str, Any] = {
+        "y": alt.Y("segment:N", title=None, sort=list(segments)),
+        "x": alt.X("value:Q", title=None, axis=alt.Axis(format=fmt, tickCount=4), scale=scale),
+    }
+    bar_enc = dict(
+        enc,
+        color=alt.Color(
+            "segment:N",
+            scale=alt.Scale(domain=list(segments), range=SEGMENT_COLORS),
+            legend=None,
+        ),
+    )
+    if url:
+        bar_enc["href"] = f"{url}:N"
+    bars_ = alt.Chart(df).mark_bar().encode(**bar_enc)
+    text = (
+        alt.Chart(df)
+        .mark_text(align="left", dx=3, fontSize=11, color="#1f2933")
+        .encode(**enc, text=alt.Text("value:Q", format=label_fmt or fmt))
+    )
+    chart = (
+        alt.layer(bars_, text)
+        .properties(width=230, height=24 * len(segments), title=title)
+        .configure_title(fontSize=13, anchor="start")
+        .configure_axis(labelFontSize=11)
+    )
+    return to_svg(chart)
