@@ -1,7 +1,8 @@
 """Time to interactive of every dashboard in Chromium, cold and preheated, and the time
 from a filter change to updated KPIs.
 
-    .venv/bin/python benchmarks/dashboards.py [--sizes 2000,10000] [--repeat 5] [--write docs/BENCHMARKS.md]
+    .venv/bin/python benchmarks/dashboards.py [--sizes 2000,10000] [--repeat 5] \
+        [--write docs/BENCHMARKS.md]
 
 Time to interactive = navigation start → the first KPI (``[data-metric]``) visible,
 measured in the page (``performance.now()`` at the moment a MutationObserver sees it).
@@ -174,7 +175,7 @@ def markdown(results: list[dict[str, Any]], repeat: int) -> str:
     ]
     for r in results:
 
-        def cell(key: str) -> str:
+        def cell(key: str, r: dict[str, Any] = r) -> str:
             return f"{r[key]:.2f}" if key in r else ""
 
         lines.append(
