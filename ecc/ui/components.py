@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import html
 import json
+import re
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
@@ -98,13 +99,16 @@ def kpi(
         else:
             kind = {"rate": "rate", "money": "money", "score": "score"}.get(unit, "number")
             change = float(value) - float(compare)
+            shown_delta = fmt.delta(value, compare, kind)
+            if not re.sub(r"[^1-9]", "", shown_delta):  # rounds to zero as shown: no change
+                change, shown_delta = 0.0, "no change"
             arrow = "▲" if change > 0 else ("▼" if change < 0 else "■")
             good = d.good if d else "neutral"
             cls = "flat"
             if change != 0 and good != "neutral":
                 cls = "good" if (change > 0) == (good == "up") else "bad"
             delta_html = (
-                f'<div class="delta {cls}">{arrow} {esc(fmt.delta(value, compare, kind))} '
+                f'<div class="delta {cls}">{arrow} {esc(shown_delta)} '
                 f'<span class="ecc-muted">{esc(compare_label)}</span></div>'
             )
     covers = d.covers(period) if d else ""
