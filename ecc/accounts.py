@@ -6,8 +6,9 @@ the as-of date, latest health score on or before it, category by the 40/70 thres
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date, timedelta
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 from sqlalchemy import Connection, desc, func, select
 
@@ -225,3 +226,33 @@ def account_detail(conn: Connection, customer_id: str, end: date) -> dict[str, A
             for t in tickets
         ],
     }
+
+
+class CustomerRef(NamedTuple):
+    """What a page shows for a customer it only knows by id."""
+
+    name: str
+    segment: str
+    csm_id: str
+
+
+#: ids per query (well under the bind-parameter limits of SQLite and PostgreSQL)
+_REF_CHUNK = 500
+
+
+def customer_refs(conn: Connection, ids: Iterable[str]) -> dict[str, CustomerRef]:
+    """customer_id -> (name, segment, current csm_id) for the given ids, one row per id.
+
+    Unknown ids are absent. Cost grows with the number of ids asked for (primary-key
+    lookups, ``_REF_CHUNK`` ids per query).
+    """
+    wanted = sorted(set(ids))
+    out: dict[str, CustomerRef] = {}
+    for i in range(0, len(wanted), _REF_CHUNK):
+        chunk = wanted[i : i + _REF_CHUNK]
+        q = select(
+            customers.c.customer_id, customers.c.name, customers.c.segment, customers.c.csm_id
+        ).where(customers.c.customer_id.in_(chunk))
+        for r in conn.execute(q):
+            out[r.customer_id] = CustomerRef(r.name, r.segment, r.csm_id)
+    return out

@@ -217,3 +217,126 @@ def segment_bars(
         .configure_axis(labelFontSize=11)
     )
     return to_svg(chart)
+
+
+def _light(hex_color: str) -> bool:
+    """Whether dark text reads better than white on ``#rrggbb`` (relative luminance)."""
+    r, g, b = (int(hex_color[i : i + 2], 16) / 255 for i in (1, 3, 5))
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b > 0.6
+
+
+def stacked_shares(
+    rows: list[dict[str, Any]],
+    *,
+    domain: list[str],
+    colors: list[str],
+    title: str = "",
+    min_label: float = 0.07,
+) -> str:
+    """Horizontal 100% bars, one per ``bar``, split by ``part`` in ``domain`` order with
+    ``colors``; each piece is labelled with its share when it is at least ``min_label``.
+    ``rows`` = [{bar, part, value, url?}] (a piece with a ``url`` is a link)."""
+    df = pd.DataFrame(rows)
+    if df.empty or float(df["value"].sum()) <= 0:
+        return ""
+    df["order"] = df["part"].map({p: i for i, p in enumerate(domain)})
+    df["total"] = df.groupby("bar")["value"].transform("sum")
+    df = df[df["total"] > 0].copy()
+    df["share"] = df["value"] / df["total"]
+    df = df.sort_values(["order"])
+    df["v1"] = df.groupby("bar")["share"].cumsum()
+    df["v0"] = df["v1"] - df["share"]
+    df["mid"] = (df["v0"] + df["v1"]) / 2
+    bars_order = [b for b in dict.fromkeys(r["bar"] for r in rows) if b in set(df["bar"])]
+    y = alt.Y("bar:N", title=None, sort=bars_order)
+    enc: dict[str, Any] = {
+        "y": y,
+        "x": alt.X("v0:Q", title=title, axis=alt.Axis(format="%"), scale=alt.Scale(domain=[0, 1])),
+        "x2": "v1:Q",
+        "color": alt.Color(
+            "part:N",
+            sort=domain,
+            scale=alt.Scale(domain=domain, range=colors),
+            legend=alt.Legend(orient="bottom", title=None, columns=4),
+        ),
+    }
+    if "url" in df.columns:
+        enc["href"] = "url:N"
+    pieces = alt.Chart(df).mark_bar(stroke="#fff", strokeWidth=1).encode(**enc)
+    df["ink"] = df["part"].map(
+        {p: ("#1f2933" if _light(c) else "#ffffff") for p, c in zip(domain, colors, strict=False)}
+    )
+    labels = (
+        alt.Chart(df[df["share"] >= min_label])
+        .mark_text(fontSize=11, fontWeight="bold")
+        .encode(
+            y=y,
+            x="mid:Q",
+            text=alt.Text("share:Q", format=".0%"),
+            color=alt.Color("ink:N", scale=None),
+        )
+    )
+    n = len(bars_order)
+    chart = alt.layer(pieces, labels).properties(**base(width=340, height=34 * n))
+    return to_svg(chart)
+
+
+#: A legend label with underscores read as spaces (at_risk -> at risk; one underscore).
+_UNDERSCORES = "replace(datum.label, '_', ' ')"
+
+
+def funnel(
+    rows: list[dict[str, Any]],
+    *,
+    colors: list[str] | None = None,
+) -> str:
+    """A funnel: one centred bar per step, width by ``value``, in the order given, each
+    labelled with its ``text``. ``rows`` = [{step, value, text}]."""
+    df = pd.DataFrame(rows)
+    if df.empty or float(df["value"].max()) <= 0:
+        return ""
+    df["x0"] = -df["value"] / 2
+    df["x1"] = df["value"] / 2
+    steps = list(df["step"])
+    palette = colors or ["#9cc3e4", "#6fa8d6", "#4a90c2", "#1f4e8c"]
+    axis = alt.Axis(labelFontSize=12, ticks=False, domain=False)
+    y = alt.Y("step:N", title=None, sort=steps, axis=axis)
+    top = float(df["value"].max()) / 2
+    x_scale = alt.Scale(domain=[-top, top])
+    pieces = (
+        alt.Chart(df)
+        .mark_bar(height={"band": 0.85})
+        .encode(
+            y=y,
+            x=alt.X("x0:Q", axis=None, scale=x_scale),
+            x2="x1:Q",
+            color=alt.Color(
+                "step:N",
+                sort=steps,
+                scale=alt.Scale(domain=steps, range=palette[: len(steps)]),
+                legend=None,
+            ),
+        )
+    )
+    # dark text on the light steps and on bars too narrow to hold it, white on the others
+    narrow = df["value"] < 0.35 * 2 * top
+    df["ink"] = [
+        "#1f2933" if i < len(steps) / 2 or bool(narrow.iloc[i]) else "#ffffff"
+        for i in range(len(steps))
+    ]
+    labels = (
+        alt.Chart(df)
+        .mark_text(fontSize=12, fontWeight="bold", baseline="middle")
+        .encode(
+            y=y,
+            x=alt.datum(0, scale=x_scale),
+            text="text:N",
+            color=alt.Color("ink:N", scale=None),
+        )
+    )
+    chart = (
+        alt.layer(pieces, labels)
+        .properties(**base(width=340, height=38 * len(df)))
+        .configure_view(stroke=None)
+    )
+    return to_svg(chart)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from ...formatting import get
@@ -68,3 +69,28 @@ def csm_link(ctx: PageContext, csm_id: str) -> str:
     from ..components import link
 
     return link("csm", ctx.view, csm_names(ctx).get(csm_id, csm_id), csm=csm_id)
+
+
+def with_note(card_html: str, note_html: str) -> str:
+    """A KPI card with one more line (escaped HTML) under its value and change."""
+    at = card_html.rfind("<details>")
+    return card_html[:at] + f'<div class="ecc-note">{note_html}</div>' + card_html[at:]
+
+
+def metric_span(key: str, value: float | int | None, text: str) -> str:
+    """``text`` carrying ``data-metric``/``data-value`` for a METRICS.md key path, so that a
+    number shown outside a KPI card (a table cell, a card's note) can be checked too."""
+    from ..components import esc
+
+    raw = "" if value is None else json.dumps(value)
+    return f'<span data-metric="{esc(key)}" data-value="{esc(raw)}">{esc(text)}</span>'
+
+
+def target_tone(value: float | None, target: float | None, warn_below: float) -> str:
+    """Card colour against a target: green at or above it, yellow within ``warn_below``
+    under it, red further below; no colour when either is unknown."""
+    if value is None or target is None:
+        return ""
+    if value >= target:
+        return "good"
+    return "warn" if value >= target - warn_below else "bad"
