@@ -285,6 +285,129 @@ def stacked_shares(
 _UNDERSCORES = "replace(datum.label, '_', ' ')"
 
 
+def lines_by(
+    rows: list[dict[str, Any]],
+    *,
+    y: str,
+    series: str,
+    fmt: str = ",.0f",
+    title: str = "",
+    url: str | None = None,
+    zero: bool = False,
+) -> str:
+    """One line per ``series`` over ``date``: ``rows`` = [{date, series, y, url}] (long
+    form, order of first appearance kept in the legend); points are links with ``url``."""
+    df = pd.DataFrame(rows)
+    if df.empty:
+        return ""
+    df = df.dropna(subset=[y])
+    if df.empty:
+        return ""
+    names = list(dict.fromkeys(df[series]))
+    enc: dict[str, Any] = {
+        "x": alt.X("date:T", title=None, axis=alt.Axis(format="%b %-d", labelAngle=0)),
+        "y": alt.Y(f"{y}:Q", title=title, axis=alt.Axis(format=fmt), scale=alt.Scale(zero=zero)),
+        "color": alt.Color(
+            f"{series}:N",
+            sort=names,
+            legend=alt.Legend(orient="bottom", title=None, columns=2, labelLimit=180),
+        ),
+    }
+    if url:
+        enc["href"] = f"{url}:N"
+    chart = alt.Chart(df, **base(width=420, height=200)).mark_line(point=True).encode(**enc)
+    return to_svg(chart)
+
+
+def health_by_group(
+    rows: list[dict[str, Any]], *, group: str = "group", url: str | None = "url"
+) -> str:
+    """Stacked bars of the healthy / at risk / critical shares, one bar per ``group`` in the
+    order given: ``rows`` = [{group, category, share, order, url}]; bars are links."""
+    df = pd.DataFrame(rows)
+    if df.empty:
+        return ""
+    groups = list(dict.fromkeys(df[group]))
+    enc: dict[str, Any] = {
+        "y": alt.Y(f"{group}:N", title=None, sort=groups, axis=alt.Axis(labelLimit=160)),
+        "x": alt.X(
+            "share:Q",
+            title="Share of scored customers",
+            axis=alt.Axis(format="%"),
+            scale=alt.Scale(domain=[0, 1]),
+        ),
+        "color": alt.Color(
+            "category:N",
+            sort=list(PALETTE),
+            scale=alt.Scale(domain=list(PALETTE), range=list(PALETTE.values())),
+            legend=alt.Legend(orient="top", title=None, labelExpr=_UNDERSCORES),
+        ),
+        "order": alt.Order("order:Q"),
+    }
+    if url:
+        enc["href"] = f"{url}:N"
+    chart = (
+        alt.Chart(df, **base(width=300, height=max(60, 18 * len(groups)))).mark_bar().encode(**enc)
+    )
+    return to_svg(chart)
+
+
+STATUS_COLORS = {"over": "#c0392b", "balanced": "#1b7f3b", "under": "#d69e2e"}
+
+
+def utilization_bars(
+    rows: list[dict[str, Any]],
+    *,
+    x: str = "utilization",
+    y: str = "name",
+    status: str = "status",
+    url: str | None = "url",
+    limit: float = 1.0,
+    low: float | None = 0.8,
+) -> str:
+    """Horizontal bars of capacity utilization per CSM in the order given, coloured by
+    status (over / balanced / under), with a solid rule at ``limit`` (100%) and a dashed
+    one at ``low``; ``rows`` = [{name, utilization, status, url}]; bars are links."""
+    df = pd.DataFrame(rows)
+    if df.empty:
+        return ""
+    df = df.dropna(subset=[x])
+    if df.empty:
+        return ""
+    names = list(dict.fromkeys(df[y]))
+    top = max(float(df[x].max()), limit) * 1.05
+    enc: dict[str, Any] = {
+        "y": alt.Y(f"{y}:N", title=None, sort=names, axis=alt.Axis(labelLimit=160)),
+        "x": alt.X(
+            f"{x}:Q",
+            title="Capacity utilization",
+            axis=alt.Axis(format="%"),
+            scale=alt.Scale(domain=[0, top]),
+        ),
+        "color": alt.Color(
+            f"{status}:N",
+            scale=alt.Scale(domain=list(STATUS_COLORS), range=list(STATUS_COLORS.values())),
+            legend=alt.Legend(orient="top", title=None),
+        ),
+    }
+    if url:
+        enc["href"] = f"{url}:N"
+    layers: list[Any] = [
+        alt.Chart(df).mark_bar().encode(**enc),
+        alt.Chart(pd.DataFrame({"v": [limit]}))
+        .mark_rule(color="#1f2933", strokeWidth=1.5)
+        .encode(x=alt.X("v:Q")),
+    ]
+    if low is not None:
+        layers.append(
+            alt.Chart(pd.DataFrame({"v": [low]}))
+            .mark_rule(color="#616e7c", strokeDash=[4, 3])
+            .encode(x=alt.X("v:Q"))
+        )
+    chart = alt.layer(*layers).properties(**base(width=320, height=max(60, 18 * len(names))))
+    return to_svg(chart)
+
+
 def funnel(
     rows: list[dict[str, Any]],
     *,

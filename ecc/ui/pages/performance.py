@@ -1,0 +1,257 @@
+"""CSM performance (US-006): the leaderboard against the team average, trends, book health.
+
+Numbers come from ``compute_all``'s ``csms`` area: one row per CSM (retention, expansion,
+health change, response time, activity, the book's health), ``rank`` = the order of the
+mean of the ranks by NRR, expansion ARR and health change, and ``team_average`` = the
+mean of each number over the rows. Each leaderboard cell is coloured against the team
+average in the direction that is good news for that metric (higher NRR, lower response
+time); book size (accounts, ARR) is not judged.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+from ... import formatting as f
+from ...config import CATEGORIES
+from .. import charts
+from ..components import esc, grid, href, link, section
+from . import Page, PageContext, register
+from .common import card
+
+#: How many CSMs the trend charts follow (the leaderboard's top; the filtered CSM alone).
+TREND_TOP = 5
+
+
+def _hours(v: float | None) -> str:
+    return "—" if v is None else f"{v:,.1f} h"
+
+
+def plural(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
+def _count(v: float | None) -> str:
+    """A count; a team average keeps one decimal."""
+    return f.number(v, 0 if v is None or float(v).is_integer() else 1)
+
+
+def _signed(v: float | None) -> str:
+    """A change with its sign; one that rounds to zero reads ±0.0."""
+    if v is None:
+        return "—"
+    return "±0.0" if round(v, 1) == 0 else f"{v:+.1f}"
+
+
+#: Leaderboard columns after rank and name: (key, header, format, good direction).
+#: The leaderboard's own criteria first (NRR, expansion, health change), so that a
+#: phone shows them without scrolling.
+COLUMNS: tuple[tuple[str, str, Callable[[Any], str], str], ...] = (
+    ("nrr", "NRR", f.pct, "up"),
+    ("expansion_arr", "Expansion ARR", f.money, "up"),
+    ("health_change", "Health change", _signed, "up"),
+    ("avg_health", "Avg health", f.score, "up"),
+    ("accounts", "Accounts", _count, "neutral"),
+    ("arr", "ARR", f.money, "neutral"),
+    ("grr", "GRR", f.pct, "up"),
+    ("response_hours", "Response", _hours, "down"),
+    ("meetings", "Meetings", _count, "up"),
+    ("emails", "Emails", _count, "up"),
+    ("tasks_completed", "Tasks done", _count, "up"),
+)
+
+CARD_KEYS: tuple[str, ...] = (
+    "nrr",
+    "expansion_arr",
+    "health_change",
+    "avg_health",
+    "response_hours",
+    "grr",
+    "accounts",
+    "arr",
+)
+
+
+def versus(value: Any, average: Any, good: str) -> str:
+    """``better`` / ``worse`` than the team average in the metric's good direction, or ``""``
+    (equal, unknown, or a number that is neither good nor bad)."""
+    if value is None or average is None or good == "neutral":
+        return ""
+    diff = float(value) - float(average)
+    if abs(diff) <= 1e-9 * max(1.0, abs(float(average))):
+        return ""
+    return "better" if (diff > 0) == (good == "up") else "worse"
+
+
+def dist_bar(dist: dict[str, Any] | None) -> str:
+    """A small stacked bar of the healthy / at risk / critical shares (empty when unscored)."""
+    if not dist or all(dist.get(c) is None for c in CATEGORIES):
+        return '<span class="ecc-dist empty" title="no scored customer"></span>'
+    words = " · ".join(f"{c.replace('_', ' ')} {f.pct(dist[c], 0)}" for c in CATEGORIES)
+    parts = "".join(
+        f'<span class="{c}" style="width:{100 * float(dist[c] or 0):.1f}%"></span>'
+        for c in CATEGORIES
+    )
+    w = esc(words)
+    return f'<span class="ecc-dist" title="{w}" role="img" aria-label="{w}">{parts}</span>'
+
+
+def _cell(
+    value: Any, fmt: Callable[[Any], str], cls: str = "", metric: str | None = None, after: str = ""
+) -> str:
+    """A numeric cell; ``metric`` adds data-metric / data-value (the raw number)."""
+    attrs = f' class="num {cls}"' if cls else ' class="num"'
+    if metric is not None:
+        raw = "" if value is None else json.dumps(value)
+        attrs += f' data-metric="{esc(metric)}" data-value="{esc(raw)}"'
+    shown = "—" if value is None else fmt(value)
+    return f"<td{attrs}>{esc(shown)}{after}</td>"
+
+
+def leaderboard(ctx: PageContext) -> str:
+    """The ranked table with the team average pinned on top; cells coloured vs the team."""
+    rows: list[dict[str, Any]] = sorted(ctx.data["csms"]["rows"], key=lambda r: r["rank"])
+    team: dict[str, Any] = ctx.data["csms"]["team_average"]
+    if not rows:
+        return '<p class="ecc-muted">No CSM owns an active customer or logged activity here.</p>'
+    head = '<th class="ecc-sticky">Rank · CSM</th>' + "".join(
+        f'<th class="num">{esc(h)}</th>' for _, h, _, _ in COLUMNS
+    )
+    team_cells = "".join(
+        _cell(team.get(k), fmt, after=_dist_after(k, team)) for k, _, fmt, _ in COLUMNS
+    )
+    body = [
+        f'<tr class="ecc-team-row"><td class="ecc-sticky"><strong>Team average</strong> '
+        f'<span class="ecc-muted">({plural(len(rows), "CSM")})</span></td>{team_cells}</tr>'
+    ]
+    for r in rows:
+        cid = r["csm_id"]
+        name = esc(r["name"] or cid)
+        inactive = "" if r.get("active", True) else ' <span class="ecc-muted">(inactive)</span>'
+        cells = [
+            _cell(
+                r.get(k),
+                fmt,
+                versus(r.get(k), team.get(k), good),
+                f"csms.rows.{cid}.{k}",
+                _dist_after(k, r),
+            )
+            for k, _, fmt, good in COLUMNS
+        ]
+        body.append(
+            f'<tr><td class="ecc-sticky"><span class="ecc-rank" data-metric="csms.rows.{esc(cid)}'
+            f'.rank" data-value="{r["rank"]}">{r["rank"]}</span> '
+            f'<a href="{esc(href("csm", ctx.view, csm=cid))}" target="_self">{name}</a>'
+            f"{inactive}</td>" + "".join(cells) + "</tr>"
+        )
+    legend = (
+        '<p class="ecc-muted ecc-explain"><span class="ecc-key better"></span> better than the '
+        'team average <span class="ecc-key worse"></span> worse · ranked by the mean of the '
+        "ranks by NRR, expansion ARR and health change · response time is the median hours "
+        "to answer an email (lower is better) · accounts and ARR are book size, not judged.</p>"
+    )
+    return (
+        legend + '<div class="ecc-scroll"><table class="ecc-table ecc-leaderboard">'
+        f"<thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table></div>"
+    )
+
+
+def _dist_after(key: str, row: dict[str, Any]) -> str:
+    """After the average health: the mini bar of the book's health distribution."""
+    return " " + dist_bar(row.get("distribution")) if key == "avg_health" else ""
+
+
+def trend_charts(ctx: PageContext) -> str:
+    """Average health and ARR at each month end of the period, for the top CSMs."""
+    rows = sorted(ctx.data["csms"]["rows"], key=lambda r: r["rank"])[:TREND_TOP]
+    health, arr = [], []
+    for r in rows:
+        url = charts.link_value(href("csm", ctx.view, csm=r["csm_id"]))
+        label = f"{r['rank']}. {r['name'] or r['csm_id']}"
+        for p in r.get("trend") or []:
+            health.append({"date": p["date"], "csm": label, "v": p["avg_health"], "url": url})
+            arr.append({"date": p["date"], "csm": label, "v": p["arr"], "url": url})
+    if not health:
+        return '<p class="ecc-muted">No trend for this selection.</p>'
+    note = ""
+    if len({p["date"] for p in health}) < 3:
+        note = (
+            '<p class="ecc-muted ecc-explain">The period holds few month ends; choose a longer '
+            "range (e.g. year to date) for a longer trend.</p>"
+        )
+    return (
+        '<div class="ecc-cols">'
+        + '<div><h3 class="ecc-h3">Average health</h3>'
+        + charts.lines_by(health, y="v", series="csm", fmt=".1~f", title="Avg health", url="url")
+        + '</div><div><h3 class="ecc-h3">Book ARR</h3>'
+        + charts.lines_by(arr, y="v", series="csm", fmt="$.4~s", title="ARR", url="url")
+        + "</div></div>"
+        + note
+    )
+
+
+def health_by_csm(ctx: PageContext) -> str:
+    """Each CSM's book split into healthy / at risk / critical, healthiest first."""
+    rows = [r for r in ctx.data["csms"]["rows"] if r.get("avg_health") is not None]
+    rows.sort(key=lambda r: (-r["avg_health"], r["csm_id"]))
+    data = []
+    for r in rows:
+        url = charts.link_value(href("csm", ctx.view, csm=r["csm_id"]))
+        label = f"{r['name'] or r['csm_id']} ({f.score(r['avg_health'])})"
+        for order, c in enumerate(CATEGORIES):
+            share = r["distribution"][c]
+            if share is not None:
+                data.append(
+                    {"group": label, "category": c, "share": share, "order": order, "url": url}
+                )
+    if not data:
+        return '<p class="ecc-muted">No scored customer in these books.</p>'
+    return (
+        '<p class="ecc-muted ecc-explain">Share of each CSM\'s scored customers by health '
+        "category, highest average health first (in brackets). Click a bar for the CSM's "
+        "book.</p>" + charts.health_by_group(data)
+    )
+
+
+def render(ctx: PageContext) -> str:
+    d = ctx.data["csms"]
+    rows = d["rows"]
+    cards = grid(
+        card(ctx, f"csms.team_average.{k}", tone="")
+        if k != "avg_health"
+        else card(ctx, f"csms.team_average.{k}")
+        for k in CARD_KEYS
+    )
+    intro = ""
+    if ctx.view.csm:
+        intro = (
+            '<p class="ecc-message" role="status">Filtered to one CSM: the rank and the team '
+            "average cover this CSM only. "
+            + link("performance", ctx.view, "Compare with the whole team →", csm=None)
+            + "</p>"
+        )
+    elif rows:
+        best = min(rows, key=lambda r: r["rank"])
+        intro = (
+            f'<p class="ecc-lead">Leader: <strong>{esc(best["name"] or best["csm_id"])}</strong> '
+            f"(NRR {esc(f.pct(best['nrr']))}, expansion {esc(f.money(best['expansion_arr']))}, "
+            f"health change {esc(_signed(best['health_change']))}) · "
+            f"{plural(len(rows), 'CSM')}"
+            + (f" in {esc(ctx.view.segment)}" if ctx.view.segment else "")
+            + ".</p>"
+        )
+    return (
+        intro
+        + cards
+        + section("Leaderboard", leaderboard(ctx))
+        + section(
+            f"Trend of the top {min(TREND_TOP, len(rows))}" if len(rows) > 1 else "Trend",
+            trend_charts(ctx),
+        )
+        + section("Portfolio health by CSM", health_by_csm(ctx))
+    )
+
+
+PAGE = register(Page(name="performance", title="CSM performance", areas=("csms",), render=render))
