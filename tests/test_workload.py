@@ -22,6 +22,13 @@ Q1 = Period(date(2026, 1, 1), date(2026, 3, 31))
 END = Q1.end
 
 
+EMPTY = {
+    "rows": [],
+    "recommendations": [],
+    "summary": {"over": 0, "balanced": 0, "under": 0, "max_utilization": None, "moves": 0},
+}
+
+
 def new(cid: str, arr: int) -> dict[str, Any]:
     return {"customer_id": cid, "event_date": "2025-01-01", "kind": "new", "arr_delta": arr}
 
@@ -205,7 +212,7 @@ def test_csm_filter(engine: Engine) -> None:
     ]
     assert run(engine, Scope(csm_id="e2"))["recommendations"] == []
     inactive = run(engine, Scope(csm_id="s3"))
-    assert inactive == {"rows": [], "recommendations": []}
+    assert inactive == EMPTY
 
 
 def test_bands_and_limit_are_settings(engine: Engine) -> None:
@@ -222,7 +229,7 @@ def test_bands_and_limit_are_settings(engine: Engine) -> None:
 
 
 def test_empty_database(engine: Engine) -> None:
-    assert run(engine) == {"rows": [], "recommendations": []}
+    assert run(engine) == EMPTY
 
 
 def test_active_csm_with_an_empty_book(engine: Engine) -> None:

@@ -82,9 +82,32 @@ class Recommendation(TypedDict):
     arr: float
 
 
+class WorkloadSummary(TypedDict):
+    """Extra keys: CSMs by status, the highest utilization and the number of moves."""
+
+    over: int
+    balanced: int
+    under: int
+    max_utilization: float | None
+    moves: int
+
+
 class WorkloadResult(TypedDict):
     rows: list[WorkloadRow]
     recommendations: list[Recommendation]
+    summary: WorkloadSummary
+
+
+def summarize_rows(rows: list[WorkloadRow], moves: int) -> WorkloadSummary:
+    """Counts by status, the highest utilization (null when none) and the move count."""
+    utils = [r["utilization"] for r in rows if r["utilization"] is not None]
+    return WorkloadSummary(
+        over=sum(1 for r in rows if r["status"] == "over"),
+        balanced=sum(1 for r in rows if r["status"] == "balanced"),
+        under=sum(1 for r in rows if r["status"] == "under"),
+        max_utilization=max(utils) if utils else None,
+        moves=moves,
+    )
 
 
 @dataclass(frozen=True)
@@ -284,17 +307,20 @@ def workload(ctx: Context) -> WorkloadResult:
         max_utilization=ctx.settings.over_utilization,
     )
     only = ctx.scope.csm_id
+    rows = [_row(t, over, under) for t in team if only is None or t.csm_id == only]
+    recommendations = [
+        Recommendation(
+            customer_id=m.customer_id,
+            from_csm=m.from_csm,
+            to_csm=m.to_csm,
+            reason=m.reason,
+            arr=money(m.arr),
+        )
+        for m in moves
+        if only is None or only in (m.from_csm, m.to_csm)
+    ]
     return WorkloadResult(
-        rows=[_row(t, over, under) for t in team if only is None or t.csm_id == only],
-        recommendations=[
-            Recommendation(
-                customer_id=m.customer_id,
-                from_csm=m.from_csm,
-                to_csm=m.to_csm,
-                reason=m.reason,
-                arr=money(m.arr),
-            )
-            for m in moves
-            if only is None or only in (m.from_csm, m.to_csm)
-        ],
+        rows=rows,
+        recommendations=recommendations,
+        summary=summarize_rows(rows, len(recommendations)),
     )

@@ -24,8 +24,6 @@ from . import Page, PageContext, register
 from .common import card, csm_link
 from .performance import plural
 
-STATUSES = ("over", "balanced", "under")
-
 #: The summary cards: key -> (label, unit, plain-words definition).
 SUMMARY: dict[str, tuple[str, str, str]] = {
     "over": (
@@ -57,18 +55,6 @@ SUMMARY: dict[str, tuple[str, str, str]] = {
         "active save play, never lifting the receiver above 100%.",
     ),
 }
-
-
-def summary(area: dict[str, Any] | None) -> dict[str, Any] | None:
-    """``{over, balanced, under, max_utilization, moves}`` counted from the workload rows."""
-    if area is None:
-        return None
-    rows = area.get("rows") or []
-    utils = [r["utilization"] for r in rows if r.get("utilization") is not None]
-    out: dict[str, Any] = {s: sum(1 for r in rows if r.get("status") == s) for s in STATUSES}
-    out["max_utilization"] = max(utils) if utils else None
-    out["moves"] = len(area.get("recommendations") or [])
-    return out
 
 
 def by_utilization(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -295,10 +281,6 @@ def effect_table(ctx: PageContext) -> str:
 
 def render(ctx: PageContext) -> str:
     w = ctx.data["workload"]
-    w["summary"] = summary(w)
-    cmp = ctx.data.get("comparison_values")
-    if cmp and cmp.get("workload") is not None:
-        cmp["workload"]["summary"] = summary(cmp["workload"])
     rows = by_utilization(w["rows"])
     s = w["summary"]
     cards = grid(
