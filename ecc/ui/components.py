@@ -97,7 +97,9 @@ def kpi(
         if compare is None or value is None:
             delta_html = f'<div class="delta flat">{esc(compare_label)}</div>'
         else:
-            kind = {"rate": "rate", "money": "money", "score": "score"}.get(unit, "number")
+            kind = {"rate": "rate", "money": "money", "score": "score", "hours": "score"}.get(
+                unit, "number"
+            )
             change = float(value) - float(compare)
             shown_delta = fmt.delta(value, compare, kind)
             if not re.sub(r"[^1-9]", "", shown_delta):  # rounds to zero as shown: no change
