@@ -44,19 +44,21 @@ import csv
 import io
 import sqlite3
 import sys
+import uuid
 from collections.abc import Hashable, Iterator
+from datetime import UTC, datetime
 from operator import itemgetter
 from pathlib import Path
 from typing import Any, BinaryIO, TextIO
 
 import psycopg
-from sqlalchemy import Connection, Engine, Table
+from sqlalchemy import Connection, Engine, Table, select
 from sqlalchemy.exc import DBAPIError
 from tqdm import tqdm
 
 from .db import init_schema
 from .errors import ConfigError, LoadError, Problem
-from .schema import SOURCE_TABLES
+from .schema import SOURCE_TABLES, ecc_meta
 from .validate import SPECS, Ledger, ProblemSink, TableSpec, TableValidator
 
 __all__ = ["REQUIRED_FILES", "load_directory"]
@@ -107,8 +109,23 @@ def load_directory(
             total += sink.total
         if total:
             raise LoadError(shown[: max(max_problems, 0)], total)
+        mark_data_version(conn)
     _refresh_statistics(engine)
     return counts
+
+
+def mark_data_version(conn: Connection) -> str:
+    """Record a new ``data_version`` in ecc_meta (in the load's transaction): anything
+    computed from the previous data (a preheated page, a cache) can tell it is stale."""
+    version = f"{datetime.now(UTC).isoformat()}-{uuid.uuid4().hex[:8]}"
+    conn.execute(ecc_meta.delete().where(ecc_meta.c.key == "data_version"))
+    conn.execute(ecc_meta.insert().values(key="data_version", value=version))
+    return version
+
+
+def data_version(conn: Connection) -> str | None:
+    """The version recorded by the last successful load (None before any)."""
+    return conn.execute(select(ecc_meta.c.value).where(ecc_meta.c.key == "data_version")).scalar()
 
 
 def _refresh_statistics(engine: Engine) -> None:

@@ -956,3 +956,19 @@ def test_day_keys_find_duplicates_in_any_order() -> None:
     assert not keys.seen(("c1", date(1900, 1, 1)))
     assert keys.seen(("c1", date(1900, 1, 1)))
     assert keys.seen(("c1", days[5]))
+
+
+def test_each_load_records_a_new_data_version(engine: Engine, tmp_path: Path) -> None:
+    """Pages prepared before a load can tell that they are stale."""
+    from ecc.demo import generate
+    from ecc.load import data_version
+
+    folder = tmp_path / "csv"
+    generate(folder, customers=20, seed=1, today=date(2026, 11, 24))
+    load_directory(engine, folder)
+    with engine.connect() as conn:
+        first = data_version(conn)
+    load_directory(engine, folder)
+    with engine.connect() as conn:
+        second = data_version(conn)
+    assert first and second and first != second
