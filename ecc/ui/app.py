@@ -272,15 +272,9 @@ def render_header(page: Page, ctx: PageContext) -> str:
 
 
 def default_crumbs(page: Page, ctx: PageContext) -> list[tuple[str, str | None]]:
-    from .components import href
+    from .pages.common import base_crumbs
 
-    out: list[tuple[str, str | None]] = [
-        ("Overview", href("portfolio", ctx.view, segment=None, csm=None))
-    ]
-    if ctx.view.segment:
-        out.append((f"Segment: {ctx.view.segment}", href("portfolio", ctx.view, csm=None)))
-    if ctx.view.csm:
-        out.append((f"CSM: {ctx.view.csm}", href("csm", ctx.view)))
+    out = base_crumbs(ctx)
     if page.name != "portfolio":
         out.append((page.title, None))
     else:

@@ -15,6 +15,7 @@ from .. import charts
 from ..components import badge, columns, esc, grid, href, kpi, link, section, table
 from ..view import View
 from . import Page, PageContext, register
+from .common import base_crumbs
 
 
 def extra(conn: Connection, req: Request, view: View) -> dict[str, Any]:
@@ -124,15 +125,11 @@ def render(ctx: PageContext) -> str:
 
 
 def crumbs(ctx: PageContext) -> list[tuple[str, str | None]]:
-    v = ctx.view
-    out: list[tuple[str, str | None]] = [("Overview", href("portfolio", v, segment=None, csm=None))]
-    if v.segment:
-        out.append((f"Segment: {v.segment}", href("portfolio", v, csm=None)))
-    if v.csm:
-        out.append((f"CSM: {v.csm}", href("csm", v)))
-    out.append(("Accounts at risk", href("accounts", v, list="at_risk")))
-    out.append((ctx.data["account"]["name"], None))
-    return out
+    return [
+        *base_crumbs(ctx),
+        ("Accounts at risk", href("accounts", ctx.view, list="at_risk")),
+        (ctx.data["account"]["name"], None),
+    ]
 
 
 PAGE = register(

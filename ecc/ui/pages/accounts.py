@@ -9,9 +9,10 @@ from sqlalchemy import Connection
 from ... import formatting as f
 from ...accounts import LIST_KINDS, account_list
 from ...request import Request
-from ..components import badge, esc, href, link, section, table
+from ..components import badge, esc, link, section, table
 from ..view import View
 from . import Page, PageContext, register
+from .common import base_crumbs
 
 
 def extra(conn: Connection, req: Request, view: View) -> dict[str, Any]:
@@ -66,14 +67,7 @@ def render(ctx: PageContext) -> str:
 
 
 def crumbs(ctx: PageContext) -> list[tuple[str, str | None]]:
-    v = ctx.view
-    out: list[tuple[str, str | None]] = [("Overview", href("portfolio", v, segment=None, csm=None))]
-    if v.segment:
-        out.append((f"Segment: {v.segment}", href("portfolio", v, csm=None)))
-    if v.csm:
-        out.append((f"CSM: {v.csm}", href("csm", v)))
-    out.append((ctx.data["accounts"]["title"], None))
-    return out
+    return [*base_crumbs(ctx), (ctx.data["accounts"]["title"], None)]
 
 
 PAGE = register(

@@ -94,3 +94,19 @@ def target_tone(value: float | None, target: float | None, warn_below: float) ->
     if value >= target:
         return "good"
     return "warn" if value >= target - warn_below else "bad"
+
+
+Crumbs = list[tuple[str, str | None]]
+
+
+def base_crumbs(ctx: PageContext, *, with_csm: bool = True) -> Crumbs:
+    """Overview, then segment, then CSM: links keeping the date range and comparison."""
+    from ..components import href
+
+    v = ctx.view
+    out: Crumbs = [("Overview", href("portfolio", v, segment=None, csm=None))]
+    if v.segment:
+        out.append((f"Segment: {v.segment}", href("portfolio", v, csm=None)))
+    if v.csm and with_csm:
+        out.append((f"CSM: {csm_names(ctx).get(v.csm, v.csm)}", href("csm", v)))
+    return out

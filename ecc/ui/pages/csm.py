@@ -10,9 +10,10 @@ from ... import formatting as f
 from ...accounts import account_list
 from ...errors import ConfigError
 from ...request import Request
-from ..components import badge, esc, grid, href, kpi, link, section, table
+from ..components import badge, esc, grid, kpi, link, section, table
 from ..view import View
 from . import Page, PageContext, register
+from .common import base_crumbs
 
 
 def extra(conn: Connection, req: Request, view: View) -> dict[str, Any]:
@@ -103,13 +104,9 @@ def render(ctx: PageContext) -> str:
 
 
 def crumbs(ctx: PageContext) -> list[tuple[str, str | None]]:
-    v = ctx.view
-    out: list[tuple[str, str | None]] = [("Overview", href("portfolio", v, segment=None, csm=None))]
-    if v.segment:
-        out.append((f"Segment: {v.segment}", href("portfolio", v, csm=None)))
     rows = ctx.data["csms"]["rows"]
-    out.append((f"CSM: {rows[0]['name'] if rows else v.csm}", None))
-    return out
+    name = rows[0]["name"] if rows else ctx.view.csm
+    return [*base_crumbs(ctx, with_csm=False), (f"CSM: {name}", None)]
 
 
 PAGE = register(
