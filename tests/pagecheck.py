@@ -65,3 +65,8 @@ def widget_html(nb: Any) -> str:
 
 
 ERROR_RE = re.compile(r'class="ecc-error"')
+
+
+def values_in(html: str) -> dict[str, Any]:
+    """``metrics_in`` with each value decoded (numbers as numbers, empty as None)."""
+    return {k: (json.loads(v) if v != "" else None) for k, v in metrics_in(html).items()}

@@ -3,11 +3,8 @@ keeps the filters in its links, and draws the cohort heat maps from ``retention.
 
 from __future__ import annotations
 
-import json
 import re
 from datetime import date
-from html.parser import HTMLParser
-from typing import Any
 
 import pytest
 from sqlalchemy import Engine
@@ -19,6 +16,7 @@ from ecc.metrics.state import Scope
 from ecc.periods import Period
 from ecc.ui.pages.retention import ARR_SCALE, HEAT_STOPS, heat_colour
 from ecc.ui.static import render_page
+from tests.pagecheck import values_in as metrics_in
 
 TODAY = date(2026, 11, 24)
 
@@ -57,23 +55,6 @@ VIEWS = [
         Scope(),
     ),
 ]
-
-
-class _Metrics(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__()
-        self.found: dict[str, str] = {}
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        a = dict(attrs)
-        if a.get("data-metric") is not None and "data-value" in a:
-            self.found[str(a["data-metric"])] = a["data-value"] or ""
-
-
-def metrics_in(html: str) -> dict[str, Any]:
-    p = _Metrics()
-    p.feed(html)
-    return {k: (json.loads(v) if v != "" else None) for k, v in p.found.items()}
 
 
 @pytest.fixture

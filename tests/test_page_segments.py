@@ -4,10 +4,8 @@ and worst segment of each ranked row, and says what a segment filter leaves out.
 
 from __future__ import annotations
 
-import json
 import re
 from datetime import date
-from html.parser import HTMLParser
 from typing import Any
 
 import pytest
@@ -21,6 +19,7 @@ from ecc.metrics.state import Scope
 from ecc.periods import Period
 from ecc.ui.pages.segments import rank
 from ecc.ui.static import render_page
+from tests.pagecheck import values_in as metrics_in
 
 TODAY = date(2026, 11, 24)
 KEYS = [
@@ -35,23 +34,6 @@ KEYS = [
 ]
 QUARTER = "preset=this_quarter&compare=previous&today=2026-11-24"
 QUARTER_PERIOD = Period(date(2026, 10, 1), TODAY)
-
-
-class _Metrics(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__()
-        self.found: dict[str, str] = {}
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        a = dict(attrs)
-        if a.get("data-metric") is not None and "data-value" in a:
-            self.found[str(a["data-metric"])] = a["data-value"] or ""
-
-
-def metrics_in(html: str) -> dict[str, Any]:
-    p = _Metrics()
-    p.feed(html)
-    return {k: (json.loads(v) if v != "" else None) for k, v in p.found.items()}
 
 
 def check(html: str, want: dict[str, Any], segments: list[str]) -> None:
