@@ -70,3 +70,66 @@ ERROR_RE = re.compile(r'class="ecc-error"')
 def values_in(html: str) -> dict[str, Any]:
     """``metrics_in`` with each value decoded (numbers as numbers, empty as None)."""
     return {k: (json.loads(v) if v != "" else None) for k, v in metrics_in(html).items()}
+
+
+class PageLinks(HTMLParser):
+    """data-metric -> data-value pairs and every link (href, text) of a page."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.metrics: dict[str, str] = {}
+        self.links: list[tuple[str, str]] = []
+        self._href: str | None = None
+        self._text: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = dict(attrs)
+        if a.get("data-metric") is not None and "data-value" in a:
+            self.metrics[str(a["data-metric"])] = a["data-value"] or ""
+        if tag == "a" and a.get("href"):
+            self._href, self._text = a["href"], []
+
+    def handle_data(self, data: str) -> None:
+        if self._href is not None:
+            self._text.append(data)
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "a" and self._href is not None:
+            self.links.append((self._href, "".join(self._text)))
+            self._href = None
+
+
+def parse_page(html: str) -> PageLinks:
+    p = PageLinks()
+    p.feed(html)
+    return p
+
+
+def computed_for(engine: Any, query: str) -> dict[str, Any]:
+    """compute_all for the view a page query string names."""
+    from ecc.metrics import compute_all
+    from ecc.ui.view import parse_query, validate
+
+    with engine.connect() as conn:
+        _, req = validate(conn, parse_query(query))
+        return compute_all(conn, req.period, compare=req.compare, scope=req.scope)
+
+
+def assert_numbers_match(page: PageLinks, result: dict[str, Any], keys: list[str]) -> None:
+    """Every ``keys`` is on the page, and every value shown equals ``result``."""
+    import pytest
+
+    assert set(keys) <= set(page.metrics), set(keys) - set(page.metrics)
+    for key, raw in page.metrics.items():
+        want = get(result, *key.split("."))
+        got = None if raw == "" else json.loads(raw)
+        if want is None:
+            assert got is None, key
+        else:
+            assert got == pytest.approx(want), key
+
+
+def query_of(href: str) -> dict[str, str]:
+    from urllib.parse import parse_qs, urlsplit
+
+    return {k: v[-1] for k, v in parse_qs(urlsplit(href).query).items()}

@@ -3,23 +3,17 @@ names customers and links them to their account page with the filters kept."""
 
 from __future__ import annotations
 
-import json
 import re
 from datetime import date
-from html.parser import HTMLParser
-from typing import Any
-from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from sqlalchemy import Engine, select
 
 from ecc.demo import build_demo
-from ecc.formatting import get
-from ecc.metrics import compute_all
 from ecc.schema import customers
 from ecc.ui.pages.renewals import sort_key
 from ecc.ui.static import render_page
-from ecc.ui.view import parse_query, validate
+from tests.pagecheck import assert_numbers_match, computed_for, parse_page, query_of
 
 TODAY = date(2026, 11, 24)
 
@@ -39,60 +33,6 @@ KEYS = [
 ]
 
 
-class _Page(HTMLParser):
-    """data-metric -> data-value pairs and every link (href, text) of a page."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.metrics: dict[str, str] = {}
-        self.links: list[tuple[str, str]] = []
-        self._href: str | None = None
-        self._text: list[str] = []
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        a = dict(attrs)
-        if a.get("data-metric") is not None and "data-value" in a:
-            self.metrics[str(a["data-metric"])] = a["data-value"] or ""
-        if tag == "a" and a.get("href"):
-            self._href, self._text = a["href"], []
-
-    def handle_data(self, data: str) -> None:
-        if self._href is not None:
-            self._text.append(data)
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag == "a" and self._href is not None:
-            self.links.append((self._href, "".join(self._text)))
-            self._href = None
-
-
-def parse(html: str) -> _Page:
-    p = _Page()
-    p.feed(html)
-    return p
-
-
-def expected(engine: Engine, query: str) -> dict[str, Any]:
-    with engine.connect() as conn:
-        _, req = validate(conn, parse_query(query))
-        return compute_all(conn, req.period, compare=req.compare, scope=req.scope)
-
-
-def assert_numbers_match(page: _Page, result: dict[str, Any]) -> None:
-    assert set(KEYS) <= set(page.metrics), set(KEYS) - set(page.metrics)
-    for key, raw in page.metrics.items():
-        want = get(result, *key.split("."))
-        got = None if raw == "" else json.loads(raw)
-        if want is None:
-            assert got is None, key
-        else:
-            assert got == pytest.approx(want), key
-
-
-def query_of(href: str) -> dict[str, str]:
-    return {k: v[-1] for k, v in parse_qs(urlsplit(href).query).items()}
-
-
 @pytest.fixture
 def demo(engine: Engine) -> Engine:
     build_demo(engine, customers=150, seed=5, today=TODAY)
@@ -102,8 +42,8 @@ def demo(engine: Engine) -> Engine:
 def test_renewals_page_matches_ecc_metrics_and_links_customers(demo: Engine) -> None:
     q = f"preset=this_quarter&compare=previous&today={TODAY}"
     html = render_page(demo, "renewals", q)
-    page, result = parse(html), expected(demo, q)
-    assert_numbers_match(page, result)
+    page, result = parse_page(html), computed_for(demo, q)
+    assert_numbers_match(page, result, KEYS)
     r = result["renewals"]
     # the demo has renewals due this quarter in every stage, and a target
     assert all(r["stages"][s]["count"] > 0 for s in ("on_track", "at_risk", "renewed"))
@@ -146,8 +86,8 @@ def test_renewals_page_with_filters(demo: Engine) -> None:
     ):
         q = f"{q}&today={TODAY}"
         html = render_page(demo, "renewals", q)
-        page, result = parse(html), expected(demo, q)
-        assert_numbers_match(page, result)
+        page, result = parse_page(html), computed_for(demo, q)
+        assert_numbers_match(page, result, KEYS)
         account_links = [h for h, _ in page.links if h.startswith("account.ipynb")]
         assert len(account_links) == len(result["renewals"]["due_this_quarter"]) > 0, q
         for href in account_links:
