@@ -34,7 +34,7 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator, TypeEngine
 
 #: Bumped whenever a table changes shape; ``ecc init`` records it, every connection checks it.
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 _CENT = Decimal("0.01")
 
@@ -244,11 +244,74 @@ ecc_meta = Table(
 dashboard_metrics = Table(
     "dashboard_metrics",
     metadata,
-    Column("cache_key", String(255), primary_key=True),
+    # one row per (request, area): the area's values and comparison values as JSON
+    Column("cache_key", String(255), nullable=False),
     Column("area", String(32), nullable=False),
     Column("payload", Text, nullable=False),
-    Column("data_as_of", DateTime, nullable=False),
+    Column("data_version", String(64), nullable=False),  # ecc_meta data_version it reflects
+    Column("data_as_of", Date, nullable=False),  # the request's ``today``
     Column("computed_at", DateTime, nullable=False),
+    PrimaryKeyConstraint("cache_key", "area", name="pk_dashboard_metrics"),
+)
+
+refresh_runs = Table(
+    "refresh_runs",
+    metadata,
+    Column("run_id", Integer, primary_key=True, autoincrement=True),
+    Column("kind", String(16), nullable=False),  # full | incremental
+    Column("status", String(16), nullable=False),  # running | succeeded | failed
+    Column("started_at", DateTime, nullable=False),
+    Column("finished_at", DateTime),
+    Column("data_version", String(64)),
+    Column("data_as_of", Date),
+    Column("entries", Integer),  # cache rows written
+    Column("reused", Integer),  # cache rows carried over unchanged
+    Column("snapshots", Integer),  # month ends (re)built
+    Column("seconds", Float),
+    Column("error", Text),
+)
+
+month_end_snapshots = Table(
+    "month_end_snapshots",
+    metadata,
+    # per customer at each closed month end: ARR, health and the owner and segment then
+    Column("month_end", Date, nullable=False),
+    Column("customer_id", String(64), nullable=False),
+    Column("arr", Money(), nullable=False),
+    Column("score", Score()),
+    Column("csm_id", String(64), nullable=False),
+    Column("segment", String(16), nullable=False),
+    PrimaryKeyConstraint("month_end", "customer_id", name="pk_month_end_snapshots"),
+)
+
+snapshot_months = Table(
+    "snapshot_months",
+    metadata,
+    # one row per snapshotted month end, with the fingerprint of the source rows it read
+    Column("month_end", Date, primary_key=True),
+    Column("fingerprint", String(64), nullable=False),
+    Column("taken_at", DateTime, nullable=False),
+    Column("rebuilt_at", DateTime),
+)
+
+leaderboard_history = Table(
+    "leaderboard_history",
+    metadata,
+    # the nightly CSM leaderboard (FR-9): one row per CSM per ranking day
+    Column("ranked_on", Date, nullable=False),
+    Column("period_start", Date, nullable=False),
+    Column("period_end", Date, nullable=False),
+    Column("csm_id", String(64), nullable=False),
+    Column("segment", String(16)),
+    Column("rank", Integer, nullable=False),
+    Column("nrr_rank", Integer, nullable=False),
+    Column("expansion_rank", Integer, nullable=False),
+    Column("health_rank", Integer, nullable=False),
+    Column("nrr", Float),
+    Column("expansion_arr", Float, nullable=False),
+    Column("health_change", Float),
+    Column("recorded_at", DateTime, nullable=False),
+    PrimaryKeyConstraint("ranked_on", "csm_id", name="pk_leaderboard_history"),
 )
 
 executive_alerts = Table(

@@ -105,14 +105,22 @@ def parse_page(html: str) -> PageLinks:
     return p
 
 
-def computed_for(engine: Any, query: str) -> dict[str, Any]:
-    """compute_all for the view a page query string names."""
+def computed_for(
+    engine: Any, query: str | dict[str, Any], page: str | None = None
+) -> dict[str, Any]:
+    """compute_all from the source tables (no cache, no snapshots) for the view a page
+    query names, with the filters ``page`` computes its numbers with."""
     from ecc.metrics import compute_all
+    from ecc.ui.pages import load_all
     from ecc.ui.view import parse_query, validate
 
     with engine.connect() as conn:
         _, req = validate(conn, parse_query(query))
-        return compute_all(conn, req.period, compare=req.compare, scope=req.scope)
+        scope = req.scope
+        if page is not None:
+            spec = load_all()[page]
+            scope = spec.data_scope(req) if spec.data_scope else req.scope
+        return compute_all(conn, req.period, compare=req.compare, scope=scope, snapshots=False)
 
 
 def assert_numbers_match(page: PageLinks, result: dict[str, Any], keys: list[str]) -> None:

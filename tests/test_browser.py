@@ -18,10 +18,8 @@ import pytest
 
 from ecc.db import init_schema, make_engine
 from ecc.demo import build_demo
-from ecc.metrics import compute_all
 from ecc.ui.pages import load_all
-from ecc.ui.view import parse_query, validate
-from tests.pagecheck import mismatches
+from tests.pagecheck import computed_for, mismatches
 from tests.servers import CHROMIUM, CHROMIUM_ARGS, ROOT, need_chromium, voila_server
 
 pytestmark = pytest.mark.slow
@@ -86,13 +84,12 @@ class Tab:
         return {k: v[-1] for k, v in parse_qs(urlparse(self.page.url).query).items()}
 
 
-def expected_for(db_url: str, query: dict[str, str]) -> dict[str, Any]:
+def expected_for(db_url: str, query: dict[str, str], page: str | None = None) -> dict[str, Any]:
     engine = make_engine(db_url)
-    with engine.connect() as conn:
-        _view, req = validate(conn, parse_query(query))
-        result = compute_all(conn, req.period, compare=req.compare, scope=req.scope)
-    engine.dispose()
-    return result
+    try:
+        return computed_for(engine, query, page)
+    finally:
+        engine.dispose()
 
 
 NAV_PAGES = [p.name for p in load_all().values() if p.nav]

@@ -14,10 +14,8 @@ import pytest
 
 from ecc.db import init_schema, make_engine
 from ecc.demo import build_demo
-from ecc.metrics import compute_all
 from ecc.ui.notebooks import NOTEBOOKS, notebook
-from ecc.ui.view import parse_query, validate
-from tests.pagecheck import ERROR_RE, metrics_in, mismatches, widget_html
+from tests.pagecheck import ERROR_RE, computed_for, metrics_in, mismatches, widget_html
 
 ROOT = Path(__file__).resolve().parents[1]
 TODAY = date(2026, 11, 24)
@@ -78,9 +76,7 @@ def test_notebook_runs_fresh_and_matches_ecc_metrics(
     assert not ERROR_RE.search(html), html[:2000]
     engine = make_engine(demo_url)
     query = {k: ("none" if k == "compare" and v is None else v) for k, v in params.items()}
-    with engine.connect() as conn:
-        _view, req = validate(conn, parse_query(query))
-        result = compute_all(conn, req.period, compare=req.compare, scope=req.scope)
+    result = computed_for(engine, query, name)
     engine.dispose()
     assert mismatches(html, result) == []
     if name in ("portfolio", "risk", "retention"):

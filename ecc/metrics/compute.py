@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 from sqlalchemy import Connection, Engine
@@ -17,7 +19,7 @@ from .renewals import renewals
 from .retention import retention
 from .risk import risk
 from .segments import segments
-from .state import Scope, first_data_date, state_memo
+from .state import Scope, first_data_date, state_memo, use_snapshots
 from .workload import workload
 
 Family = Callable[[Context], Any]
@@ -35,10 +37,45 @@ AREAS: dict[str, Family] = {
 }
 
 
+#: Areas whose values depend on the comparison period (their ``trend``); the others
+#: depend only on the period, the filters and the settings.
+USES_COMPARISON = frozenset({"portfolio", "risk"})
+
+_RESULTS: ContextVar[dict[tuple[Any, ...], Any] | None] = ContextVar("ecc_results", default=None)
+
+
+@contextmanager
+def reuse_results() -> Iterator[None]:
+    """Within this block, an area computed once for the same period, filters and (where
+    it matters) comparison period is not computed again: a refresh asks for the same
+    area many times (``none``, ``previous`` and ``yoy`` share the period's values)."""
+    token = _RESULTS.set({})
+    try:
+        yield
+    finally:
+        _RESULTS.reset(token)
+
+
+def _area(name: str, ctx: Context) -> Any:
+    results = _RESULTS.get()
+    if results is None:
+        return AREAS[name](ctx)
+    key = (
+        name,
+        ctx.period,
+        ctx.scope,
+        ctx.comparison if name in USES_COMPARISON else None,
+        repr(ctx.settings),  # settings hold dicts; their repr is a stable key
+    )
+    if key not in results:
+        results[key] = AREAS[name](ctx)
+    return results[key]
+
+
 def compute_areas(ctx: Context, areas: Iterable[str] | None = None) -> dict[str, Any]:
     """The named areas (all by default) for one context, keyed by area name."""
     names = list(AREAS) if areas is None else list(areas)
-    return {name: AREAS[name](ctx) for name in names}
+    return {name: _area(name, ctx) for name in names}
 
 
 def comparison_computable(conn: Connection, comparison: Comparison) -> bool:
@@ -55,8 +92,12 @@ def compute_all(
     scope: Scope | None = None,
     settings: MetricSettings | None = None,
     areas: Iterable[str] | None = None,
+    snapshots: bool = True,
 ) -> dict[str, Any]:
     """Every metric for ``period`` and ``scope``: the object ``ecc metrics`` prints.
+
+    ``snapshots=False`` reads ARR and health at month ends from the source tables even
+    where a verified month-end snapshot holds them (the same numbers, more slowly).
 
     With ``compare`` (``previous`` or ``yoy``), ``comparison`` gives the comparison dates
     and ``comparison_values`` holds each area recomputed over that period with the same
@@ -68,9 +109,15 @@ def compute_all(
                 # one consistent snapshot for every query of this computation
                 conn = conn.execution_options(isolation_level="REPEATABLE READ")
             return compute_all(
-                conn, period, compare=compare, scope=scope, settings=settings, areas=areas
+                conn,
+                period,
+                compare=compare,
+                scope=scope,
+                settings=settings,
+                areas=areas,
+                snapshots=snapshots,
             )
-    with state_memo(source):
+    with use_snapshots(source, enabled=snapshots), state_memo(source):
         return _compute(source, period, compare, scope, settings, areas)
 
 

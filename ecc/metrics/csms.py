@@ -37,7 +37,7 @@ from typing import Any, NamedTuple, TypedDict, cast
 from sqlalchemy import Connection, case, func, or_, select
 
 from ..periods import Period, trend_dates
-from ..schema import activities, customers
+from ..schema import activities
 from ..schema import csms as csms_t
 from .context import Context, money
 from .state import (
@@ -47,8 +47,7 @@ from .state import (
     Summary,
     movement_sums,
     retention_sums,
-    scope_clauses,
-    score_at,
+    scores_at,
     summarize,
 )
 
@@ -233,24 +232,17 @@ def _health_changes(conn: Connection, period: Period, scope: Scope) -> dict[str,
     Every customer the CSM owns now counts, active or not (METRICS.md, Readings); the two
     means run over the same customers, so the difference is sum(s_end - s_d0) / n.
     """
-    scored = (
-        select(
-            customers.c.csm_id,
-            score_at(period.d0, customers.c.customer_id).label("s0"),
-            score_at(period.end, customers.c.customer_id).label("s1"),
-        )
-        .where(*scope_clauses(scope))
-        .subquery("scored")
-    )
+    before = scores_at(period.d0, scope, "hc0")
+    after = scores_at(period.end, scope, "hc1")
     q = (
         select(
-            scored.c.csm_id,
+            before.c.csm_id,
             func.count().label("n"),
-            func.sum(scored.c.s0).label("s0"),
-            func.sum(scored.c.s1).label("s1"),
+            func.sum(before.c.score).label("s0"),
+            func.sum(after.c.score).label("s1"),
         )
-        .where(scored.c.s0.is_not(None), scored.c.s1.is_not(None))
-        .group_by(scored.c.csm_id)
+        .select_from(before.join(after, after.c.customer_id == before.c.customer_id))
+        .group_by(before.c.csm_id)
     )
     return {
         row.csm_id: float((row.s1 - row.s0) / Decimal(row.n)) for row in conn.execute(q) if row.n

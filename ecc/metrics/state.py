@@ -149,6 +149,8 @@ def customer_state(
     :func:`state_memo` the state of each date is computed once and read back from a
     temporary table by every family that asks for it.
     """
+    if active_only and d in _SNAPSHOTS.get():
+        return _snapshot_state(d, scope, name)
     memo = _MEMO.get()
     if memo is not None and memo.usable:
         t = memo.table_for(d)
@@ -161,6 +163,80 @@ def customer_state(
     # OFFSET 0 is an optimization fence: without it both databases fold this subquery into
     # the outer query and run the correlated score lookup once per use of ``score``.
     return _state_select(d, scope, active_only=active_only, name=name).offset(0).subquery(name)
+
+
+def _snapshot_state(d: date, scope: Scope, name: str) -> Subquery:
+    """Customer state at a snapshotted month end: ARR and health from the snapshot,
+    name, segment and owner from ``customers`` (the metrics use current ownership)."""
+    from ..schema import month_end_snapshots as snap
+
+    return (
+        select(
+            customers.c.customer_id,
+            customers.c.name,
+            customers.c.segment,
+            customers.c.csm_id,
+            snap.c.arr,
+            snap.c.score,
+        )
+        .select_from(snap.join(customers, customers.c.customer_id == snap.c.customer_id))
+        .where(snap.c.month_end == d, snap.c.arr > 0, *scope_clauses(scope))
+        .subquery(name)
+    )
+
+
+def scores_at(d: date, scope: Scope, name: str = "sc") -> Subquery:
+    """Per customer in scope with a health score at d (active or not): customer_id,
+    csm_id, score — from the month-end snapshot, this computation's memo, or the source."""
+    if d in _SNAPSHOTS.get():
+        from ..schema import month_end_snapshots as snap
+
+        return (
+            select(customers.c.customer_id, customers.c.csm_id, snap.c.score)
+            .select_from(snap.join(customers, customers.c.customer_id == snap.c.customer_id))
+            .where(snap.c.month_end == d, snap.c.score.is_not(None), *scope_clauses(scope))
+            .subquery(name)
+        )
+    memo = _MEMO.get()
+    if memo is not None and memo.usable:
+        t = memo.table_for(d)
+        return (
+            select(t.c.customer_id, t.c.csm_id, t.c.score)
+            .where(t.c.score.is_not(None), *scope_clauses(scope, t))
+            .subquery(name)
+        )
+    inner = (
+        select(
+            customers.c.customer_id,
+            customers.c.csm_id,
+            score_at(d, customers.c.customer_id).label("score"),
+        )
+        .where(*scope_clauses(scope))
+        .offset(0)
+        .subquery(f"{name}_all")
+    )
+    return select(inner).where(inner.c.score.is_not(None)).subquery(name)
+
+
+#: Month ends whose snapshot may be read by the computation in progress.
+_SNAPSHOTS: ContextVar[frozenset[date]] = ContextVar("ecc_snapshots", default=frozenset())
+
+
+@contextmanager
+def use_snapshots(conn: Connection, *, enabled: bool = True) -> Iterator[None]:
+    """Within this block, read ARR and health at snapshotted month ends from the snapshots
+    — only when they were verified against the data version now in the database.
+    ``enabled=False`` reads the source tables for every date."""
+    from ..snapshots import usable_snapshot_dates
+
+    if enabled and _SNAPSHOTS.get():
+        yield
+        return
+    token = _SNAPSHOTS.set(usable_snapshot_dates(conn) if enabled else frozenset())
+    try:
+        yield
+    finally:
+        _SNAPSHOTS.reset(token)
 
 
 class _StateMemo:
@@ -209,6 +285,10 @@ def state_memo(conn: Connection) -> Iterator[None]:
     the comparison end, a month and a quarter back); this turns about twenty state
     computations into about seven. The temporary tables are dropped on exit.
     """
+    outer = _MEMO.get()
+    if outer is not None and outer.conn is conn:
+        yield  # already inside a memo of this connection (a refresh shares one)
+        return
     memo = _StateMemo(conn)
     token = _MEMO.set(memo)
     try:

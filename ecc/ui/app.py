@@ -14,7 +14,7 @@ import os
 import sys
 import time
 import traceback
-from datetime import date
+from datetime import UTC, date, datetime
 from functools import cache
 from typing import Any
 
@@ -24,14 +24,13 @@ from sqlalchemy import Engine, select
 from .. import config
 from ..db import check_schema, make_engine
 from ..errors import EccError
-from ..metrics import compute_all
 from ..periods import COMPARE_KINDS, PRESET_LABELS, PRESETS
 from ..schema import csms
 from . import charts
 from .components import esc, message
-from .pages import PAGES, Page, PageContext, load_all
+from .pages import PAGES, Page, PageContext, build_context, load_all
 from .urlstate import UrlState
-from .view import FILTER_KEYS, PAGE_KEYS, View, parse_query, validate
+from .view import FILTER_KEYS, PAGE_KEYS, View, parse_query
 
 log = logging.getLogger("ecc.ui")
 #: A page prepared in a waiting kernel is used for at most this long (seconds), so data
@@ -208,13 +207,8 @@ class Dashboard:
         """Validate ``view``, compute and render; keep the URL and the filters in step."""
         try:
             with engine().connect() as conn:
-                view, req = validate(conn, view)
-                data = compute_all(
-                    conn, req.period, compare=req.compare, scope=req.scope, areas=self.page.areas
-                )
-                if self.page.extra is not None:
-                    data.update(self.page.extra(conn, req, view))
-                ctx = PageContext(view=view, req=req, data=data, conn=conn)
+                ctx = build_context(conn, self.page, view)
+                view, req = ctx.view, ctx.req
                 body = self.page.render(ctx)
                 header = render_header(self.page, ctx)
         except EccError as exc:
@@ -263,12 +257,26 @@ def render_header(page: Page, ctx: PageContext) -> str:
             )
     return (
         f'<div class="ecc-header"><h1>{esc(page.title)}</h1>'
-        f'<span class="ecc-asof" data-asof="{req.today.isoformat()}">'
-        f"Data as of {req.today:%b %-d, %Y}</span></div>"
+        f'<span class="ecc-asof" data-asof="{req.today.isoformat()}"'
+        f' data-computed="{ctx.computed_at.isoformat(timespec="seconds")}Z">'
+        f"Data as of {req.today:%b %-d, %Y} · {esc(updated_text(ctx.computed_at))}</span></div>"
         f'<nav class="ecc-nav">{nav}</nav>'
         f'<div class="ecc-crumbs">{trail}</div>'
         f'<div class="ecc-range">{esc(range_text)}</div>'
     )
+
+
+def updated_text(computed_at: datetime, now: datetime | None = None) -> str:
+    """When the numbers were computed, in words: "updated 14:05 UTC" or "updated just now"."""
+    now = now or datetime.now(UTC).replace(tzinfo=None)
+    age = (now - computed_at).total_seconds()
+    if age < 60:
+        return "updated just now"
+    if age < 3600:
+        return f"updated {int(age // 60)} min ago ({computed_at:%H:%M} UTC)"
+    if computed_at.date() == now.date():
+        return f"updated {computed_at:%H:%M} UTC"
+    return f"updated {computed_at:%b %-d, %H:%M} UTC"
 
 
 def default_crumbs(page: Page, ctx: PageContext) -> list[tuple[str, str | None]]:

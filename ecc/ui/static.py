@@ -10,10 +10,9 @@ from pathlib import Path
 
 from sqlalchemy import Engine
 
-from ..metrics import compute_all
 from .components import esc
-from .pages import PageContext, load_all
-from .view import parse_query, validate
+from .pages import build_context, load_all
+from .view import parse_query
 
 CSS = Path(__file__).parent / "share" / "voila" / "templates" / "ecc" / "static" / "ecc.css"
 
@@ -24,11 +23,8 @@ def render_page(engine: Engine, page_name: str, query: str = "") -> str:
 
     page = load_all()[page_name]
     with engine.connect() as conn:
-        view, req = validate(conn, parse_query(query))
-        data = compute_all(conn, req.period, compare=req.compare, scope=req.scope, areas=page.areas)
-        if page.extra is not None:
-            data.update(page.extra(conn, req, view))
-        ctx = PageContext(view=view, req=req, data=data, conn=conn)
+        ctx = build_context(conn, page, parse_query(query))
+        view = ctx.view
         body = page.render(ctx)
         header = render_header(page, ctx)
     filters = ", ".join(f"{k}={v}" for k, v in view.params().items()) or "defaults"

@@ -9,10 +9,12 @@ from __future__ import annotations
 import importlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Connection
 
+from ...metrics.state import Scope
 from ...request import Request
 from ..view import View
 
@@ -25,6 +27,7 @@ class PageContext:
     req: Request
     data: dict[str, Any]
     conn: Connection
+    computed_at: datetime = field(default_factory=lambda: datetime.now(UTC).replace(tzinfo=None))
 
 
 @dataclass(frozen=True)
@@ -36,9 +39,26 @@ class Page:
     nav: bool = True  # listed in the navigation bar
     crumbs: Callable[[PageContext], list[tuple[str, str | None]]] | None = None
     extra: Callable[[Connection, Request, View], dict[str, Any]] | None = field(default=None)
+    # the filters the page's metrics are computed with, when not the view's own
+    data_scope: Callable[[Request], Scope] | None = field(default=None)
 
 
 PAGES: dict[str, Page] = {}
+
+
+def build_context(conn: Connection, page: Page, view: View) -> PageContext:
+    """Validate the view and gather the page's data: its metrics (read through the cache)
+    and whatever else the page shows. Raises ConfigError for a view that cannot be shown."""
+    from ...cache import metrics_for
+    from ..view import validate
+
+    view, req = validate(conn, view)
+    scope = page.data_scope(req) if page.data_scope else req.scope
+    got = metrics_for(conn, req.period, compare=req.compare, scope=scope, areas=page.areas)
+    data = dict(got.data)
+    if page.extra is not None:
+        data.update(page.extra(conn, req, view))
+    return PageContext(view=view, req=req, data=data, conn=conn, computed_at=got.computed_at)
 
 
 def register(page: Page) -> Page:

@@ -9,6 +9,7 @@ from sqlalchemy import Connection
 from ... import formatting as f
 from ...accounts import account_list
 from ...errors import ConfigError
+from ...metrics.state import Scope
 from ...request import Request
 from ..components import badge, esc, grid, kpi, link, section, table
 from ..view import View
@@ -22,13 +23,23 @@ def extra(conn: Connection, req: Request, view: View) -> dict[str, Any]:
     return {"book": account_list(conn, req.period.end, req.scope, "all")}
 
 
+def team_scope(req: Request) -> Scope:
+    """The page compares the CSM with the team: its numbers are the CSM's row among all
+    CSMs (of the segment filter, when one is set), so the rank and team average mean
+    something — and every CSM's page reads the same pre-aggregated data."""
+    return Scope(segment=req.scope.segment)
+
+
+def _row(rows: list[dict[str, Any]], csm_id: str) -> dict[str, Any]:
+    return next((r for r in rows if r["csm_id"] == csm_id), {})
+
+
 def render(ctx: PageContext) -> str:
     d, v, p = ctx.data, ctx.view, ctx.req.period
-    rows = d["csms"]["rows"]
-    row: dict[str, Any] = rows[0] if rows else {}
-    team = d["csms"]["team_average"]
-    wl = d["workload"]["rows"][0] if d["workload"]["rows"] else {}
     cid = v.csm or ""
+    row = _row(d["csms"]["rows"], cid)
+    team = d["csms"]["team_average"]
+    wl = _row(d["workload"]["rows"], cid)
 
     def vs_team(key: str) -> str:
         return f"team {f.number(team.get(key), 1) if team.get(key) is not None else '—'}"
@@ -104,8 +115,7 @@ def render(ctx: PageContext) -> str:
 
 
 def crumbs(ctx: PageContext) -> list[tuple[str, str | None]]:
-    rows = ctx.data["csms"]["rows"]
-    name = rows[0]["name"] if rows else ctx.view.csm
+    name = _row(ctx.data["csms"]["rows"], ctx.view.csm or "").get("name") or ctx.view.csm
     return [*base_crumbs(ctx, with_csm=False), (f"CSM: {name}", None)]
 
 
@@ -118,5 +128,6 @@ PAGE = register(
         nav=False,
         crumbs=crumbs,
         extra=extra,
+        data_scope=team_scope,
     )
 )

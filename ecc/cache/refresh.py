@@ -1,0 +1,265 @@
+"""The refresh job (``ecc refresh``): pre-aggregate every dashboard's metrics.
+
+One run, under the database's refresh lock:
+
+1. records a ``refresh_runs`` row (``running``);
+2. brings the month-end snapshots up to date (closed months are kept; only new ones,
+   or months whose source rows changed, are built);
+3. computes every request of :func:`plan` from one consistent read of the data, each
+   date's customer state and each area computed once for all requests that share it;
+4. replaces the cache in one transaction (readers see the old cache or the new one),
+   records the nightly leaderboard, marks the run ``succeeded`` and clears Redis.
+
+A failure anywhere keeps the previous cache, marks the run ``failed`` with the reason,
+and raises :class:`RefreshFailed`.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+import traceback
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+
+from sqlalchemy import Connection, Engine, insert, select, update
+
+from ..config import SEGMENTS, MetricSettings
+from ..errors import DataError, EccError
+from ..leaderboard import PRESET as LEADERBOARD_PRESET
+from ..leaderboard import record_leaderboard
+from ..load import data_version
+from ..metrics.compute import AREAS, compute_all, reuse_results
+from ..metrics.state import Scope, data_today, state_memo
+from ..periods import PRESETS, Period, preset_period
+from ..schema import ecc_meta, refresh_runs
+from . import store
+from .keys import cache_key
+from .lock import refresh_lock
+from .redis_layer import layer_for
+
+log = logging.getLogger("ecc.cache")
+
+#: Comparisons pre-aggregated for every preset and segment.
+COMPARES: tuple[str | None, ...] = ("previous", "yoy", None)
+
+
+class RefreshFailed(EccError):
+    """A refresh failed; the previous cache is still in place."""
+
+
+@dataclass(frozen=True)
+class Job:
+    period: Period
+    compare: str | None
+    scope: Scope
+
+    @property
+    def key(self) -> str:
+        return cache_key(self.period, self.compare, self.scope)
+
+
+@dataclass(frozen=True)
+class RefreshReport:
+    run_id: int
+    status: str  # succeeded | skipped
+    requests: int
+    rows: int
+    snapshots: int
+    seconds: float
+    data_as_of: date | None
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def plan(today: date) -> list[Job]:
+    """Every preset x comparison x segment (and all segments together).
+
+    Every CSM's book is in each of these: ``csms.rows``, ``workload.rows`` and
+    ``risk.by_csm`` hold one row per CSM, and a CSM's page reads its row from them.
+    A dashboard filtered to one CSM is computed on request (from the book's customers
+    only) and kept in Redis when it is configured.
+    """
+    jobs: list[Job] = []
+    for preset in PRESETS:
+        period = preset_period(preset, today)
+        for segment in (None, *SEGMENTS):
+            for compare in COMPARES:
+                jobs.append(Job(period, compare, Scope(segment=segment)))
+    return jobs
+
+
+def _rows(conn: Connection, jobs: list[Job], settings: MetricSettings) -> Iterator[store.CacheRow]:
+    names = list(AREAS)
+    with state_memo(conn), reuse_results():
+        for job in jobs:
+            result = compute_all(
+                conn,
+                job.period,
+                compare=job.compare,
+                scope=job.scope,
+                settings=settings,
+                areas=names,
+            )
+            yield from store.split(job.key, result, names)
+
+
+def _start_run(engine: Engine, kind: str) -> int:
+    with engine.begin() as conn:
+        # we hold the lock, so a run still marked running was cut off (killed, power loss)
+        conn.execute(
+            update(refresh_runs)
+            .where(refresh_runs.c.status == "running")
+            .values(status="interrupted", error="the refresh stopped before it finished")
+        )
+        run_id = conn.execute(
+            insert(refresh_runs)
+            .values(kind=kind, status="running", started_at=utcnow())
+            .returning(refresh_runs.c.run_id)
+        ).scalar_one()
+    return int(run_id)
+
+
+def _fail_run(engine: Engine, run_id: int, started: float, error: str) -> None:
+    with engine.begin() as conn:
+        conn.execute(
+            update(refresh_runs)
+            .where(refresh_runs.c.run_id == run_id)
+            .values(
+                status="failed",
+                finished_at=utcnow(),
+                seconds=time.perf_counter() - started,
+                error=error,
+            )
+        )
+
+
+def _set_meta(conn: Connection, key: str, value: str) -> None:
+    conn.execute(ecc_meta.delete().where(ecc_meta.c.key == key))
+    conn.execute(ecc_meta.insert().values(key=key, value=value))
+
+
+def refresh(
+    engine: Engine,
+    *,
+    full: bool = False,
+    settings: MetricSettings | None = None,
+) -> RefreshReport:
+    """Run one refresh; raise RefreshBusy if another is running, RefreshFailed on error.
+
+    Without ``full``, a refresh finds nothing to do when neither the data version nor
+    the latest data date changed since the last successful run, and it keeps every
+    month-end snapshot whose source rows did not change.
+    """
+    from ..snapshots import update_snapshots
+
+    settings = settings or MetricSettings()
+    with refresh_lock(engine):
+        started = time.perf_counter()
+        run_id = _start_run(engine, "full" if full else "incremental")
+        try:
+            with engine.connect() as conn:
+                version = data_version(conn)
+                today = data_today(conn)
+                last = _last_success(conn)
+            if version is None or today is None:
+                raise DataError(
+                    "the database holds no data yet; run `ecc load DIR` or `ecc demo` first"
+                )
+            if not full and last is not None and last == (version, today):
+                return _finish_skipped(engine, run_id, started, version, today)
+            snapshots = update_snapshots(engine, today, rebuild=full)
+            with engine.connect() as conn:
+                if conn.dialect.name == "postgresql":
+                    conn = conn.execution_options(isolation_level="REPEATABLE READ")
+                # the data version is read again inside the snapshot the numbers come from
+                version = data_version(conn) or version
+                jobs = plan(today)
+                rows = list(_rows(conn, jobs, settings))
+            board = Job(preset_period(LEADERBOARD_PRESET, today), "previous", Scope()).key
+            board_rows = next(
+                (
+                    json.loads(r.payload)["value"]["rows"]
+                    for r in rows
+                    if r.cache_key == board and r.area == "csms"
+                ),
+                None,
+            )
+            computed_at = utcnow()
+            with engine.begin() as conn:
+                n = store.replace_all(
+                    conn, rows, data_version=version, data_as_of=today, computed_at=computed_at
+                )
+                _set_meta(conn, "cache_generation", str(run_id))
+                _set_meta(conn, "cache_refreshed_at", computed_at.isoformat())
+                seconds = _finish(conn, run_id, started, "succeeded", version, today, n, snapshots)
+        except BaseException as exc:
+            detail = str(exc) if isinstance(exc, EccError) else traceback.format_exc(limit=8)
+            try:
+                _fail_run(engine, run_id, started, detail or type(exc).__name__)
+            except Exception:  # the database itself may be what failed
+                log.exception("could not record the failed refresh run %s", run_id)
+            if isinstance(exc, EccError):
+                raise RefreshFailed(f"refresh failed, the previous cache is kept: {exc}") from exc
+            if isinstance(exc, Exception):
+                raise RefreshFailed(
+                    f"refresh failed, the previous cache is kept: {type(exc).__name__}: {exc}"
+                ) from exc
+            raise
+        redis = layer_for(engine.url.render_as_string(hide_password=True))
+        if redis is not None:
+            redis.invalidate()
+        record_leaderboard(engine, today, settings=settings, rows=board_rows)
+        return RefreshReport(run_id, "succeeded", len(jobs), n, snapshots, seconds, today)
+
+
+def _last_success(conn: Connection) -> tuple[str, date] | None:
+    row = conn.execute(
+        select(refresh_runs.c.data_version, refresh_runs.c.data_as_of)
+        .where(refresh_runs.c.status == "succeeded")
+        .order_by(refresh_runs.c.run_id.desc())
+        .limit(1)
+    ).first()
+    if row is None or row.data_version is None or row.data_as_of is None:
+        return None
+    return (row.data_version, row.data_as_of)
+
+
+def _finish(
+    conn: Connection,
+    run_id: int,
+    started: float,
+    status: str,
+    version: str,
+    today: date,
+    rows: int,
+    snapshots: int,
+) -> float:
+    """Mark the run finished with ``status``; the seconds it took."""
+    seconds = time.perf_counter() - started
+    conn.execute(
+        update(refresh_runs)
+        .where(refresh_runs.c.run_id == run_id)
+        .values(
+            status=status,
+            finished_at=utcnow(),
+            data_version=version,
+            data_as_of=today,
+            entries=rows,
+            snapshots=snapshots,
+            seconds=seconds,
+        )
+    )
+    return seconds
+
+
+def _finish_skipped(
+    engine: Engine, run_id: int, started: float, version: str, today: date
+) -> RefreshReport:
+    with engine.begin() as conn:
+        seconds = _finish(conn, run_id, started, "skipped", version, today, 0, 0)
+    return RefreshReport(run_id, "skipped", 0, 0, 0, seconds, today)
