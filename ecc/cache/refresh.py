@@ -31,7 +31,8 @@ from ..errors import DataError, EccError
 from ..leaderboard import PRESET as LEADERBOARD_PRESET
 from ..leaderboard import record_leaderboard
 from ..load import data_version
-from ..metrics.compute import AREAS, compute_all, reuse_results
+from ..metrics.compute import AREAS, compute_all
+from ..metrics.reuse import reuse_results
 from ..metrics.state import Scope, data_today, state_memo
 from ..periods import PRESETS, Period, preset_period
 from ..schema import ecc_meta, refresh_runs

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
-from contextvars import ContextVar
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from sqlalchemy import Connection, Engine
@@ -17,6 +15,7 @@ from .expansion import expansion
 from .portfolio import portfolio
 from .renewals import renewals
 from .retention import retention
+from .reuse import shared
 from .risk import risk
 from .segments import segments
 from .state import Scope, first_data_date, state_memo, use_snapshots
@@ -41,35 +40,17 @@ AREAS: dict[str, Family] = {
 #: depend only on the period, the filters and the settings.
 USES_COMPARISON = frozenset({"portfolio", "risk"})
 
-_RESULTS: ContextVar[dict[tuple[Any, ...], Any] | None] = ContextVar("ecc_results", default=None)
-
-
-@contextmanager
-def reuse_results() -> Iterator[None]:
-    """Within this block, an area computed once for the same period, filters and (where
-    it matters) comparison period is not computed again: a refresh asks for the same
-    area many times (``none``, ``previous`` and ``yoy`` share the period's values)."""
-    token = _RESULTS.set({})
-    try:
-        yield
-    finally:
-        _RESULTS.reset(token)
-
 
 def _area(name: str, ctx: Context) -> Any:
-    results = _RESULTS.get()
-    if results is None:
-        return AREAS[name](ctx)
     key = (
+        "area",
         name,
         ctx.period,
         ctx.scope,
         ctx.comparison if name in USES_COMPARISON else None,
         repr(ctx.settings),  # settings hold dicts; their repr is a stable key
     )
-    if key not in results:
-        results[key] = AREAS[name](ctx)
-    return results[key]
+    return shared(key, lambda: AREAS[name](ctx))
 
 
 def compute_areas(ctx: Context, areas: Iterable[str] | None = None) -> dict[str, Any]:

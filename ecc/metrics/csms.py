@@ -32,7 +32,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from typing import Any, NamedTuple, TypedDict, cast
+from typing import Any, NamedTuple, TypedDict, TypeVar, cast
 
 from sqlalchemy import Connection, case, func, or_, select
 
@@ -40,6 +40,8 @@ from ..periods import Period, trend_dates
 from ..schema import activities
 from ..schema import csms as csms_t
 from .context import Context, money
+from .reuse import active as reuse_active
+from .reuse import shared
 from .state import (
     ZERO,
     RetentionSums,
@@ -62,6 +64,9 @@ __all__ = [
     "leaderboard",
     "team_average",
 ]
+
+
+T = TypeVar("T")
 
 
 class Distribution(TypedDict):
@@ -160,6 +165,26 @@ def _csm_clauses(scope: Scope, csm_id_col: Any = csms_t.c.csm_id) -> list[Any]:
         seg = select(csms_t.c.csm_id).where(csms_t.c.segment == scope.segment)
         out.append(csm_id_col.in_(seg))
     return out
+
+
+def _scope_csm_ids(conn: Connection, scope: Scope) -> set[str]:
+    return set(conn.execute(select(csms_t.c.csm_id).where(*_csm_clauses(scope))).scalars())
+
+
+def _per_csm(
+    conn: Connection,
+    name: str,
+    period: Period,
+    scope: Scope,
+    query: Callable[[Connection, Period, Scope], dict[str, T]],
+) -> dict[str, T]:
+    """A per-CSM query whose filters only choose which CSMs are rows: inside a refresh it
+    runs once per period for every CSM and each filter takes its CSMs' rows."""
+    if not reuse_active() or scope == Scope():
+        return query(conn, period, scope)
+    every = shared(("per-csm", name, period), lambda: query(conn, period, Scope()))
+    ids = _scope_csm_ids(conn, scope)
+    return {k: v for k, v in every.items() if k in ids}
 
 
 def _activity_counts(conn: Connection, period: Period, scope: Scope) -> dict[str, ActivityCounts]:
@@ -348,7 +373,7 @@ def csms(ctx: Context) -> CsmsResult:
     """
     conn, period, scope = ctx.conn, ctx.period, ctx.scope
     book = summarize(conn, period.end, scope, by="csm_id")
-    acts = _activity_counts(conn, period, scope)
+    acts = _per_csm(conn, "activities", period, scope, _activity_counts)
 
     candidates = set(book) | {k for k, v in acts.items() if v.any > 0}
     info = {
@@ -367,7 +392,7 @@ def csms(ctx: Context) -> CsmsResult:
     retention = retention_sums(conn, period.d0, period.end, scope, by="csm_id")
     moves = movement_sums(conn, period.start, period.end, scope, by="csm_id")
     changes = _health_changes(conn, period, scope)
-    medians = _response_medians(conn, period, scope)
+    medians = _per_csm(conn, "response", period, scope, _response_medians)
     trend = _trend(conn, period, scope, book)
 
     nrr = {i: retention.get(i, RetentionSums()).nrr for i in ids}

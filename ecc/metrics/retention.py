@@ -39,6 +39,8 @@ from ..config import MetricSettings
 from ..periods import minus_year, quarter_end, quarter_start, trend_dates
 from ..schema import arr_events, customers, expansion_opportunities, renewals
 from .context import Context, money, ratio
+from .reuse import active as reuse_active
+from .reuse import shared
 from .state import (
     ZERO,
     RetentionSums,
@@ -193,6 +195,14 @@ def cohorts(conn: Connection, end: date, scope: Scope, quarters: int = 12) -> li
     cohort's base (see :func:`_cohort_stats`). Ratios are taken in Python from exact sums.
     """
     last_full = end if quarter_end(end) == end else quarter_start(end) - timedelta(days=1)
+    # every end in the same quarter has the same cohorts: computed once per refresh
+    return shared(
+        ("cohorts", last_full, scope, quarters),
+        lambda: _cohorts(conn, last_full, scope, quarters),
+    )
+
+
+def _cohorts(conn: Connection, last_full: date, scope: Scope, quarters: int) -> list[CohortRow]:
     last_idx = _qindex(last_full)
     cohort_col = _qindex_sql(customers.c.signup_date)
     picked = [
@@ -208,7 +218,15 @@ def cohorts(conn: Connection, end: date, scope: Scope, quarters: int = 12) -> li
     if not picked:
         return []
     picked.sort()
-    stats = _cohort_stats(conn, picked[0], last_idx, scope)
+    if scope.csm_id is None and reuse_active():
+        # one query grouped by segment serves every segment filter and the whole portfolio
+        by_segment = shared(
+            ("cohort-stats", picked[0], last_idx),
+            lambda: _cohort_stats(conn, picked[0], last_idx, Scope(), by_segment=True),
+        )
+        stats = _pick_segment(by_segment, scope.segment)
+    else:
+        stats = _cohort_stats(conn, picked[0], last_idx, scope)
     rows: list[CohortRow] = []
     for c in picked:
         base_arr, base_n = stats.get((c, c), (ZERO, 0))
@@ -222,9 +240,22 @@ def cohorts(conn: Connection, end: date, scope: Scope, quarters: int = 12) -> li
     return rows
 
 
-def _cohort_stats(
-    conn: Connection, first: int, last: int, scope: Scope
+def _pick_segment(
+    stats: dict[tuple[str, int, int], tuple[Decimal, int]], segment: str | None
 ) -> dict[tuple[int, int], tuple[Decimal, int]]:
+    """Stats grouped by segment, for one segment or summed over all of them."""
+    out: dict[tuple[int, int], tuple[Decimal, int]] = {}
+    for (seg, cohort, q), (arr, n) in stats.items():
+        if segment is not None and seg != segment:
+            continue
+        prev_arr, prev_n = out.get((cohort, q), (ZERO, 0))
+        out[(cohort, q)] = (prev_arr + arr, prev_n + n)
+    return out
+
+
+def _cohort_stats(
+    conn: Connection, first: int, last: int, scope: Scope, *, by_segment: bool = False
+) -> Any:
     """(cohort, quarter) -> (sum ARR at the quarter end, count active) over each cohort's base.
 
     One query that reads each ledger event of the cohorts' customers once: deltas are summed
@@ -235,8 +266,9 @@ def _cohort_stats(
     """
     zero = literal(ZERO, type_=arr_events.c.arr_delta.type)
     cohort_col = _qindex_sql(customers.c.signup_date)
+    group: Any = customers.c.segment if by_segment else literal("")
     members = (
-        select(customers.c.customer_id, cohort_col.label("cohort"))
+        select(customers.c.customer_id, cohort_col.label("cohort"), group.label("grp"))
         .where(
             customers.c.signup_date >= _qstart(first),
             customers.c.signup_date <= _qend(last),
@@ -250,18 +282,20 @@ def _cohort_stats(
         select(
             members.c.customer_id,
             members.c.cohort,
+            members.c.grp,
             bucket.label("q"),
             func.sum(arr_events.c.arr_delta).label("d"),
         )
         .select_from(members.join(arr_events, arr_events.c.customer_id == members.c.customer_id))
         .where(arr_events.c.event_date <= _qend(last))
-        .group_by(members.c.customer_id, members.c.cohort, bucket)
+        .group_by(members.c.customer_id, members.c.cohort, members.c.grp, bucket)
         .subquery("deltas")
     )
     per_customer = deltas.c.customer_id
     running = (
         select(
             deltas.c.cohort,
+            deltas.c.grp,
             deltas.c.q,
             func.sum(deltas.c.d)
             .over(partition_by=per_customer, order_by=deltas.c.q, rows=(None, 0))
@@ -283,6 +317,7 @@ def _cohort_stats(
     )
     q = (
         select(
+            running.c.grp,
             running.c.cohort,
             quarters.c.qidx,
             func.sum(running.c.arr).label("arr"),
@@ -290,9 +325,13 @@ def _cohort_stats(
         )
         .select_from(running.join(quarters, held))
         .where(running.c.base_arr > 0)
-        .group_by(running.c.cohort, quarters.c.qidx)
+        .group_by(running.c.grp, running.c.cohort, quarters.c.qidx)
     )
-    return {(int(row.cohort), int(row.qidx)): (row.arr, int(row.active)) for row in conn.execute(q)}
+    stats = {
+        (str(row.grp), int(row.cohort), int(row.qidx)): (row.arr, int(row.active))
+        for row in conn.execute(q)
+    }
+    return stats if by_segment else _pick_segment(stats, None)
 
 
 # ---------------------------------------------------------------- the family

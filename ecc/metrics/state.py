@@ -385,27 +385,23 @@ class RetentionSums:
 def retention_sums(
     conn: Connection, d0: date, end: date, scope: Scope, by: str | None = None
 ) -> dict[str, RetentionSums]:
-    """GRR/NRR sums for the cohort active at d0, overall (key ``""``) or by a customers column."""
-    a0 = arr_at(d0, "ret_a0")
-    a1 = arr_at(end, "ret_a1")
+    """GRR/NRR sums for the cohort active at d0, overall (key ``""``) or by a customers column.
+
+    Reads the customer state at d0 and at end (snapshots or this computation's memo): a
+    customer of the cohort that is not active at end has ARR 0 there.
+    """
+    s0 = customer_state(d0, scope, name="ret_s0")
+    s1 = customer_state(end, scope, name="ret_s1")
     zero = literal(ZERO, type_=arr_events.c.arr_delta.type)
-    end_arr = func.coalesce(a1.c.arr, zero)
-    kept = case((end_arr < a0.c.arr, end_arr), else_=a0.c.arr)
-    cols: list[Any] = [
-        func.sum(a0.c.arr).label("base"),
+    end_arr = func.coalesce(s1.c.arr, zero)
+    kept = case((end_arr < s0.c.arr, end_arr), else_=s0.c.arr)
+    key: Any = s0.c[by] if by is not None else literal("")
+    q = select(
+        key.label("key"),
+        func.sum(s0.c.arr).label("base"),
         func.sum(kept).label("kept"),
         func.sum(end_arr).label("ending"),
-    ]
-    key: Any = customers.c[by] if by is not None else literal("")
-    q = (
-        select(key.label("key"), *cols)
-        .select_from(
-            a0.join(customers, customers.c.customer_id == a0.c.customer_id).outerjoin(
-                a1, a1.c.customer_id == a0.c.customer_id
-            )
-        )
-        .where(a0.c.arr > 0, *scope_clauses(scope))
-    )
+    ).select_from(s0.outerjoin(s1, s1.c.customer_id == s0.c.customer_id))
     if by is not None:
         q = q.group_by(key)
     out: dict[str, RetentionSums] = {}

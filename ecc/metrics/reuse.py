@@ -1,0 +1,43 @@
+"""Results shared between the computations of one refresh.
+
+A refresh asks for the same area, or the same grouped query, many times: ``none``,
+``previous`` and ``yoy`` share the period's values, and a segment's numbers are one
+group of a query grouped by segment. Inside :func:`reuse_results` such results are kept
+by what they depend on and handed out again; outside it nothing is kept.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Hashable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+
+_RESULTS: ContextVar[dict[Hashable, Any] | None] = ContextVar("ecc_results", default=None)
+
+
+@contextmanager
+def reuse_results() -> Iterator[None]:
+    token = _RESULTS.set({})
+    try:
+        yield
+    finally:
+        _RESULTS.reset(token)
+
+
+def active() -> bool:
+    """True inside :func:`reuse_results`."""
+    return _RESULTS.get() is not None
+
+
+def shared(key: Hashable, compute: Callable[[], T]) -> T:
+    """``compute()`` once per ``key`` inside :func:`reuse_results`; always outside it."""
+    results = _RESULTS.get()
+    if results is None:
+        return compute()
+    if key not in results:
+        results[key] = compute()
+    value: T = results[key]
+    return value
