@@ -363,3 +363,24 @@ def test_refresh_runs_are_recorded(demo: Engine) -> None:
 def test_refresh_of_an_empty_database_says_what_to_do(engine: Engine) -> None:
     with pytest.raises(RefreshFailed, match="holds no data yet; run `ecc load DIR`"):
         refresh(engine)
+
+
+def test_a_ttm_series_from_the_snapshots_equals_one_computation_per_point(demo: Engine) -> None:
+    from ecc.metrics.state import retention_series, retention_sums, use_snapshots
+    from ecc.periods import minus_year, month_ends_between
+
+    refresh(demo)
+    ends = month_ends_between(date(2025, 6, 1), date(2026, 10, 31))
+    pairs = [(minus_year(m), m) for m in ends] + [(date(2026, 9, 30), TODAY)]
+    for scope in (Scope(), Scope(segment="SMB")):
+        with demo.connect() as conn:
+            with use_snapshots(conn):
+                batched = retention_series(conn, pairs, scope)
+            one_by_one = [retention_sums(conn, a, b, scope).get("", None) for a, b in pairs]
+        assert len(batched) == len(pairs) > 12
+        for got, want in zip(batched, one_by_one, strict=True):
+            assert want is not None and (got.base, got.kept, got.ending) == (
+                want.base,
+                want.kept,
+                want.ending,
+            )

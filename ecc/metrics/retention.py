@@ -48,6 +48,7 @@ from .state import (
     in_scope,
     movement_sums,
     open_at,
+    retention_series,
     retention_sums,
     scope_clauses,
 )
@@ -348,8 +349,9 @@ def retention(ctx: Context) -> RetentionResult:
     main = _sums(conn, period.d0, period.end, scope)
     trend: list[TrendPoint] = []
     ttm = RetentionSums()
-    for d in trend_dates(period):
-        s = _sums(conn, minus_year(d), d, scope)
+    dates = trend_dates(period)
+    series = retention_series(conn, [(minus_year(d), d) for d in dates], scope)
+    for d, s in zip(dates, series, strict=True):
         trend.append(TrendPoint(date=d.isoformat(), grr_ttm=s.grr, nrr_ttm=s.nrr))
         ttm = s  # the last point is ``end``
     moves: dict[str, Decimal] = defaultdict(lambda: ZERO)

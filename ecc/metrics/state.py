@@ -37,6 +37,7 @@ from sqlalchemy import (
     or_,
     select,
 )
+from sqlalchemy import union_all as sql_union_all
 
 from ..config import AT_RISK_MIN, HEALTHY_MIN
 from ..schema import activities, arr_events, customers, health_scores, support_tickets
@@ -181,6 +182,23 @@ def _snapshot_state(d: date, scope: Scope, name: str) -> Subquery:
         )
         .select_from(snap.join(customers, customers.c.customer_id == snap.c.customer_id))
         .where(snap.c.month_end == d, snap.c.arr > 0, *scope_clauses(scope))
+        .subquery(name)
+    )
+
+
+def arr_state(d: date, scope: Scope, name: str = "as") -> Subquery:
+    """Per active customer in scope at d: customer_id, segment, csm_id, arr — like
+    :func:`customer_state` but without the health lookup when neither a snapshot nor
+    this computation's memo holds d (ARR alone is one pass over the small ledger)."""
+    memo = _MEMO.get()
+    if d in _SNAPSHOTS.get() or (memo is not None and memo.usable):
+        st = customer_state(d, scope, name=f"{name}_st")
+        return select(st.c.customer_id, st.c.segment, st.c.csm_id, st.c.arr).subquery(name)
+    a = arr_at(d, f"{name}_arr")
+    return (
+        select(customers.c.customer_id, customers.c.segment, customers.c.csm_id, a.c.arr)
+        .select_from(a.join(customers, customers.c.customer_id == a.c.customer_id))
+        .where(a.c.arr > 0, *scope_clauses(scope))
         .subquery(name)
     )
 
@@ -382,6 +400,68 @@ class RetentionSums:
         return None if self.base == 0 else float(self.ending / self.base)
 
 
+def _retention_columns(start_arr: Any, end_arr_or_null: Any) -> list[Any]:
+    """base, kept and ending sums over a cohort row set (end ARR NULL: not active at end)."""
+    zero = literal(ZERO, type_=arr_events.c.arr_delta.type)
+    end_arr = func.coalesce(end_arr_or_null, zero)
+    kept = case((end_arr < start_arr, end_arr), else_=start_arr)
+    return [
+        func.sum(start_arr).label("base"),
+        func.sum(kept).label("kept"),
+        func.sum(end_arr).label("ending"),
+    ]
+
+
+def retention_series(
+    conn: Connection, pairs: Sequence[tuple[date, date]], scope: Scope
+) -> list[RetentionSums]:
+    """Retention sums for each (d0, end) pair, in order. Pairs whose two dates both have a
+    month-end snapshot are answered together by one query over the snapshots (a TTM
+    trend asks for a dozen); the others one by one."""
+    from ..schema import month_end_snapshots as snap
+
+    snaps = _SNAPSHOTS.get()
+    done: dict[tuple[date, date], RetentionSums] = {}
+    batch = [p for p in dict.fromkeys(pairs) if p[0] in snaps and p[1] in snaps]
+    if len(batch) > 1:
+        pair = sql_union_all(
+            *[select(literal(a).label("d0"), literal(b).label("d1")) for a, b in batch]
+        ).subquery("pairs")
+        s0, s1 = snap.alias("ret_p0"), snap.alias("ret_p1")
+        q = (
+            select(pair.c.d0, pair.c.d1, *_retention_columns(s0.c.arr, s1.c.arr))
+            .select_from(
+                pair.join(s0, s0.c.month_end == pair.c.d0)
+                .join(customers, customers.c.customer_id == s0.c.customer_id)
+                .outerjoin(
+                    s1,
+                    and_(
+                        s1.c.customer_id == s0.c.customer_id,
+                        s1.c.month_end == pair.c.d1,
+                        s1.c.arr > 0,
+                    ),
+                )
+            )
+            .where(s0.c.arr > 0, *scope_clauses(scope))
+            .group_by(pair.c.d0, pair.c.d1)
+        )
+        for row in conn.execute(q):
+            key = (_as_date(row.d0), _as_date(row.d1))
+            done[key] = RetentionSums(row.base, row.kept, row.ending)
+        for p in batch:
+            done.setdefault(p, RetentionSums())
+    out: list[RetentionSums] = []
+    for p in pairs:
+        if p not in done:
+            done[p] = retention_sums(conn, p[0], p[1], scope).get("", RetentionSums())
+        out.append(done[p])
+    return out
+
+
+def _as_date(value: Any) -> date:
+    return value if isinstance(value, date) else date.fromisoformat(str(value))
+
+
 def retention_sums(
     conn: Connection, d0: date, end: date, scope: Scope, by: str | None = None
 ) -> dict[str, RetentionSums]:
@@ -390,18 +470,12 @@ def retention_sums(
     Reads the customer state at d0 and at end (snapshots or this computation's memo): a
     customer of the cohort that is not active at end has ARR 0 there.
     """
-    s0 = customer_state(d0, scope, name="ret_s0")
-    s1 = customer_state(end, scope, name="ret_s1")
-    zero = literal(ZERO, type_=arr_events.c.arr_delta.type)
-    end_arr = func.coalesce(s1.c.arr, zero)
-    kept = case((end_arr < s0.c.arr, end_arr), else_=s0.c.arr)
+    s0 = arr_state(d0, scope, name="ret_s0")
+    s1 = arr_state(end, scope, name="ret_s1")
     key: Any = s0.c[by] if by is not None else literal("")
-    q = select(
-        key.label("key"),
-        func.sum(s0.c.arr).label("base"),
-        func.sum(kept).label("kept"),
-        func.sum(end_arr).label("ending"),
-    ).select_from(s0.outerjoin(s1, s1.c.customer_id == s0.c.customer_id))
+    q = select(key.label("key"), *_retention_columns(s0.c.arr, s1.c.arr)).select_from(
+        s0.outerjoin(s1, s1.c.customer_id == s0.c.customer_id)
+    )
     if by is not None:
         q = q.group_by(key)
     out: dict[str, RetentionSums] = {}

@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlalchemy import Connection
 
-from ...metrics.state import Scope
+from ...metrics.state import Scope, use_snapshots
 from ...request import Request
 from ..view import View
 
@@ -57,7 +57,8 @@ def build_context(conn: Connection, page: Page, view: View) -> PageContext:
     got = metrics_for(conn, req.period, compare=req.compare, scope=scope, areas=page.areas)
     data = dict(got.data)
     if page.extra is not None:
-        data.update(page.extra(conn, req, view))
+        with use_snapshots(conn):  # month-end ARR and health from the snapshots
+            data.update(page.extra(conn, req, view))
     return PageContext(view=view, req=req, data=data, conn=conn, computed_at=got.computed_at)
 
 

@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import Connection
 
 from ... import formatting as f
-from ...metrics.state import RetentionSums, retention_sums
+from ...metrics.state import retention_series
 from ...periods import add_months, minus_year, month_ends_between
 from ...request import Request
 from .. import charts
@@ -50,12 +50,16 @@ def ttm_history(conn: Connection, req: Request, view: View) -> dict[str, Any]:
     < start): ``{"_ttm_history": [{date, grr_ttm, nrr_ttm}]}``, ascending; the same formula
     as ``retention.trend`` (cohort active at m - 1 year)."""
     p = req.period
-    points: list[dict[str, Any]] = []
-    for m in month_ends_between(add_months(p.end, -12), p.start):
-        if m >= p.start or m <= add_months(p.end, -12):
-            continue
-        s = retention_sums(conn, minus_year(m), m, req.scope).get("", RetentionSums())
-        points.append({"date": m.isoformat(), "grr_ttm": s.grr, "nrr_ttm": s.nrr})
+    ends = [
+        m
+        for m in month_ends_between(add_months(p.end, -12), p.start)
+        if add_months(p.end, -12) < m < p.start
+    ]
+    sums = retention_series(conn, [(minus_year(m), m) for m in ends], req.scope)
+    points = [
+        {"date": m.isoformat(), "grr_ttm": s.grr, "nrr_ttm": s.nrr}
+        for m, s in zip(ends, sums, strict=True)
+    ]
     return {"_ttm_history": points}
 
 
