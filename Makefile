@@ -24,6 +24,7 @@ PORT ?= 8866
 
 demo: install
 	$(BIN)/ecc demo --customers $(DEMO_CUSTOMERS) --seed $(DEMO_SEED)
+	$(BIN)/ecc refresh
 	$(BIN)/ecc metrics --preset this_quarter --format table
 	$(BIN)/ecc serve --port $(PORT)
 

@@ -242,12 +242,37 @@ def refresh(db_url: str | None, full: bool, every: int | None, status: bool) -> 
     type=int,
     help="Preheated kernels per notebook (the landing page keeps at least 2).",
 )
-def serve(db_url: str | None, port: int, notebooks: Path, no_preheat: bool, pool_size: int) -> None:
+@click.option(
+    "--refresh-every",
+    "refresh_every",
+    default=15,
+    show_default=True,
+    type=click.IntRange(min=0),
+    metavar="MINUTES",
+    help="Refresh the metrics cache at start and every MINUTES (0: never).",
+)
+def serve(
+    db_url: str | None,
+    port: int,
+    notebooks: Path,
+    no_preheat: bool,
+    pool_size: int,
+    refresh_every: int,
+) -> None:
     """Serve the dashboards with Voilà (preheated kernels) on 127.0.0.1."""
     from .ui.serve import serve as run
 
     _engine(db_url)  # a clear message now rather than on every page
-    sys.exit(run(notebooks, port=port, db_url=db_url, preheat=not no_preheat, pool_size=pool_size))
+    sys.exit(
+        run(
+            notebooks,
+            port=port,
+            db_url=db_url,
+            preheat=not no_preheat,
+            pool_size=pool_size,
+            refresh_minutes=refresh_every,
+        )
+    )
 
 
 @cli.command("csms")

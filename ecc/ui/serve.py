@@ -11,6 +11,7 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 from ..config import database_url
 from ..errors import ConfigError
@@ -74,9 +75,55 @@ def serve(
     db_url: str | None = None,
     preheat: bool = True,
     pool_size: int = 1,
+    refresh_minutes: int = 15,
 ) -> int:
+    """Run Voilà until it stops; with ``refresh_minutes``, refresh the cache now and then
+    every so many minutes in the background (FR-2)."""
     if not notebooks.is_dir():
         raise ConfigError(f"no notebooks folder at {notebooks}; run from the project folder")
     cmd = voila_command(notebooks, port=port, preheat=preheat, pool_size=pool_size)
+    scheduler = _refresher(db_url, refresh_minutes) if refresh_minutes > 0 else None
     print(f"Command center: http://127.0.0.1:{port}/voila/render/portfolio.ipynb", flush=True)
-    return subprocess.call(cmd, env=voila_env(db_url))
+    try:
+        return subprocess.call(cmd, env=voila_env(db_url))
+    finally:
+        if scheduler is not None:
+            scheduler.shutdown(wait=False)
+
+
+def _refresher(db_url: str | None, minutes: int) -> Any:
+    """A background scheduler that refreshes the cache at once and every ``minutes``."""
+    from datetime import UTC, datetime
+
+    from apscheduler.schedulers.background import BackgroundScheduler
+
+    from ..cache.lock import RefreshBusy
+    from ..cache.refresh import refresh
+    from ..db import make_engine
+    from ..errors import EccError
+
+    engine = make_engine(db_url)
+
+    def job() -> None:
+        try:
+            report = refresh(engine)
+            print(
+                f"cache refresh {report.status}: {report.rows} rows in {report.seconds:.1f} s",
+                flush=True,
+            )
+        except RefreshBusy:
+            pass  # another process is refreshing this database
+        except EccError as exc:
+            print(f"cache refresh failed: {exc}", file=sys.stderr, flush=True)
+
+    scheduler = BackgroundScheduler(timezone="UTC")
+    scheduler.add_job(
+        job,
+        "interval",
+        minutes=minutes,
+        next_run_time=datetime.now(UTC),
+        max_instances=1,
+        coalesce=True,
+    )
+    scheduler.start()
+    return scheduler
