@@ -191,3 +191,40 @@ def test_unsupported_database_url_is_refused(tmp_path: Path) -> None:
     out = run("init", "--db", "mysql://root@127.0.0.1/test")
     assert out.returncode == 2
     assert "not supported; use sqlite:///... or postgresql+psycopg://" in out.stderr
+
+
+# ---------------------------------------------------------------- ecc refresh
+
+
+def test_refresh_fills_the_cache_that_ecc_metrics_then_reads(loaded: str) -> None:
+    from ecc.load import mark_data_version
+
+    eng = make_engine(loaded)
+    with eng.begin() as conn:
+        mark_data_version(conn)  # as `ecc load` would
+    eng.dispose()
+    out = run("refresh", "--db", loaded)
+    assert out.returncode == 0, out.stderr
+    assert "60 requests" in out.stdout and "month-end snapshots built" in out.stdout
+    again = run("refresh", "--db", loaded)
+    assert again.returncode == 0 and "nothing changed since the last refresh" in again.stdout
+    status = run("refresh", "--status", "--db", loaded)
+    lines = status.stdout.strip().splitlines()
+    assert len(lines) == 2 and "skipped" in lines[0] and "succeeded" in lines[1]
+    for args in (
+        ("--preset", "this_quarter", "--compare", "previous"),
+        ("--preset", "ytd", "--compare", "yoy", "--segment", "SMB"),
+        ("--start", "2025-03-01", "--end", "2025-09-30", "--csm", "ana"),  # a miss
+    ):
+        cached = run("metrics", *args, "--db", loaded)
+        source = run("metrics", *args, "--no-cache", "--db", loaded)
+        assert cached.returncode == source.returncode == 0, cached.stderr + source.stderr
+        assert json.loads(cached.stdout) == json.loads(source.stdout)
+
+
+def test_refresh_of_an_empty_database_says_what_to_do(db_url: str, engine: Engine) -> None:
+    out = run("refresh", "--db", db_url)
+    assert out.returncode == 1
+    assert out.stderr.startswith("ecc: error: refresh failed, the previous cache is kept")
+    assert "run `ecc load DIR` or `ecc demo` first" in out.stderr
+    assert "Traceback" not in out.stderr
