@@ -199,8 +199,12 @@ def metrics(
 @click.option(
     "--full",
     is_flag=True,
-    help="Recompute everything, also when the data has not changed, and rebuild every "
-    "month-end snapshot (recorded owners are kept).",
+    help="Recompute the whole cache, also when the data has not changed.",
+)
+@click.option(
+    "--rebuild-snapshots",
+    is_flag=True,
+    help="Also rebuild every month-end snapshot (the owners recorded are kept).",
 )
 @click.option(
     "--every",
@@ -211,7 +215,9 @@ def metrics(
     help="Keep running and refresh every MINUTES (FR-2 asks for 15).",
 )
 @click.option("--status", is_flag=True, help="Show the last refresh runs and exit.")
-def refresh(db_url: str | None, full: bool, every: int | None, status: bool) -> None:
+def refresh(
+    db_url: str | None, full: bool, rebuild_snapshots: bool, every: int | None, status: bool
+) -> None:
     """Pre-aggregate every dashboard's metrics into the cache (dashboard_metrics)."""
     from .cache.jobs import print_status, refresh_every, refresh_once
 
@@ -221,7 +227,7 @@ def refresh(db_url: str | None, full: bool, every: int | None, status: bool) -> 
     elif every is not None:
         refresh_every(engine, minutes=every, full=full)
     else:
-        refresh_once(engine, full=full)
+        refresh_once(engine, full=full, rebuild_snapshots=rebuild_snapshots)
 
 
 @cli.command()

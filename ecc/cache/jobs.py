@@ -31,8 +31,10 @@ def _describe(report: RefreshReport) -> str:
     )
 
 
-def refresh_once(engine: Engine, *, full: bool = False) -> RefreshReport:
-    report = refresh(engine, full=full)
+def refresh_once(
+    engine: Engine, *, full: bool = False, rebuild_snapshots: bool = False
+) -> RefreshReport:
+    report = refresh(engine, full=full, rebuild_snapshots=rebuild_snapshots)
     click.echo(_describe(report))
     return report
 

@@ -148,10 +148,12 @@ def refresh(
     engine: Engine,
     *,
     full: bool = False,
+    rebuild_snapshots: bool = False,
     settings: MetricSettings | None = None,
 ) -> RefreshReport:
     """Run one refresh; raise RefreshBusy if another is running, RefreshFailed on error.
 
+    ``rebuild_snapshots`` also rebuilds every month-end snapshot (recorded owners kept).
     Without ``full``, a refresh finds nothing to do when neither the data version nor
     the latest data date changed since the last successful run, and it keeps every
     month-end snapshot whose source rows did not change.
@@ -171,9 +173,9 @@ def refresh(
                 raise DataError(
                     "the database holds no data yet; run `ecc load DIR` or `ecc demo` first"
                 )
-            if not full and last is not None and last == (version, today):
+            if not (full or rebuild_snapshots) and last is not None and last == (version, today):
                 return _finish_skipped(engine, run_id, started, version, today)
-            snapshots = update_snapshots(engine, today, rebuild=full)
+            snapshots = update_snapshots(engine, today, rebuild=rebuild_snapshots)
             with engine.connect() as conn:
                 if conn.dialect.name == "postgresql":
                     conn = conn.execution_options(isolation_level="REPEATABLE READ")

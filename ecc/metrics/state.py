@@ -11,13 +11,13 @@ no metric module writes its own version of "ARR at d" or "health at d".
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import (
     Column,
@@ -41,6 +41,8 @@ from sqlalchemy import union_all as sql_union_all
 
 from ..config import AT_RISK_MIN, HEALTHY_MIN
 from ..schema import activities, arr_events, customers, health_scores, support_tickets
+from .reuse import active as reuse_active
+from .reuse import shared
 
 ZERO = Decimal("0.00")
 
@@ -76,6 +78,31 @@ def in_scope(customer_id_col: Any, scope: Scope) -> list[ColumnElement[bool]]:
     if scope.segment is None and scope.csm_id is None:
         return []
     return [customer_id_col.in_(scoped_customer_ids(scope))]
+
+
+#: The finest grain of the additive sums a refresh shares: every filter (a segment, one
+#: CSM's current book) and every grouping (by segment, by CSM) is a roll-up of it.
+GRAIN = ("segment", "csm_id")
+
+V = TypeVar("V")
+
+
+def roll_up(
+    grain: dict[tuple[str, ...], V],
+    scope: Scope,
+    by: str | None,
+    add: Callable[[V, V], V],
+) -> dict[str, V]:
+    """Sums at the (segment, csm_id, ...) grain rolled up to a scope, overall or ``by``."""
+    out: dict[str, V] = {}
+    for (segment, csm_id, *_rest), value in grain.items():
+        if scope.segment is not None and segment != scope.segment:
+            continue
+        if scope.csm_id is not None and csm_id != scope.csm_id:
+            continue
+        key = "" if by is None else (segment if by == "segment" else csm_id)
+        out[key] = add(out[key], value) if key in out else value
+    return out
 
 
 def arr_at(d: date, name: str = "arr_at") -> Subquery:
@@ -348,6 +375,16 @@ class Summary:
 
 def summarize(conn: Connection, d: date, scope: Scope, by: str | None = None) -> dict[str, Summary]:
     """Active customers at d in scope, summed overall (key ``""``) or by ``segment``/``csm_id``."""
+    if reuse_active():  # a refresh: one query per date at the finest grain, rolled up
+        grain = shared(("summaries", d), lambda: _summaries(conn, d, Scope(), GRAIN))
+        return roll_up(grain, scope, by, add_summaries)
+    found = _summaries(conn, d, scope, (by,) if by else ())
+    return {(k[0] if by else ""): v for k, v in found.items()}
+
+
+def _summaries(
+    conn: Connection, d: date, scope: Scope, keys: tuple[str, ...]
+) -> dict[tuple[str, ...], Summary]:
     st = customer_state(d, scope)
     cat = category_of(st.c.score)
     cols: list[Any] = [
@@ -359,16 +396,15 @@ def summarize(conn: Connection, d: date, scope: Scope, by: str | None = None) ->
         func.sum(case((cat == "at_risk", 1), else_=0)).label("at_risk"),
         func.sum(case((cat == "critical", 1), else_=0)).label("critical"),
     ]
-    if by is not None:
-        key = st.c[by]
-        q = select(key.label("key"), *cols).group_by(key)
-    else:
-        q = select(literal("").label("key"), *cols)
-    out: dict[str, Summary] = {}
-    for row in conn.execute(q.select_from(st)):
+    group = [st.c[k] for k in keys]
+    q = select(*group, *cols).select_from(st)
+    if group:
+        q = q.group_by(*group)
+    out: dict[tuple[str, ...], Summary] = {}
+    for row in conn.execute(q):
         if row.customers == 0:
             continue
-        out[row.key] = Summary(
+        out[tuple(row[: len(keys)])] = Summary(
             customers=int(row.customers),
             arr=row.arr if row.arr is not None else ZERO,
             score_sum=row.score_sum if row.score_sum is not None else ZERO,
@@ -378,6 +414,18 @@ def summarize(conn: Connection, d: date, scope: Scope, by: str | None = None) ->
             critical=int(row.critical or 0),
         )
     return out
+
+
+def add_summaries(a: Summary, b: Summary) -> Summary:
+    return Summary(
+        customers=a.customers + b.customers,
+        arr=a.arr + b.arr,
+        score_sum=a.score_sum + b.score_sum,
+        scored=a.scored + b.scored,
+        healthy=a.healthy + b.healthy,
+        at_risk=a.at_risk + b.at_risk,
+        critical=a.critical + b.critical,
+    )
 
 
 # ---------------------------------------------------------------- retention sums
@@ -470,38 +518,75 @@ def retention_sums(
     Reads the customer state at d0 and at end (snapshots or this computation's memo): a
     customer of the cohort that is not active at end has ARR 0 there.
     """
+    if reuse_active():  # a refresh: one query per pair of dates at the finest grain
+        grain = shared(
+            ("retention", d0, end), lambda: _retention_sums(conn, d0, end, Scope(), GRAIN)
+        )
+        return roll_up(grain, scope, by, add_retention)
+    found = _retention_sums(conn, d0, end, scope, (by,) if by else ())
+    return {(k[0] if by else ""): v for k, v in found.items()}
+
+
+def _retention_sums(
+    conn: Connection, d0: date, end: date, scope: Scope, keys: tuple[str, ...]
+) -> dict[tuple[str, ...], RetentionSums]:
     s0 = arr_state(d0, scope, name="ret_s0")
     s1 = arr_state(end, scope, name="ret_s1")
-    key: Any = s0.c[by] if by is not None else literal("")
-    q = select(key.label("key"), *_retention_columns(s0.c.arr, s1.c.arr)).select_from(
+    group = [s0.c[k] for k in keys]
+    q = select(*group, *_retention_columns(s0.c.arr, s1.c.arr)).select_from(
         s0.outerjoin(s1, s1.c.customer_id == s0.c.customer_id)
     )
-    if by is not None:
-        q = q.group_by(key)
-    out: dict[str, RetentionSums] = {}
+    if group:
+        q = q.group_by(*group)
+    out: dict[tuple[str, ...], RetentionSums] = {}
     for row in conn.execute(q):
         if row.base is None:
             continue
-        out[row.key] = RetentionSums(row.base, row.kept, row.ending)
+        out[tuple(row[: len(keys)])] = RetentionSums(row.base, row.kept, row.ending)
     return out
+
+
+def add_retention(a: RetentionSums, b: RetentionSums) -> RetentionSums:
+    return RetentionSums(a.base + b.base, a.kept + b.kept, a.ending + b.ending)
 
 
 def movement_sums(
     conn: Connection, start: date, end: date, scope: Scope, by: str | None = None
 ) -> dict[tuple[str, str], Decimal]:
     """Sum of arr_delta by (group key, kind) for events in [start, end]."""
-    key: Any = customers.c[by] if by is not None else literal("")
+    if reuse_active():  # a refresh: one query per period at the finest grain
+        grain = shared(
+            ("movement", start, end), lambda: _movement_sums(conn, start, end, Scope(), GRAIN)
+        )
+        out: dict[tuple[str, str], Decimal] = {}
+        for kind in {k[2] for k in grain}:
+            part = {k: v for k, v in grain.items() if k[2] == kind}
+            for key, total in roll_up(part, scope, by, _add_decimal).items():
+                out[(key, kind)] = total
+        return out
+    found = _movement_sums(conn, start, end, scope, (by,) if by else ())
+    return {((k[0] if by else ""), k[-1]): v for k, v in found.items()}
+
+
+def _add_decimal(a: Decimal, b: Decimal) -> Decimal:
+    return a + b
+
+
+def _movement_sums(
+    conn: Connection, start: date, end: date, scope: Scope, keys: tuple[str, ...]
+) -> dict[tuple[str, ...], Decimal]:
+    group = [customers.c[k] for k in keys]
     q = (
-        select(key.label("key"), arr_events.c.kind, func.sum(arr_events.c.arr_delta).label("s"))
+        select(*group, arr_events.c.kind, func.sum(arr_events.c.arr_delta).label("s"))
         .select_from(
             arr_events.join(customers, customers.c.customer_id == arr_events.c.customer_id)
         )
         .where(
             arr_events.c.event_date >= start, arr_events.c.event_date <= end, *scope_clauses(scope)
         )
-        .group_by(key, arr_events.c.kind)
+        .group_by(*group, arr_events.c.kind)
     )
-    return {(row.key, row.kind): row.s for row in conn.execute(q)}
+    return {tuple(row[: len(keys) + 1]): row.s for row in conn.execute(q)}
 
 
 # ---------------------------------------------------------------- dates with data
