@@ -45,7 +45,8 @@ def _area(name: str, ctx: Context) -> Any:
     key = (
         "area",
         name,
-        ctx.period,
+        ctx.period.start,  # the numbers depend on the dates, not on how they were chosen
+        ctx.period.end,
         ctx.scope,
         ctx.comparison if name in USES_COMPARISON else None,
         repr(ctx.settings),  # settings hold dicts; their repr is a stable key

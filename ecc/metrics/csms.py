@@ -43,12 +43,14 @@ from .context import Context, money
 from .reuse import active as reuse_active
 from .reuse import shared
 from .state import (
+    GRAIN,
     ZERO,
     RetentionSums,
     Scope,
     Summary,
     movement_sums,
     retention_sums,
+    roll_up,
     scores_at,
     summarize,
 )
@@ -180,9 +182,11 @@ def _per_csm(
 ) -> dict[str, T]:
     """A per-CSM query whose filters only choose which CSMs are rows: inside a refresh it
     runs once per period for every CSM and each filter takes its CSMs' rows."""
-    if not reuse_active() or scope == Scope():
+    if not reuse_active():
         return query(conn, period, scope)
-    every = shared(("per-csm", name, period), lambda: query(conn, period, Scope()))
+    every = shared(
+        ("per-csm", name, period.start, period.end), lambda: query(conn, period, Scope())
+    )
     ids = _scope_csm_ids(conn, scope)
     return {k: v for k, v in every.items() if k in ids}
 
@@ -257,21 +261,42 @@ def _health_changes(conn: Connection, period: Period, scope: Scope) -> dict[str,
     Every customer the CSM owns now counts, active or not (METRICS.md, Readings); the two
     means run over the same customers, so the difference is sum(s_end - s_d0) / n.
     """
+    if reuse_active():  # a refresh: once per pair of dates at the finest grain
+        grain = shared(
+            ("health-change", period.d0, period.end),
+            lambda: _score_sums(conn, period, Scope(), GRAIN),
+        )
+        sums = roll_up(grain, scope, "csm_id", _add_sums)
+    else:
+        sums = {k[0]: v for k, v in _score_sums(conn, period, scope, ("csm_id",)).items()}
+    return {csm_id: float((s1 - s0) / Decimal(n)) for csm_id, (n, s0, s1) in sums.items() if n}
+
+
+ScoreSums = tuple[int, Decimal, Decimal]
+
+
+def _add_sums(a: ScoreSums, b: ScoreSums) -> ScoreSums:
+    return (a[0] + b[0], a[1] + b[1], a[2] + b[2])
+
+
+def _score_sums(
+    conn: Connection, period: Period, scope: Scope, keys: tuple[str, ...]
+) -> dict[tuple[str, ...], ScoreSums]:
+    """(keys) -> (customers scored at both d0 and end, sum of scores at d0, at end)."""
     before = scores_at(period.d0, scope, "hc0")
     after = scores_at(period.end, scope, "hc1")
+    group = [before.c[k] for k in keys]
     q = (
         select(
-            before.c.csm_id,
+            *group,
             func.count().label("n"),
             func.sum(before.c.score).label("s0"),
             func.sum(after.c.score).label("s1"),
         )
         .select_from(before.join(after, after.c.customer_id == before.c.customer_id))
-        .group_by(before.c.csm_id)
+        .group_by(*group)
     )
-    return {
-        row.csm_id: float((row.s1 - row.s0) / Decimal(row.n)) for row in conn.execute(q) if row.n
-    }
+    return {tuple(row[: len(keys)]): (int(row.n), row.s0, row.s1) for row in conn.execute(q)}
 
 
 # ---------------------------------------------------------------- ranks and averages

@@ -21,7 +21,7 @@ A customer is at risk when its health category at end is ``at_risk`` (40 <= scor
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
 from typing import TypedDict
@@ -31,6 +31,8 @@ from sqlalchemy import Connection, case, func, literal, select
 from ..config import SEGMENTS
 from ..schema import arr_events, save_plays
 from .context import Context, money, ratio
+from .reuse import active as reuse_active
+from .reuse import shared
 from .state import ZERO, Scope, category_of, customer_state, in_scope, open_at
 
 __all__ = ["RiskResult", "risk"]
@@ -90,7 +92,19 @@ class Exposure:
 
 
 def exposure(conn: Connection, d: date, scope: Scope) -> dict[tuple[str, str], Exposure]:
-    """(segment, csm_id) -> ARR, at-risk ARR, critical ARR and at-risk count at d. One query."""
+    """(segment, csm_id) -> ARR, at-risk ARR, critical ARR and at-risk count at d. One query
+    (in a refresh, one per date for every filter)."""
+    if reuse_active():
+        every = shared(("exposure", d), lambda: _exposure(conn, d, Scope()))
+        return {
+            k: replace(v)
+            for k, v in every.items()
+            if scope.segment in (None, k[0]) and scope.csm_id in (None, k[1])
+        }
+    return _exposure(conn, d, scope)
+
+
+def _exposure(conn: Connection, d: date, scope: Scope) -> dict[tuple[str, str], Exposure]:
     st = customer_state(d, scope)
     cat = category_of(st.c.score)
     risky = cat.in_(AT_RISK_CATEGORIES)

@@ -232,12 +232,12 @@ def arr_state(d: date, scope: Scope, name: str = "as") -> Subquery:
 
 def scores_at(d: date, scope: Scope, name: str = "sc") -> Subquery:
     """Per customer in scope with a health score at d (active or not): customer_id,
-    csm_id, score — from the month-end snapshot, this computation's memo, or the source."""
+    segment, csm_id, score — from the month-end snapshot, this computation's memo, or the source."""
     if d in _SNAPSHOTS.get():
         from ..schema import month_end_snapshots as snap
 
         return (
-            select(customers.c.customer_id, customers.c.csm_id, snap.c.score)
+            select(customers.c.customer_id, customers.c.segment, customers.c.csm_id, snap.c.score)
             .select_from(snap.join(customers, customers.c.customer_id == snap.c.customer_id))
             .where(snap.c.month_end == d, snap.c.score.is_not(None), *scope_clauses(scope))
             .subquery(name)
@@ -246,13 +246,14 @@ def scores_at(d: date, scope: Scope, name: str = "sc") -> Subquery:
     if memo is not None and memo.usable:
         t = memo.table_for(d)
         return (
-            select(t.c.customer_id, t.c.csm_id, t.c.score)
+            select(t.c.customer_id, t.c.segment, t.c.csm_id, t.c.score)
             .where(t.c.score.is_not(None), *scope_clauses(scope, t))
             .subquery(name)
         )
     inner = (
         select(
             customers.c.customer_id,
+            customers.c.segment,
             customers.c.csm_id,
             score_at(d, customers.c.customer_id).label("score"),
         )
@@ -466,43 +467,75 @@ def retention_series(
     """Retention sums for each (d0, end) pair, in order. Pairs whose two dates both have a
     month-end snapshot are answered together by one query over the snapshots (a TTM
     trend asks for a dozen); the others one by one."""
-    from ..schema import month_end_snapshots as snap
-
     snaps = _SNAPSHOTS.get()
     done: dict[tuple[date, date], RetentionSums] = {}
     batch = [p for p in dict.fromkeys(pairs) if p[0] in snaps and p[1] in snaps]
-    if len(batch) > 1:
-        pair = sql_union_all(
-            *[select(literal(a).label("d0"), literal(b).label("d1")) for a, b in batch]
-        ).subquery("pairs")
-        s0, s1 = snap.alias("ret_p0"), snap.alias("ret_p1")
-        q = (
-            select(pair.c.d0, pair.c.d1, *_retention_columns(s0.c.arr, s1.c.arr))
-            .select_from(
-                pair.join(s0, s0.c.month_end == pair.c.d0)
-                .join(customers, customers.c.customer_id == s0.c.customer_id)
-                .outerjoin(
-                    s1,
-                    and_(
-                        s1.c.customer_id == s0.c.customer_id,
-                        s1.c.month_end == pair.c.d1,
-                        s1.c.arr > 0,
-                    ),
-                )
-            )
-            .where(s0.c.arr > 0, *scope_clauses(scope))
-            .group_by(pair.c.d0, pair.c.d1)
+    if len(batch) > 1 and reuse_active():  # a refresh: once per series for every filter
+        grain = shared(
+            ("retention-series", tuple(batch)),
+            lambda: _series_grain(conn, batch),
         )
-        for row in conn.execute(q):
-            key = (_as_date(row.d0), _as_date(row.d1))
-            done[key] = RetentionSums(row.base, row.kept, row.ending)
         for p in batch:
-            done.setdefault(p, RetentionSums())
+            part = {k[2:]: v for k, v in grain.items() if k[:2] == p}
+            done[p] = roll_up(part, scope, None, add_retention).get("", RetentionSums())
+    elif len(batch) > 1:
+        done.update(_series(conn, batch, scope, ()))
     out: list[RetentionSums] = []
     for p in pairs:
         if p not in done:
             done[p] = retention_sums(conn, p[0], p[1], scope).get("", RetentionSums())
         out.append(done[p])
+    return out
+
+
+def _series_grain(
+    conn: Connection, batch: list[tuple[date, date]]
+) -> dict[tuple[Any, ...], RetentionSums]:
+    """(d0, end, segment, csm_id) -> retention sums, for every filter to roll up."""
+    return _series(conn, batch, Scope(), GRAIN, keyed=True)
+
+
+def _series(
+    conn: Connection,
+    batch: list[tuple[date, date]],
+    scope: Scope,
+    keys: tuple[str, ...],
+    *,
+    keyed: bool = False,
+) -> dict[Any, RetentionSums]:
+    """One query over the snapshots: retention sums per (d0, end) pair [and ``keys``]."""
+    from ..schema import month_end_snapshots as snap
+
+    pair = sql_union_all(
+        *[select(literal(a).label("d0"), literal(b).label("d1")) for a, b in batch]
+    ).subquery("pairs")
+    s0, s1 = snap.alias("ret_p0"), snap.alias("ret_p1")
+    group = [customers.c[k] for k in keys]
+    q = (
+        select(pair.c.d0, pair.c.d1, *group, *_retention_columns(s0.c.arr, s1.c.arr))
+        .select_from(
+            pair.join(s0, s0.c.month_end == pair.c.d0)
+            .join(customers, customers.c.customer_id == s0.c.customer_id)
+            .outerjoin(
+                s1,
+                and_(
+                    s1.c.customer_id == s0.c.customer_id,
+                    s1.c.month_end == pair.c.d1,
+                    s1.c.arr > 0,
+                ),
+            )
+        )
+        .where(s0.c.arr > 0, *scope_clauses(scope))
+        .group_by(pair.c.d0, pair.c.d1, *group)
+    )
+    out: dict[Any, RetentionSums] = {}
+    for row in conn.execute(q):
+        pair_key = (_as_date(row.d0), _as_date(row.d1))
+        key = (*pair_key, *row[2 : 2 + len(keys)]) if keyed else pair_key
+        out[key] = RetentionSums(row.base, row.kept, row.ending)
+    if not keyed:
+        for p in batch:
+            out.setdefault(p, RetentionSums())
     return out
 
 
