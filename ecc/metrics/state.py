@@ -181,7 +181,7 @@ def customer_state(
         return _snapshot_state(d, scope, name)
     memo = _MEMO.get()
     if memo is not None and memo.usable:
-        t = memo.table_for(d)
+        t = memo.table_for(d, scope)
         q = select(t.c.customer_id, t.c.name, t.c.segment, t.c.csm_id, t.c.arr, t.c.score).where(
             *scope_clauses(scope, t)
         )
@@ -244,7 +244,7 @@ def scores_at(d: date, scope: Scope, name: str = "sc") -> Subquery:
         )
     memo = _MEMO.get()
     if memo is not None and memo.usable:
-        t = memo.table_for(d)
+        t = memo.table_for(d, scope)
         return (
             select(t.c.customer_id, t.c.segment, t.c.csm_id, t.c.score)
             .where(t.c.score.is_not(None), *scope_clauses(scope, t))
@@ -292,27 +292,34 @@ class _StateMemo:
         self.conn = conn
         self.usable = True
         self.metadata = MetaData()
-        self.tables: dict[date, Table] = {}
+        self.tables: dict[tuple[date, Scope], Table] = {}
         self.tag = uuid.uuid4().hex[:8]
 
-    def table_for(self, d: date) -> Table:
-        if d not in self.tables:
-            t = Table(
-                f"ecc_state_{self.tag}_{len(self.tables)}",
-                self.metadata,
-                Column("customer_id", String(64), primary_key=True),
-                Column("name", Text),
-                Column("segment", String(16)),
-                Column("csm_id", String(64)),
-                Column("arr", arr_events.c.arr_delta.type),
-                Column("score", health_scores.c.score.type),
-                prefixes=["TEMPORARY"],
-            )
-            t.create(self.conn)
-            source = _state_select(d, Scope(), active_only=False, name="memo")
-            self.conn.execute(t.insert().from_select([c.name for c in t.columns], source))
-            self.tables[d] = t
-        return self.tables[d]
+    def table_for(self, d: date, scope: Scope) -> Table:
+        """The state at d of the customers in ``scope`` (or of everyone, when that table
+        exists already or a refresh shares the memo across filters)."""
+        everyone = Scope()
+        if reuse_active():
+            scope = everyone
+        for key in ((d, everyone), (d, scope)):
+            if key in self.tables:
+                return self.tables[key]
+        t = Table(
+            f"ecc_state_{self.tag}_{len(self.tables)}",
+            self.metadata,
+            Column("customer_id", String(64), primary_key=True),
+            Column("name", Text),
+            Column("segment", String(16)),
+            Column("csm_id", String(64)),
+            Column("arr", arr_events.c.arr_delta.type),
+            Column("score", health_scores.c.score.type),
+            prefixes=["TEMPORARY"],
+        )
+        t.create(self.conn)
+        source = _state_select(d, scope, active_only=False, name="memo")
+        self.conn.execute(t.insert().from_select([c.name for c in t.columns], source))
+        self.tables[(d, scope)] = t
+        return t
 
     def close(self) -> None:
         for t in self.tables.values():
