@@ -84,18 +84,27 @@ def filter_change(browser: Any, url: str, repeat: int) -> list[float]:
     return out
 
 
-def run(sizes: list[int], repeat: int) -> list[dict[str, Any]]:
+def run(
+    sizes: list[int], repeat: int, existing: list[tuple[int, str]] | None = None
+) -> list[dict[str, Any]]:
+    """Measure demo databases of ``sizes`` customers (made here) and ``existing``
+    (customers, URL) databases; each is refreshed first, as `ecc serve` keeps it."""
     from playwright.sync_api import sync_playwright
+
+    from ecc.cache.refresh import refresh
 
     pages = [p.name for p in load_all().values() if p.nav]
     results = []
     with tempfile.TemporaryDirectory() as tmp, sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        for n in sizes:
-            url = f"sqlite:///{Path(tmp) / f'd{n}.sqlite'}"
+        targets = [(n, f"sqlite:///{Path(tmp) / f'd{n}.sqlite'}", True) for n in sizes]
+        targets += [(n, url, False) for n, url in existing or []]
+        for n, url, make in targets:
             engine = make_engine(url)
-            init_schema(engine)
-            build_demo(engine, customers=n, seed=7, today=TODAY)
+            if make:
+                init_schema(engine)
+                build_demo(engine, customers=n, seed=7, today=TODAY)
+            refresh(engine)
             engine.dispose()
             log = Path(tmp) / f"voila{n}.log"
             with voila_server(url, log, wait_for="workload.ipynb") as base:
@@ -199,8 +208,17 @@ def main() -> None:
     ap.add_argument("--sizes", default="2000,10000")
     ap.add_argument("--repeat", type=int, default=5)
     ap.add_argument("--write", type=Path, default=None)
+    ap.add_argument(
+        "--db",
+        action="append",
+        default=[],
+        metavar="CUSTOMERS=URL",
+        help="also measure an existing database (e.g. 100000=postgresql+psycopg://...)",
+    )
     args = ap.parse_args()
-    results = run([int(s) for s in args.sizes.split(",")], args.repeat)
+    existing = [(int(n), url) for n, url in (d.split("=", 1) for d in args.db)]
+    sizes = [int(s) for s in args.sizes.split(",") if s]
+    results = run(sizes, args.repeat, existing)
     md = markdown(results, args.repeat)
     print(md)
     if args.write:

@@ -155,3 +155,59 @@ def test_distribution_bar_widths_are_the_shares() -> None:
     assert "healthy 50% · at risk 38% · critical 12%" in bar
     empty = dist_bar({"healthy": None, "at_risk": None, "critical": None})
     assert "no scored customer" in empty
+
+
+def test_long_leaderboard_shows_the_top_ranks_and_links_to_all(
+    demo: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # the demo's quarter has 3 CSMs: with caps of 2, the page shows a part of each list
+    from ecc.ui.pages import performance
+
+    query = "preset=this_quarter&compare=previous&today=2026-11-24"
+    want = compute_all(demo, Period(date(2026, 10, 1), TODAY), compare="previous", areas=["csms"])
+    rows = sorted(want["csms"]["rows"], key=lambda r: r["rank"])
+    assert len(rows) == 3
+    # at the real caps everything fits: no "Showing ..." line
+    assert 'class="ecc-cap"' not in render_page(demo, "performance", query)
+
+    monkeypatch.setattr(performance, "LEADERBOARD_TOP", 2)
+    monkeypatch.setattr(performance, "HEALTH_TOP", 2)
+    monkeypatch.setattr(performance, "TREND_TOP", 2)
+    html = render_page(demo, "performance", query)
+    page = parse(html)
+    # ranks 1 and 2, each with every number of its row; rank 3 is left out
+    ranks = [page.found[k] for k in page.order if k.endswith(".rank")]
+    assert ranks == [1, 2]
+    for r in rows[:2]:
+        for k, *_ in COLUMNS:
+            got = page.found[f"csms.rows.{r['csm_id']}.{k}"]
+            assert got == (None if r[k] is None else pytest.approx(r[k])), (r["csm_id"], k)
+    assert not any(k.startswith(f"csms.rows.{rows[2]['csm_id']}.") for k in page.found)
+    # the team average and its cards still cover all 3 CSMs
+    assert '<strong>Team average</strong> <span class="ecc-muted">(3 CSMs)</span>' in html
+    for k in CARD_KEYS:
+        assert f"csms.team_average.{k}" in page.found
+    # the line says what is shown and links to every rank, filters kept
+    keep = "preset=this_quarter&amp;today=2026-11-24&amp;compare=previous"
+    assert (
+        '<p class="ecc-cap" data-shown="2" data-total="3">Showing the top 2 of 3 CSMs. '
+        f'<a href="performance.ipynb?{keep}&amp;list=all" target="_self">Show all 3 →</a></p>'
+    ) in html
+    # the health chart: the 2 largest books by ARR, said so, bars linking to the CSMs
+    health = html[html.index("Portfolio health of the largest books") :]
+    assert "The 2 largest books (by ARR) of 3 CSMs." in health
+    largest = sorted(rows, key=lambda r: (-r["arr"], r["csm_id"]))[:2]
+    linked = set(re.findall(r'xlink:href="csm\.ipynb\?[^"]*csm=(\w+)"', health))
+    assert linked == {r["csm_id"] for r in largest}
+    # the trends: the top 2 against the team average (dashed, no link)
+    assert "The top 2 of 3 CSMs by rank, against the team average" in html
+    assert "Team average (3 CSMs)</span>" in html
+
+    # ?list=all: every rank, and a way back to the short list
+    html = render_page(demo, "performance", query + "&list=all")
+    page = parse(html)
+    assert [page.found[k] for k in page.order if k.endswith(".rank")] == [1, 2, 3]
+    assert (
+        '<p class="ecc-cap" data-shown="3" data-total="3">Showing all 3 CSMs. '
+        f'<a href="performance.ipynb?{keep}" target="_self">Show the first 2 only</a></p>'
+    ) in html

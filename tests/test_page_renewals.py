@@ -98,3 +98,51 @@ def test_renewals_page_with_filters(demo: Engine) -> None:
                 assert kept["csm"] == "CSM001"
             else:
                 assert (kept["start"], kept["end"]) == ("2026-01-01", "2026-03-31")
+
+
+def test_long_renewal_lists_show_the_first_and_link_to_all(
+    demo: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # the demo's quarter: 18 open and 19 closed renewals due; a cap of 5 on each list
+    from ecc.ui.pages import renewals
+
+    q = f"preset=this_quarter&compare=previous&today={TODAY}"
+    result = computed_for(demo, q)
+    rows = sorted(result["renewals"]["due_this_quarter"], key=sort_key)
+    open_rows = [r for r in rows if r["stage"] in ("on_track", "at_risk")]
+    closed = [r for r in rows if r["stage"] not in ("on_track", "at_risk")]
+    assert len(open_rows) > 5 and len(closed) > 5
+    assert 'class="ecc-cap"' not in render_page(demo, "renewals", q)  # all fits under 25
+
+    monkeypatch.setattr(renewals, "LIST_TOP", 5)
+    html = render_page(demo, "renewals", q)
+    page = parse_page(html)
+    assert_numbers_match(page, result, KEYS)  # every KPI stays
+    customers_shown = [query_of(h)["customer"] for h, _ in page.links if "customer=" in h]
+    # the first 5 open ones (at risk first, then by due date), then the first 5 closed ones
+    assert customers_shown == [r["customer_id"] for r in open_rows[:5] + closed[:5]]
+    keep = f"preset=this_quarter&amp;today={TODAY}&amp;compare=previous"
+    n_open, n_closed = len(open_rows), len(closed)
+    assert (
+        f'<p class="ecc-cap" data-shown="5" data-total="{n_open}">Showing the first 5 of '
+        f'{n_open} open renewals. <a href="renewals.ipynb?{keep}&amp;list=open" '
+        f'target="_self">Show all {n_open} →</a></p>'
+    ) in html
+    assert (
+        f"Showing the first 5 of {n_closed} closed renewals. "
+        f'<a href="renewals.ipynb?{keep}&amp;list=closed" target="_self">'
+    ) in html
+    assert f"{n_open} open (at risk first, then by due date)" in html
+
+    # ?list=open: every open renewal, still 5 closed ones
+    page = parse_page(render_page(demo, "renewals", q + "&list=open"))
+    customers_shown = [query_of(h)["customer"] for h, _ in page.links if "customer=" in h]
+    assert customers_shown == [r["customer_id"] for r in open_rows + closed[:5]]
+    # ?list=closed: every closed renewal, shown unfolded
+    html = render_page(demo, "renewals", q + "&list=closed")
+    customers_shown = [
+        query_of(h)["customer"] for h, _ in parse_page(html).links if "customer=" in h
+    ]
+    assert customers_shown == [r["customer_id"] for r in open_rows[:5] + closed]
+    assert "<details class='ecc-more' open>" in html
+    assert f"Showing all {n_closed} closed renewals." in html

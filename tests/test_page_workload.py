@@ -162,3 +162,52 @@ def test_summary_and_empty_states_from_hand_made_rows() -> None:
     assert "No move is possible under the rules: 1 CSM is over capacity" in text
     w["summary"] = dict(s, over=0)
     assert "No moves needed" in recommendations(_ctx(w))
+
+
+def test_long_lists_show_the_busiest_and_link_to_all(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # the hand-made team: 6 active CSMs, 2 moves touching 4 CSMs; caps of 3 and 1
+    from ecc.ui.pages import workload as page_module
+
+    team(engine)
+    query = "start=2026-01-01&end=2026-03-31&compare=none"
+    assert 'class="ecc-cap"' not in render_page(engine, "workload", query)  # all fits
+
+    monkeypatch.setattr(page_module, "TABLE_TOP", 3)
+    monkeypatch.setattr(page_module, "CHART_TOP", 3)
+    monkeypatch.setattr(page_module, "MOVES_TOP", 1)
+    html = render_page(engine, "workload", query)
+    page = parse(html)
+    # the table: the 3 busiest, with their utilization; the cards still count all 6
+    shown = [k.split(".")[2] for k in page.order if k.endswith(".utilization")]
+    assert shown == ["s1", "e1", "m1"]
+    assert page.found["workload.rows.s1.utilization"] == pytest.approx(4 / 3)
+    assert (page.found["workload.summary.over"], page.found["workload.summary.under"]) == (2, 2)
+    keep = "start=2026-01-01&amp;end=2026-03-31&amp;compare=none"
+    assert (
+        '<p class="ecc-cap" data-shown="3" data-total="6">Showing the 3 busiest of 6 active '
+        f'CSMs. <a href="workload.ipynb?{keep}&amp;list=all" target="_self">Show all 6 →</a>'
+    ) in html
+    # the chart: a bar (linking to the CSM) for each of the 3 busiest only, said so
+    assert "The 3 busiest of 6 active CSMs (2 over capacity)." in html
+    assert set(re.findall(r'xlink:href="csm\.ipynb\?[^"]*csm=(\w+)"', html)) == {"s1", "e1", "m1"}
+    # the moves: 1 of 2 listed; the effect: the most involved CSM of the 4 (1 account each:
+    # the busiest, s1); the lead still counts both moves
+    assert "2 moves of $4,300 ARR from 2 CSMs to 2 CSMs." in html
+    assert sum(f"customer={c}" in html for c in ("c2", "ec2")) == 1
+    assert "Showing the first 1 of 2 moves (busiest CSMs first)." in html
+    assert "133% → <strong>100%</strong>" in html and "120% → " not in html
+    assert 'data-shown="1" data-total="4">Showing the 1 CSMs who give or take' in html
+
+    # ?list=all: every CSM and every move; the chart stays short
+    html = render_page(engine, "workload", query + "&list=all")
+    page = parse(html)
+    shown = [k.split(".")[2] for k in page.order if k.endswith(".utilization")]
+    assert shown == ["s1", "e1", "m1", "e2", "s2", "e3"]
+    assert all(f"customer={c}" in html for c in ("c2", "ec2"))
+    assert (
+        f'Showing all 6 active CSMs. <a href="workload.ipynb?{keep}" target="_self">'
+        "Show the first 3 only</a>"
+    ) in html
+    assert len(set(re.findall(r'xlink:href="csm\.ipynb\?[^"]*csm=(\w+)"', html))) == 3

@@ -2,6 +2,12 @@
 
 Marks that lead somewhere carry an ``href`` encoding: the SVG wraps them in links, so a
 click on a bar drills down like any other link. The same SVG goes into PDF reports.
+
+A chart of one bar or line per CSM stays readable and quick to draw only with a few of
+them: the pages pass a chosen few (e.g. the 25 largest books) and say so. As a safety net
+the charts here draw at most :data:`MAX_GROUPS` bars / lines (the first ones in the order
+given), and Altair's row limit (MaxRowsError at 5,000 rows) is lifted for the rows that
+remain, so no portfolio size can make a page fail.
 """
 
 from __future__ import annotations
@@ -21,10 +27,53 @@ _BASE = re.compile(r'xlink:href="[^"]*?' + re.escape(_SCHEME))
 PALETTE = {"healthy": "#1b7f3b", "at_risk": "#d69e2e", "critical": "#c0392b"}
 SEGMENT_COLORS = ["#1f4e8c", "#4a90c2", "#9cc3e4"]
 
+#: The most bars (or lines) a chart draws: more would be unreadable, and vl-convert's time
+#: and the SVG's size grow with every mark (a 2,000-bar chart overflows its stack).
+MAX_GROUPS = 50
 
-def to_svg(chart: alt.TopLevelMixin) -> str:
-    """The chart as an inline, responsive SVG string with working relative links."""
-    svg = vlc.vegalite_to_svg(chart.to_dict())
+
+def short(text: str, n: int = 24) -> str:
+    """``text`` cut to ``n`` characters with an ellipsis: a label that needs no truncating
+    by Vega (which measures a too-long label again and again, slowly, in vl-convert)."""
+    return text if len(text) <= n else text[: n - 1].rstrip() + "…"
+
+
+def label_limit(labels: Any, px: int) -> int:
+    """Vega's ``labelLimit`` for ``labels``: 0 (no limit, nothing to measure) when every
+    label is short enough to fit in ``px`` pixels, else ``px``."""
+    longest = max((len(str(x)) for x in labels), default=0)
+    return 0 if longest * 7 <= px else px
+
+
+def first_groups(df: pd.DataFrame, column: str, limit: int = MAX_GROUPS) -> pd.DataFrame:
+    """The rows of the first ``limit`` distinct values of ``column``, in the order given."""
+    keep = list(dict.fromkeys(df[column]))[:limit]
+    if len(keep) == df[column].nunique():
+        return df
+    return df[df[column].isin(keep)]
+
+
+def to_svg(chart: alt.TopLevelMixin, *, aria: bool = True, truncate: bool = True) -> str:
+    """The chart as an inline, responsive SVG string with working relative links.
+
+    ``aria=False`` leaves out the ARIA label Vega writes on every mark (a third of a bar
+    chart's SVG): the chart is one ``role="img"`` for assistive technology anyway, and a
+    table next to it gives the numbers. ``truncate=False`` lets axis and legend labels
+    run to their length unless an axis sets its own ``labelLimit``: for numbers, dates
+    and names cut by :func:`short` — Vega's truncation measures every label, slowly."""
+    with alt.data_transformers.disable_max_rows():  # the pages bound the rows themselves
+        # no JSON-schema check (a third of the Python time): the specs are built by this
+        # module, and vl-convert rejects a bad one
+        spec = chart.to_dict(validate=False)
+    config = dict(spec.get("config", {}))
+    if not aria:
+        config["aria"] = False
+    if not truncate:
+        for part in ("axis", "legend"):
+            config[part] = {"labelLimit": 0, **config.get(part, {})}
+    if config:
+        spec["config"] = config
+    svg = vlc.vegalite_to_svg(spec)
     svg = _BASE.sub('target="_self" xlink:href="', svg)
     svg = re.sub(
         r'<svg ([^>]*?)width="([\d.]+)" height="([\d.]+)"',
@@ -41,8 +90,25 @@ def link_value(url: str) -> str:
 
 
 def warm_up() -> None:
-    """Render one tiny chart so the first real chart does not pay vl-convert's start-up."""
+    """Render a few tiny charts so the first real chart does not pay vl-convert's start-up
+    (about 0.4 s) nor the first run of the code that draws bars, lines and links."""
     to_svg(alt.Chart(pd.DataFrame({"x": [1]})).mark_point().encode(x="x"))
+    url = link_value("x.ipynb")
+    health_by_group(
+        [{"group": "a", "category": c, "share": 0.5, "order": 0, "url": url} for c in PALETTE]
+    )
+    lines_by(
+        [
+            {"date": d, "s": s, "v": 1, "url": url}
+            for d in ("2026-01-31", "2026-02-28")
+            for s in "ab"
+        ],
+        y="v",
+        series="s",
+        url="url",
+        reference="b",
+        legend=False,
+    )
 
 
 def base(width: int = 420, height: int = 180) -> dict[str, Any]:
@@ -108,14 +174,20 @@ def bars(
     df = pd.DataFrame(rows)
     if df.empty:
         return ""
+    df = first_groups(df, y)
     enc: dict[str, Any] = {
-        "y": alt.Y(f"{y}:N", title=None, sort=None),
+        "y": alt.Y(
+            f"{y}:N",
+            title=None,
+            sort=None,
+            axis=alt.Axis(labelLimit=label_limit(df[y].unique(), 180)),
+        ),
         "x": alt.X(f"{x}:Q", title=title, axis=alt.Axis(format=fmt)),
     }
     if url:
         enc["href"] = f"{url}:N"
     chart = alt.Chart(df, **base(height=max(60, 22 * len(df)))).mark_bar(color=color).encode(**enc)
-    return to_svg(chart)
+    return to_svg(chart, aria=False, truncate=False)
 
 
 def trend_with_band(
@@ -239,6 +311,7 @@ def stacked_shares(
     df = pd.DataFrame(rows)
     if df.empty or float(df["value"].sum()) <= 0:
         return ""
+    df = first_groups(df, "bar").copy()
     df["order"] = df["part"].map({p: i for i, p in enumerate(domain)})
     df["total"] = df.groupby("bar")["value"].transform("sum")
     df = df[df["total"] > 0].copy()
@@ -281,8 +354,22 @@ def stacked_shares(
     return to_svg(chart)
 
 
+#: Vega's default category colours (tableau10), for a scale that sets one colour itself.
+CATEGORY_COLORS = [
+    "#4c78a8", "#f58518", "#e45756", "#72b7b2", "#54a24b",
+    "#eeca3b", "#b279a2", "#ff9da6", "#9d755d", "#bab0ac",
+]  # fmt: skip
+REFERENCE_COLOR = "#7b8794"
+
 #: A legend label with underscores read as spaces (at_risk -> at risk; one underscore).
 _UNDERSCORES = "replace(datum.label, '_', ' ')"
+
+
+def series_colors(names: list[str], reference: str | None = None) -> dict[str, str]:
+    """The colour of each of :func:`lines_by`'s series, in order of first appearance: Vega's
+    default palette, the ``reference`` series grey (for a legend drawn in HTML)."""
+    others = iter(CATEGORY_COLORS * (1 + len(names) // len(CATEGORY_COLORS)))
+    return {n: REFERENCE_COLOR if n == reference else next(others) for n in names}
 
 
 def lines_by(
@@ -294,13 +381,19 @@ def lines_by(
     title: str = "",
     url: str | None = None,
     zero: bool = False,
+    reference: str | None = None,
+    legend: bool = True,
 ) -> str:
     """One line per ``series`` over ``date``: ``rows`` = [{date, series, y, url}] (long
-    form, order of first appearance kept in the legend); points are links with ``url``."""
+    form, order of first appearance kept in the legend); points are links with ``url``
+    (where it is set). The ``reference`` series (e.g. the team average) is drawn grey and
+    dashed. Colours are :func:`series_colors` of the series in ``rows``, so that with
+    ``legend=False`` a page can draw one legend for several charts."""
     df = pd.DataFrame(rows)
     if df.empty:
         return ""
-    df = df.dropna(subset=[y])
+    colors = series_colors(list(dict.fromkeys(df[series])), reference)
+    df = first_groups(df.dropna(subset=[y]), series)
     if df.empty:
         return ""
     names = list(dict.fromkeys(df[series]))
@@ -310,13 +403,29 @@ def lines_by(
         "color": alt.Color(
             f"{series}:N",
             sort=names,
-            legend=alt.Legend(orient="bottom", title=None, columns=2, labelLimit=180),
+            scale=alt.Scale(domain=names, range=[colors[n] for n in names]),
+            legend=alt.Legend(
+                orient="bottom", title=None, columns=2, labelLimit=label_limit(names, 180)
+            )
+            if legend
+            else None,
         ),
     }
-    if url:
-        enc["href"] = f"{url}:N"
+    if reference in names:
+        enc["strokeDash"] = alt.StrokeDash(
+            f"{series}:N",
+            sort=names,
+            scale=alt.Scale(
+                domain=names, range=[[5, 3] if n == reference else [1, 0] for n in names]
+            ),
+            legend=None,
+        )
+    if url:  # a series without links (e.g. the team average) is no link, not "null"
+        enc["href"] = alt.condition(
+            f"isValid(datum['{url}'])", alt.Href(f"{url}:N"), alt.value(None)
+        )
     chart = alt.Chart(df, **base(width=420, height=200)).mark_line(point=True).encode(**enc)
-    return to_svg(chart)
+    return to_svg(chart, aria=False, truncate=False)
 
 
 def health_by_group(
@@ -327,9 +436,15 @@ def health_by_group(
     df = pd.DataFrame(rows)
     if df.empty:
         return ""
+    df = first_groups(df, group)
     groups = list(dict.fromkeys(df[group]))
     enc: dict[str, Any] = {
-        "y": alt.Y(f"{group}:N", title=None, sort=groups, axis=alt.Axis(labelLimit=160)),
+        "y": alt.Y(
+            f"{group}:N",
+            title=None,
+            sort=groups,
+            axis=alt.Axis(labelLimit=label_limit(groups, 180)),
+        ),
         "x": alt.X(
             "share:Q",
             title="Share of scored customers",
@@ -349,7 +464,7 @@ def health_by_group(
     chart = (
         alt.Chart(df, **base(width=300, height=max(60, 18 * len(groups)))).mark_bar().encode(**enc)
     )
-    return to_svg(chart)
+    return to_svg(chart, aria=False, truncate=False)
 
 
 STATUS_COLORS = {"over": "#c0392b", "balanced": "#1b7f3b", "under": "#d69e2e"}
@@ -371,13 +486,15 @@ def utilization_bars(
     df = pd.DataFrame(rows)
     if df.empty:
         return ""
-    df = df.dropna(subset=[x])
+    df = first_groups(df.dropna(subset=[x]), y)
     if df.empty:
         return ""
     names = list(dict.fromkeys(df[y]))
     top = max(float(df[x].max()), limit) * 1.05
     enc: dict[str, Any] = {
-        "y": alt.Y(f"{y}:N", title=None, sort=names, axis=alt.Axis(labelLimit=160)),
+        "y": alt.Y(
+            f"{y}:N", title=None, sort=names, axis=alt.Axis(labelLimit=label_limit(names, 180))
+        ),
         "x": alt.X(
             f"{x}:Q",
             title="Capacity utilization",
@@ -405,7 +522,7 @@ def utilization_bars(
             .encode(x=alt.X("v:Q"))
         )
     chart = alt.layer(*layers).properties(**base(width=320, height=max(60, 18 * len(names))))
-    return to_svg(chart)
+    return to_svg(chart, aria=False, truncate=False)
 
 
 def funnel(

@@ -11,7 +11,7 @@ import html
 import json
 import re
 from collections.abc import Callable, Iterable, Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 from .. import formatting as fmt
 from ..definitions import Definition, definition
@@ -165,6 +165,54 @@ def table(
         f'<div class="ecc-scroll"><table class="ecc-table"{attrs}><thead><tr>{head}</tr></thead>'
         f"<tbody>{body}</tbody></table></div>"
     )
+
+
+#: ``?list=all``: a page shows its long lists whole instead of their first rows.
+SHOW_ALL = "all"
+
+T = TypeVar("T")
+
+
+def shows_all(view: View, value: str = SHOW_ALL) -> bool:
+    """Whether the viewer asked for the whole lists (``?list=all``, or ``?list=<value>`` for
+    one list of a page with several)."""
+    return view.list == value
+
+
+def first(rows: Sequence[T], cap: int, view: View, value: str = SHOW_ALL) -> list[T]:
+    """The rows a list shows, already in order: the first ``cap``, or all with
+    ``?list=all`` (``?list=<value>``)."""
+    return list(rows) if shows_all(view, value) else list(rows[:cap])
+
+
+def cap_line(
+    page: str,
+    view: View,
+    *,
+    total: int,
+    cap: int,
+    showing: str,
+    noun: str,
+    text: str | None = None,
+    value: str = SHOW_ALL,
+) -> str:
+    """Under a list cut to its first ``cap`` rows: ``Showing the 25 busiest of 2,002 active
+    CSMs. Show all 2,002 →`` (``showing`` = "the 25 busiest", ``noun`` = "active CSMs", or
+    the whole sentence as ``text``), linking to the same page with ``?list=all``; there,
+    a link back to the short list (``value``: the ``list`` that shows this one whole).
+    Empty when the whole list fits under the cap."""
+    if total <= cap:
+        return ""
+    n = fmt.number(total)
+    if shows_all(view, value):
+        text = f"Showing all {n} {noun}."
+        more = link(page, view, f"Show the first {cap} only")
+        shown = total
+    else:
+        text = text or f"Showing {showing} of {n} {noun}."
+        more = link(page, view, f"Show all {n} →", list=value)
+        shown = cap
+    return f'<p class="ecc-cap" data-shown="{shown}" data-total="{total}">{esc(text)} {more}</p>'
 
 
 def message(text: str, *, error: bool = False) -> str:

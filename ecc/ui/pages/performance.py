@@ -17,12 +17,16 @@ from typing import Any
 from ... import formatting as f
 from ...config import CATEGORIES
 from .. import charts
-from ..components import esc, grid, href, link, section
+from ..components import cap_line, esc, first, grid, href, link, section
 from . import Page, PageContext, register
 from .common import card
 
 #: How many CSMs the trend charts follow (the leaderboard's top; the filtered CSM alone).
 TREND_TOP = 5
+#: How many ranks the leaderboard shows (all of them with ``?list=all``).
+LEADERBOARD_TOP = 25
+#: How many CSMs' books the health chart shows: the largest by ARR.
+HEALTH_TOP = 25
 
 
 def _hours(v: float | None) -> str:
@@ -30,7 +34,7 @@ def _hours(v: float | None) -> str:
 
 
 def plural(n: int, word: str) -> str:
-    return f"{n} {word}{'' if n == 1 else 's'}"
+    return f"{n:,} {word}{'' if n == 1 else 's'}"
 
 
 def _count(v: float | None) -> str:
@@ -111,11 +115,13 @@ def _cell(
 
 
 def leaderboard(ctx: PageContext) -> str:
-    """The ranked table with the team average pinned on top; cells coloured vs the team."""
-    rows: list[dict[str, Any]] = sorted(ctx.data["csms"]["rows"], key=lambda r: r["rank"])
+    """The ranked table with the team average pinned on top; cells coloured vs the team.
+    The first :data:`LEADERBOARD_TOP` ranks, with a link to every rank (``?list=all``)."""
+    ranked: list[dict[str, Any]] = sorted(ctx.data["csms"]["rows"], key=lambda r: r["rank"])
     team: dict[str, Any] = ctx.data["csms"]["team_average"]
-    if not rows:
+    if not ranked:
         return '<p class="ecc-muted">No CSM owns an active customer or logged activity here.</p>'
+    rows = first(ranked, LEADERBOARD_TOP, ctx.view)
     head = '<th class="ecc-sticky">Rank · CSM</th>' + "".join(
         f'<th class="num">{esc(h)}</th>' for _, h, _, _ in COLUMNS
     )
@@ -124,7 +130,7 @@ def leaderboard(ctx: PageContext) -> str:
     )
     body = [
         f'<tr class="ecc-team-row"><td class="ecc-sticky"><strong>Team average</strong> '
-        f'<span class="ecc-muted">({plural(len(rows), "CSM")})</span></td>{team_cells}</tr>'
+        f'<span class="ecc-muted">({plural(len(ranked), "CSM")})</span></td>{team_cells}</tr>'
     ]
     for r in rows:
         cid = r["csm_id"]
@@ -152,9 +158,17 @@ def leaderboard(ctx: PageContext) -> str:
         "ranks by NRR, expansion ARR and health change · response time is the median hours "
         "to answer an email (lower is better) · accounts and ARR are book size, not judged.</p>"
     )
+    more = cap_line(
+        "performance",
+        ctx.view,
+        total=len(ranked),
+        cap=LEADERBOARD_TOP,
+        showing=f"the top {LEADERBOARD_TOP}",
+        noun="CSMs",
+    )
     return (
         legend + '<div class="ecc-scroll"><table class="ecc-table ecc-leaderboard">'
-        f"<thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table></div>"
+        f"<thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table></div>" + more
     )
 
 
@@ -163,43 +177,122 @@ def _dist_after(key: str, row: dict[str, Any]) -> str:
     return " " + dist_bar(row.get("distribution")) if key == "avg_health" else ""
 
 
-def trend_charts(ctx: PageContext) -> str:
-    """Average health and ARR at each month end of the period, for the top CSMs."""
-    rows = sorted(ctx.data["csms"]["rows"], key=lambda r: r["rank"])[:TREND_TOP]
-    health, arr = [], []
+def team_trend(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The team average at each month end of the CSMs' trends: the mean over the CSMs of
+    their average health and of their book ARR (as the team-average cards are means)."""
+    sums: dict[str, list[float]] = {}  # date -> [health sum, health n, arr sum, arr n]
     for r in rows:
-        url = charts.link_value(href("csm", ctx.view, csm=r["csm_id"]))
-        label = f"{r['rank']}. {r['name'] or r['csm_id']}"
+        for p in r.get("trend") or []:
+            acc = sums.setdefault(p["date"], [0.0, 0, 0.0, 0])
+            if p.get("avg_health") is not None:
+                acc[0] += p["avg_health"]
+                acc[1] += 1
+            if p.get("arr") is not None:
+                acc[2] += p["arr"]
+                acc[3] += 1
+    return [
+        {
+            "date": day,
+            "avg_health": h / hn if hn else None,
+            "arr": a / an if an else None,
+        }
+        for day, (h, hn, a, an) in sorted(sums.items())
+    ]
+
+
+def trend_charts(ctx: PageContext) -> str:
+    """Average health and ARR at each month end of the period, for the top CSMs; when they
+    are a selection of the team, with the team average (dashed) for comparison. One legend
+    for both charts, its names linking to the CSMs' books."""
+    everyone = ctx.data["csms"]["rows"]
+    rows = sorted(everyone, key=lambda r: r["rank"])[:TREND_TOP]
+    health: list[dict[str, Any]] = []
+    arr: list[dict[str, Any]] = []
+    keys: list[tuple[str, str]] = []  # (series label, legend HTML)
+    for r in rows:
+        where = href("csm", ctx.view, csm=r["csm_id"])
+        url = charts.link_value(where)
+        name = r["name"] or r["csm_id"]
+        label = f"{r['rank']}. {charts.short(name, 22)}"
+        keys.append((label, f'{r["rank"]}. <a href="{esc(where)}" target="_self">{esc(name)}</a>'))
         for p in r.get("trend") or []:
             health.append({"date": p["date"], "csm": label, "v": p["avg_health"], "url": url})
             arr.append({"date": p["date"], "csm": label, "v": p["arr"], "url": url})
     if not health:
         return '<p class="ecc-muted">No trend for this selection.</p>'
+    team = ""
+    if len(everyone) > TREND_TOP:
+        team = f"Team average ({plural(len(everyone), 'CSM')})"
+        keys.append((team, esc(team)))
+        for p in team_trend(everyone):
+            health.append({"date": p["date"], "csm": team, "v": p["avg_health"]})
+            arr.append({"date": p["date"], "csm": team, "v": p["arr"]})
+    intro = ""
+    if team:
+        intro = (
+            f'<p class="ecc-muted ecc-explain">The top {len(rows)} of '
+            f"{plural(len(everyone), 'CSM')} by rank, against the team average (dashed: the "
+            "mean over all CSMs). Click a name or a point for the CSM's book.</p>"
+        )
     note = ""
     if len({p["date"] for p in health}) < 3:
         note = (
             '<p class="ecc-muted ecc-explain">The period holds few month ends; choose a longer '
             "range (e.g. year to date) for a longer trend.</p>"
         )
+    ref = team or None
+    colors = charts.series_colors([k for k, _ in keys], ref)
+    legend = "".join(
+        f'<span class="ecc-series"><span class="ecc-line{" dashed" if k == ref else ""}" '
+        f'style="border-top-color:{colors[k]}"></span>{text}</span>'
+        for k, text in keys
+    )
     return (
-        '<div class="ecc-cols">'
+        intro
+        + f'<div class="ecc-legend ecc-series-legend">{legend}</div>'
+        + '<div class="ecc-cols">'
         + '<div><h3 class="ecc-h3">Average health</h3>'
-        + charts.lines_by(health, y="v", series="csm", fmt=".1~f", title="Avg health", url="url")
+        + charts.lines_by(
+            health,
+            y="v",
+            series="csm",
+            fmt=".1~f",
+            title="Avg health",
+            url="url",
+            reference=ref,
+            legend=False,
+        )
         + '</div><div><h3 class="ecc-h3">Book ARR</h3>'
-        + charts.lines_by(arr, y="v", series="csm", fmt="$.4~s", title="ARR", url="url")
+        + charts.lines_by(
+            arr,
+            y="v",
+            series="csm",
+            fmt="$.4~s",
+            title="ARR",
+            url="url",
+            reference=ref,
+            legend=False,
+        )
         + "</div></div>"
         + note
     )
 
 
 def health_by_csm(ctx: PageContext) -> str:
-    """Each CSM's book split into healthy / at risk / critical, healthiest first."""
-    rows = [r for r in ctx.data["csms"]["rows"] if r.get("avg_health") is not None]
+    """Each CSM's book split into healthy / at risk / critical, healthiest first: the
+    :data:`HEALTH_TOP` largest books by ARR when there are more (where the money is)."""
+    scored = [r for r in ctx.data["csms"]["rows"] if r.get("avg_health") is not None]
+    rows = sorted(scored, key=lambda r: (-(r.get("arr") or 0), r["csm_id"]))[:HEALTH_TOP]
     rows.sort(key=lambda r: (-r["avg_health"], r["csm_id"]))
     data = []
+    labels: set[str] = set()
     for r in rows:
         url = charts.link_value(href("csm", ctx.view, csm=r["csm_id"]))
-        label = f"{r['name'] or r['csm_id']} ({f.score(r['avg_health'])})"
+        name = charts.short(r["name"] or r["csm_id"], 18)
+        if f"{name} ({f.score(r['avg_health'])})" in labels:  # one name twice: keep apart
+            name = f"{charts.short(name, 12)} {r['csm_id']}"
+        label = f"{name} ({f.score(r['avg_health'])})"
+        labels.add(label)
         for order, c in enumerate(CATEGORIES):
             share = r["distribution"][c]
             if share is not None:
@@ -208,10 +301,14 @@ def health_by_csm(ctx: PageContext) -> str:
                 )
     if not data:
         return '<p class="ecc-muted">No scored customer in these books.</p>'
+    which, rest = "", ""
+    if len(scored) > len(rows):
+        which = f"The {len(rows)} largest books (by ARR) of {plural(len(scored), 'CSM')}. "
+        rest = " Every CSM's split is in the leaderboard's Avg health column."
     return (
-        '<p class="ecc-muted ecc-explain">Share of each CSM\'s scored customers by health '
-        "category, highest average health first (in brackets). Click a bar for the CSM's "
-        "book.</p>" + charts.health_by_group(data)
+        f'<p class="ecc-muted ecc-explain">{which}Share of each CSM\'s scored customers by '
+        f"health category, highest average health first (in brackets).{rest} Click a bar for "
+        "the CSM's book.</p>" + charts.health_by_group(data)
     )
 
 
@@ -250,7 +347,12 @@ def render(ctx: PageContext) -> str:
             f"Trend of the top {min(TREND_TOP, len(rows))}" if len(rows) > 1 else "Trend",
             trend_charts(ctx),
         )
-        + section("Portfolio health by CSM", health_by_csm(ctx))
+        + section(
+            "Portfolio health of the largest books"
+            if sum(r.get("avg_health") is not None for r in rows) > HEALTH_TOP
+            else "Portfolio health by CSM",
+            health_by_csm(ctx),
+        )
     )
 
 

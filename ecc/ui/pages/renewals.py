@@ -15,7 +15,7 @@ from ... import formatting as f
 from ...accounts import customer_refs
 from ...periods import quarter_end, quarter_start
 from .. import charts
-from ..components import badge, columns, esc, grid, link, section, table
+from ..components import badge, cap_line, columns, esc, first, grid, link, section, table
 from . import Page, PageContext, register
 from .common import card, csm_link, metric_span, target_tone, with_note
 
@@ -31,6 +31,9 @@ STAGE_COLORS = ["#1b7f3b", "#5aa872", "#d69e2e", "#c0392b"]
 OPEN = ("on_track", "at_risk")
 #: a rate this far under its target is yellow, further is red
 WARN_BAND = 0.05
+#: How many renewals the open list and the closed list each show (``?list=open`` and
+#: ``?list=closed``: all of that list).
+LIST_TOP = 25
 
 
 def gap_note(value: float | None, target: float | None) -> str:
@@ -160,7 +163,11 @@ def render(ctx: PageContext) -> str:
     )
 
     rows = sorted(d["due_this_quarter"], key=sort_key)
-    refs = customer_refs(ctx.conn, [r["customer_id"] for r in rows])
+    open_all = [r for r in rows if r["stage"] in OPEN]
+    closed_all = [r for r in rows if r["stage"] not in OPEN]
+    open_shown = first(open_all, LIST_TOP, v, "open")
+    closed_shown = first(closed_all, LIST_TOP, v, "closed")
+    refs = customer_refs(ctx.conn, [r["customer_id"] for r in open_shown + closed_shown])
 
     def line(r: dict[str, Any]) -> list[str]:
         ref = refs.get(r["customer_id"])
@@ -174,16 +181,31 @@ def render(ctx: PageContext) -> str:
         ]
 
     headers = [("Customer · CSM", False), ("Due", False), ("ARR", True), ("Stage", False)]
-    open_rows = [line(r) for r in rows if r["stage"] in OPEN]
-    closed_rows = [line(r) for r in rows if r["stage"] not in OPEN]
+
+    def more(total: int, which: str) -> str:
+        return cap_line(
+            "renewals",
+            v,
+            total=total,
+            cap=LIST_TOP,
+            showing=f"the first {LIST_TOP}",
+            noun=f"{which} renewals",
+            value=which,
+        )
+
     open_table = table(
-        headers, open_rows, empty="No open renewal is due this quarter.", attrs=" data-compact"
-    )
+        headers,
+        [line(r) for r in open_shown],
+        empty="No open renewal is due this quarter.",
+        attrs=" data-compact",
+    ) + more(len(open_all), "open")
     closed_part = (
-        f"<details class='ecc-more'><summary>Closed this quarter: {len(closed_rows)} "
+        f"<details class='ecc-more'{' open' if v.list == 'closed' else ''}><summary>"
+        f"Closed this quarter: {len(closed_all):,} "
         f"({esc(f.money(st['renewed']['arr'] + st['churned']['arr']))})</summary>"
-        f"{table(headers, closed_rows, attrs=' data-compact')}</details>"
-        if closed_rows
+        f"{table(headers, [line(r) for r in closed_shown], attrs=' data-compact')}"
+        f"{more(len(closed_all), 'closed')}</details>"
+        if closed_all
         else ""
     )
     return (
@@ -199,8 +221,8 @@ def render(ctx: PageContext) -> str:
         + section(
             f"Renewals due in {quarter}",
             (
-                f'<p class="ecc-muted">{len(open_rows)} open (at risk first, then by due date)'
-                f"{', then the closed ones' if closed_rows else ''}.</p>" + open_table + closed_part
+                f'<p class="ecc-muted">{len(open_all):,} open (at risk first, then by due date)'
+                f"{', then the closed ones' if closed_all else ''}.</p>" + open_table + closed_part
             )
             if rows
             else f'<p class="ecc-muted">No renewal falls due in {esc(quarter)}.</p>',

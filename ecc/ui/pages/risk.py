@@ -5,9 +5,14 @@ from __future__ import annotations
 from ... import formatting as f
 from ...config import SEGMENTS
 from .. import charts
-from ..components import badge, esc, grid, href, link, section, table
+from ..components import badge, cap_line, esc, first, grid, href, link, section, table
 from . import Page, PageContext, register
-from .common import card, csm_link
+from .common import card, csm_link, csm_names
+
+#: How many CSMs the risk-by-CSM chart shows, and the table lists (``?list=all``: all of
+#: them in the table), most exposed first.
+CHART_TOP = 10
+TABLE_TOP = 15
 
 
 def render(ctx: PageContext) -> str:
@@ -59,23 +64,46 @@ def render(ctx: PageContext) -> str:
     by_csm = sorted(r["by_csm"].items(), key=lambda kv: (-kv[1]["arr_at_risk"], kv[0]))
     csm_rows = [
         [
-            link("csm", v, cid, csm=cid),
+            csm_link(ctx, cid),
             esc(f.money(x["arr_at_risk"])),
             esc(f.number(x["accounts_at_risk"])),
             esc(f.pct(x["share"])),
         ]
-        for cid, x in by_csm[:15]
+        for cid, x in first(by_csm, TABLE_TOP, v)
     ]
+    names = csm_names(ctx)
+    bars: list[dict[str, object]] = []
+    for cid, x in by_csm[:CHART_TOP]:
+        name = charts.short(names.get(cid) or cid)
+        if any(b["csm"] == name for b in bars):  # two CSMs with one name: keep both apart
+            name = f"{charts.short(name, 16)} ({cid})"
+        bars.append(
+            {
+                "csm": name,
+                "arr": x["arr_at_risk"],
+                "url": charts.link_value(href("csm", v, csm=cid)),
+            }
+        )
     chart = charts.bars(
-        [
-            {"csm": cid, "arr": x["arr_at_risk"], "url": charts.link_value(href("csm", v, csm=cid))}
-            for cid, x in by_csm[:10]
-        ],
+        bars,
         x="arr",
         y="csm",
         title="ARR at risk",
         color="#d69e2e",
         url="url",
+    )
+    if chart and len(by_csm) > len(bars):
+        chart = (
+            f'<p class="ecc-muted ecc-explain">The {len(bars)} most exposed of '
+            f"{len(by_csm):,} CSMs by ARR at risk. Click a bar for the CSM's book.</p>" + chart
+        )
+    more = cap_line(
+        "risk",
+        v,
+        total=len(by_csm),
+        cap=TABLE_TOP,
+        showing=f"the {TABLE_TOP} most exposed",
+        noun="CSMs",
     )
     return (
         cards
@@ -117,7 +145,8 @@ def render(ctx: PageContext) -> str:
                     ("Share of book", True),
                 ],
                 csm_rows,
-            ),
+            )
+            + more,
         )
     )
 

@@ -19,10 +19,29 @@ from typing import Any
 from ... import formatting as f
 from ...accounts import customer_refs
 from .. import charts
-from ..components import badge, esc, grid, href, link, section, table
+from ..components import (
+    badge,
+    cap_line,
+    esc,
+    first,
+    grid,
+    href,
+    link,
+    section,
+    shows_all,
+    table,
+)
 from . import Page, PageContext, register
 from .common import card, csm_link
 from .performance import plural
+
+#: How many CSMs the utilization chart shows: the busiest.
+CHART_TOP = 25
+#: How many CSMs the capacity table lists, busiest first (all of them with ``?list=all``).
+TABLE_TOP = 25
+#: How many moves the moves table lists, and CSMs the table of their effect (``?list=all``:
+#: all of them).
+MOVES_TOP = 25
 
 #: The summary cards: key -> (label, unit, plain-words definition).
 SUMMARY: dict[str, tuple[str, str, str]] = {
@@ -102,8 +121,11 @@ def utilization_cell(r: dict[str, Any]) -> str:
     )
 
 
-def capacity_table(ctx: PageContext, rows: list[dict[str, Any]]) -> str:
+def capacity_table(ctx: PageContext, everyone: list[dict[str, Any]]) -> str:
+    """A row per active CSM in the order given (busiest first): the first
+    :data:`TABLE_TOP`, with a link to all of them."""
     v = ctx.view
+    rows = first(everyone, TABLE_TOP, v)
     body = [
         [
             csm_link(ctx, r["csm_id"]),
@@ -125,31 +147,42 @@ def capacity_table(ctx: PageContext, rows: list[dict[str, Any]]) -> str:
         ]
         for r in rows
     ]
-    return table(
-        [
-            ("CSM", False),
-            ("Utilization", True),
-            ("Accounts / target", True),
-            ("ARR / target", True),
-            ("At risk", True),
-            ("Renewals 90d", True),
-            ("Segment", False),
-        ],
-        body,
-        empty="No active CSM in this selection.",
-        attrs=' data-sticky="1"',
+    more = cap_line(
+        "workload",
+        v,
+        total=len(everyone),
+        cap=TABLE_TOP,
+        showing=f"the {TABLE_TOP} busiest",
+        noun="active CSMs",
+    )
+    return (
+        table(
+            [
+                ("CSM", False),
+                ("Utilization", True),
+                ("Accounts / target", True),
+                ("ARR / target", True),
+                ("At risk", True),
+                ("Renewals 90d", True),
+                ("Segment", False),
+            ],
+            body,
+            empty="No active CSM in this selection.",
+            attrs=' data-sticky="1"',
+        )
+        + more
     )
 
 
 def utilization_chart(ctx: PageContext, rows: list[dict[str, Any]]) -> str:
+    """A bar per CSM in the order given (busiest first): the first :data:`CHART_TOP`."""
+    scored = [r for r in rows if r.get("utilization") is not None]
     names: dict[str, str] = {}
     data = []
-    for r in rows:
-        if r.get("utilization") is None:
-            continue
-        name = r.get("name") or r["csm_id"]
+    for r in scored[:CHART_TOP]:
+        name = charts.short(r.get("name") or r["csm_id"])
         if name in names.values():  # two CSMs with one name: keep both bars apart
-            name = f"{name} ({r['csm_id']})"
+            name = f"{charts.short(name, 16)} ({r['csm_id']})"
         names[r["csm_id"]] = name
         data.append(
             {
@@ -161,8 +194,16 @@ def utilization_chart(ctx: PageContext, rows: list[dict[str, Any]]) -> str:
         )
     if not data:
         return ""
+    which = ""
+    if len(scored) > len(data):
+        over = sum(1 for r in scored if r.get("status") == "over")
+        which = (
+            f"The {len(data)} busiest of {plural(len(scored), 'active CSM')}"
+            + (f" ({over:,} over capacity)" if over else "")
+            + ". "
+        )
     return (
-        '<p class="ecc-muted ecc-explain">Solid line: 100% of target (over it is over '
+        f'<p class="ecc-muted ecc-explain">{which}Solid line: 100% of target (over it is over '
         "capacity); dashed line: 80% (under it there is room). Click a bar for the CSM's "
         "book.</p>" + charts.utilization_bars(data)
     )
@@ -185,8 +226,9 @@ def recommendations(ctx: PageContext) -> str:
             '<div class="ecc-empty" role="status">No moves needed: every CSM is within '
             "capacity.</div>"
         )
-    refs = customer_refs(ctx.conn, [m["customer_id"] for m in moves])
     v = ctx.view
+    shown = first(moves, MOVES_TOP, v)
+    refs = customer_refs(ctx.conn, [m["customer_id"] for m in shown])
     total_arr = sum(m.get("arr") or 0 for m in moves)
     givers = len({m["from_csm"] for m in moves})
     takers = len({m["to_csm"] for m in moves})
@@ -203,7 +245,7 @@ def recommendations(ctx: PageContext) -> str:
             csm_link(ctx, m["to_csm"]),
             f'<span class="ecc-reason">{esc(m["reason"])}</span>',
         ]
-        for m in moves
+        for m in shown
         for cid in (m["customer_id"],)
     ]
     return (
@@ -214,6 +256,14 @@ def recommendations(ctx: PageContext) -> str:
             [("Customer", False), ("ARR", True), ("From", False), ("To", False), ("Why", False)],
             body,
             attrs=' data-sticky="1"',
+        )
+        + cap_line(
+            "workload",
+            v,
+            total=len(moves),
+            cap=MOVES_TOP,
+            showing=f"the first {MOVES_TOP}",
+            noun="moves (busiest CSMs first)",
         )
     )
 
@@ -253,6 +303,13 @@ def effect_table(ctx: PageContext) -> str:
             r.get("target_arr"),
         )
         out.append((r, int(n_out), int(n_in), after))
+    everyone = out
+    if len(out) > MOVES_TOP and not shows_all(ctx.view):
+        # the CSMs most involved: the most accounts given or taken (then the busiest)
+        out = sorted(
+            out, key=lambda t: (-(t[1] + t[2]), -(t[0].get("utilization") or 0), t[0]["csm_id"])
+        )
+        out = out[:MOVES_TOP]
     out.sort(key=lambda t: (-(t[0].get("utilization") or 0), t[0]["csm_id"]))
     rows = [
         [
@@ -274,6 +331,16 @@ def effect_table(ctx: PageContext) -> str:
             ],
             rows,
             attrs=' data-sticky="1"',
+        )
+        + cap_line(
+            "workload",
+            ctx.view,
+            total=len(everyone),
+            cap=MOVES_TOP,
+            showing=f"the {MOVES_TOP}",
+            noun="CSMs the moves touch",
+            text=f"Showing the {MOVES_TOP} CSMs who give or take the most accounts, of "
+            f"{len(everyone):,} the moves touch.",
         )
         + "</div>"
     )
