@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, inspect, select
+from sqlalchemy import Engine, create_engine, event, inspect, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
 
@@ -65,6 +66,7 @@ def init_schema(engine: Engine, *, reset: bool = False) -> None:
             if reset:
                 metadata.drop_all(conn)
             else:
+                _upgrade(conn)
                 _check(conn, allow_empty=True)
             metadata.create_all(conn)
             existing = conn.execute(
@@ -76,6 +78,33 @@ def init_schema(engine: Engine, *, reset: bool = False) -> None:
                 )
     except OperationalError as exc:
         raise ConfigError(f"cannot open the database {describe(engine)}: {exc.orig}") from exc
+
+
+def _upgrade_1_to_2(conn: Any) -> None:
+    """Version 2 added the cache's run records, month-end snapshots and leaderboard history
+    and re-keyed dashboard_metrics: the source data is kept, the cache is rebuilt by the
+    next ``ecc refresh``."""
+    conn.execute(text("DROP TABLE IF EXISTS dashboard_metrics"))
+
+
+#: In-place upgrades from a schema version to the next; the source tables are kept.
+UPGRADES: dict[str, Callable[[Any], None]] = {"1": _upgrade_1_to_2}
+
+
+def _upgrade(conn: Any) -> None:
+    """Apply the upgrades from the recorded schema version to this one, when there are any."""
+    if "ecc_meta" not in set(inspect(conn).get_table_names()):
+        return
+    version = conn.execute(
+        select(ecc_meta.c.value).where(ecc_meta.c.key == "schema_version")
+    ).scalar()
+    while version in UPGRADES:
+        UPGRADES[version](conn)
+        version = str(int(version) + 1)
+        metadata.create_all(conn)
+        conn.execute(
+            ecc_meta.update().where(ecc_meta.c.key == "schema_version").values(value=version)
+        )
 
 
 def _check(conn: Any, *, allow_empty: bool) -> bool:
@@ -97,6 +126,11 @@ def _check(conn: Any, *, allow_empty: bool) -> bool:
     version = conn.execute(
         select(ecc_meta.c.value).where(ecc_meta.c.key == "schema_version")
     ).scalar()
+    if version in UPGRADES:
+        raise SchemaError(
+            f"this database was made by schema version {version}, this ecc needs version "
+            f"{SCHEMA_VERSION}. Run `ecc init` to upgrade it (the data is kept)."
+        )
     if version != str(SCHEMA_VERSION):
         raise SchemaError(
             f"this database was made by schema version {version}, this ecc needs version "

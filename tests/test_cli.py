@@ -12,6 +12,8 @@ import pytest
 from sqlalchemy import Engine, text
 
 from ecc.db import make_engine
+from ecc.load import mark_data_version
+from ecc.schema import SCHEMA_VERSION
 from tests.builders import seed
 
 ECC = [sys.executable, "-m", "ecc.cli"]
@@ -174,10 +176,30 @@ def test_incompatible_schema_names_the_fix(engine: Engine, db_url: str) -> None:
     out = run("metrics", "--db", db_url)
     assert out.returncode == 2
     assert (
-        "made by schema version 0, this ecc needs version 1. Run `ecc init --reset`" in out.stderr
+        f"made by schema version 0, this ecc needs version {SCHEMA_VERSION}. "
+        "Run `ecc init --reset`" in out.stderr
     )
     assert run("init", "--reset", "--db", db_url).returncode == 0
     assert "no data yet" in run("metrics", "--db", db_url).stderr
+
+
+def test_a_version_1_database_upgrades_in_place_keeping_its_data(
+    loaded: str, engine: Engine
+) -> None:
+    with engine.begin() as conn:  # what version 1 looked like: no cache tables of version 2
+        for table in ("refresh_runs", "month_end_snapshots", "snapshot_months"):
+            conn.execute(text(f"DROP TABLE {table}"))
+        conn.execute(text("DROP TABLE leaderboard_history"))
+        conn.execute(text("UPDATE ecc_meta SET value = '1' WHERE key = 'schema_version'"))
+        mark_data_version(conn)
+    out = run("metrics", "--db", loaded)
+    assert out.returncode == 2
+    assert "made by schema version 1" in out.stderr and "Run `ecc init` to upgrade" in out.stderr
+    assert run("init", "--db", loaded).returncode == 0
+    after = run("metrics", "--preset", "this_quarter", "--db", loaded)
+    assert after.returncode == 0, after.stderr
+    assert json.loads(after.stdout)["portfolio"]["customers"] == 1  # the data is still there
+    assert run("refresh", "--db", loaded).returncode == 0
 
 
 def test_database_url_from_the_environment(tmp_path: Path) -> None:
@@ -197,8 +219,6 @@ def test_unsupported_database_url_is_refused(tmp_path: Path) -> None:
 
 
 def test_refresh_fills_the_cache_that_ecc_metrics_then_reads(loaded: str) -> None:
-    from ecc.load import mark_data_version
-
     eng = make_engine(loaded)
     with eng.begin() as conn:
         mark_data_version(conn)  # as `ecc load` would

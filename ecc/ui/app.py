@@ -299,18 +299,12 @@ def show(page_name: str, **parameters: Any) -> Dashboard | None:
     try:
         pages = load_all()
         page = pages[page_name]
+        if os.environ.get("ECC_OUTPUT") == "report":
+            _show_report(page, parameters)
+            return None
         ready = _prerender(page)
         query = request_query()
-        if "list_kind" in parameters:
-            parameters["list"] = parameters.pop("list_kind")
-        base = {k: v for k, v in parameters.items() if k in FILTER_KEYS + PAGE_KEYS}
-        view = (
-            parse_query(query)
-            if query
-            else parse_query(
-                {k: ("none" if k == "compare" and v is None else v) for k, v in base.items()}
-            )
-        )
+        view = parse_query(query) if query else parameters_view(parameters)
         if (
             ready is not None
             and ready.view == view
@@ -327,6 +321,34 @@ def show(page_name: str, **parameters: Any) -> Dashboard | None:
         text = str(exc) if isinstance(exc, EccError) else FRIENDLY
         _display(widgets.HTML(message(text, error=True)))
         return None
+
+
+def parameters_view(parameters: dict[str, Any]) -> View:
+    """The view a notebook's parameters name (``compare=None``: no comparison)."""
+    params = dict(parameters)
+    if "list_kind" in params:
+        params["list"] = params.pop("list_kind")
+    return parse_query(
+        {
+            k: ("none" if k == "compare" and v is None else v)
+            for k, v in params.items()
+            if k in FILTER_KEYS + PAGE_KEYS
+        }
+    )
+
+
+def _show_report(page: Page, parameters: dict[str, Any]) -> None:
+    """Report mode (``ECC_OUTPUT=report``, set by ``ecc report``): the page as static HTML
+    without filters or navigation, and what it reflects as output metadata for the cover."""
+    from IPython.display import HTML
+
+    from .report_view import report_section
+
+    view = parameters_view(parameters)
+    with engine().connect() as conn:
+        ctx = build_context(conn, page, view)
+        html, meta = report_section(page, ctx)
+    _display(HTML(html, metadata={"ecc": meta}))  # type: ignore[no-untyped-call]
 
 
 def _data_version() -> str | None:
