@@ -231,6 +231,70 @@ def refresh(
 
 
 @cli.command()
+@click.argument("notebooks", nargs=-1)
+@DB_OPTION
+@click.option("--all", "board_pack", is_flag=True, help="Every dashboard: the board pack.")
+@click.option("--preset", default=None, help="this_month|last_month|this_quarter|last_quarter|ytd")
+@click.option("--start", default=None, help="Custom range start, YYYY-MM-DD (with --end).")
+@click.option("--end", default=None, help="Custom range end, YYYY-MM-DD.")
+@click.option("--today", default=None, help="Reference date of the presets (default: the data's).")
+@click.option("--compare", default="previous", show_default=True, help="previous|yoy|none")
+@click.option("--segment", default=None, help="Enterprise | Mid-market | SMB")
+@click.option("--csm", default=None, help="A csm_id: that CSM's book.")
+@click.option(
+    "--format",
+    "formats",
+    default="html,pdf,xlsx",
+    show_default=True,
+    help="Comma-separated: html, pdf, xlsx.",
+)
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path),
+    default=Path("outputs"),
+    show_default=True,
+    help="Folder for the files.",
+)
+def report(
+    notebooks: tuple[str, ...],
+    db_url: str | None,
+    board_pack: bool,
+    preset: str | None,
+    start: str | None,
+    end: str | None,
+    today: str | None,
+    compare: str | None,
+    segment: str | None,
+    csm: str | None,
+    formats: str,
+    out: Path,
+) -> None:
+    """Run dashboard notebooks with papermill and write HTML, PDF and Excel reports."""
+    from .reports.build import make_report
+    from .reports.params import BOARD_PACK, ReportParams
+
+    names = list(BOARD_PACK) if board_pack else list(notebooks)
+    if not names:
+        raise ConfigError(
+            "name the dashboards to report on (e.g. `ecc report risk renewals`) or give --all"
+        )
+    params = ReportParams(
+        preset=preset or ("this_quarter" if not (start or end) else None),
+        start=start,
+        end=end,
+        today=today,
+        compare=None if compare in (None, "", "none") else compare,
+        segment=segment,
+        csm=csm,
+    )
+    fmts = tuple(f.strip() for f in formats.split(",") if f.strip())
+    result = make_report(_engine(db_url), names, params, out=out, formats=fmts)
+    for f in result.files:
+        click.echo(str(f))
+    click.echo(f"{len(result.sections)} page(s) in {result.timings['total']:.1f} s", err=True)
+
+
+@cli.command()
 @DB_OPTION
 @click.option("--port", default=8866, show_default=True, type=int, help="Port on 127.0.0.1.")
 @click.option(

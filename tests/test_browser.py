@@ -191,3 +191,36 @@ def test_a_bad_url_parameter_shows_a_message_and_the_default_view(
     assert "Traceback" not in tab.html()
     assert tab.query().get("preset") == "ytd" and "segment" not in tab.query()
     tab.page.close()
+
+
+def test_export_buttons_make_the_files_in_the_background(
+    browser: Any, server: str, db_url: str, tmp_path: Any
+) -> None:
+    import base64
+    import subprocess
+
+    tab = Tab(browser)
+    tab.open(f"{server}/voila/render/risk.ipynb?preset=ytd&segment=SMB")
+    tab.page.get_by_role("button", name="PDF").click()
+    # a progress line while the file is made, and the page answers meanwhile
+    tab.page.wait_for_selector(".ecc-progress", timeout=10_000)
+    assert tab.page.locator('[data-metric="risk.arr_at_risk"]').count() == 1
+    link = tab.page.wait_for_selector(
+        "a.ecc-download[href^='data:application/pdf']", timeout=90_000
+    )
+    assert link is not None
+    name = link.get_attribute("download") or ""
+    assert name.startswith("risk-ytd-2026-11-24-vs-previous-SMB") and name.endswith(".pdf")
+    pdf = tmp_path / name
+    pdf.write_bytes(base64.b64decode((link.get_attribute("href") or "").split(",", 1)[1]))
+    text = subprocess.run(
+        ["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True
+    ).stdout
+    assert "Jan 1, 2026 – Nov 24, 2026" in text and "segment SMB" in text
+    tab.page.get_by_role("button", name="Excel").click()
+    tab.page.wait_for_selector(
+        "a.ecc-download[href^='data:application/vnd.openxmlformats']", timeout=90_000
+    )
+    assert tab.page.locator("a.ecc-download").count() == 2  # both files for this view
+    assert tab.errors == [] and tab.external == []
+    tab.page.close()

@@ -9,11 +9,12 @@ layer logs once and steps aside until it answers again.
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 import os
 import time
 from typing import Any, cast
+
+import orjson
 
 log = logging.getLogger("ecc.cache")
 
@@ -45,7 +46,7 @@ class RedisLayer:
             return None
         if raw is None:
             return None
-        value: dict[str, Any] = json.loads(cast(bytes, raw))
+        value: dict[str, Any] = orjson.loads(cast(bytes, raw))
         return value
 
     def put(self, generation: str, key: str, areas: tuple[str, ...], value: dict[str, Any]) -> None:
@@ -54,7 +55,7 @@ class RedisLayer:
         try:
             self.client.set(
                 self._key(generation, key, areas),
-                json.dumps(value, separators=(",", ":"), allow_nan=False),
+                orjson.dumps(value),
                 ex=TTL,
             )
         except Exception as exc:

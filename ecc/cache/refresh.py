@@ -16,7 +16,6 @@ and raises :class:`RefreshFailed`.
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 import traceback
@@ -24,6 +23,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
+import orjson
 from sqlalchemy import Connection, Engine, insert, select, update
 
 from ..config import SEGMENTS, MetricSettings
@@ -31,7 +31,7 @@ from ..errors import DataError, EccError
 from ..leaderboard import PRESET as LEADERBOARD_PRESET
 from ..leaderboard import record_leaderboard
 from ..load import data_version
-from ..metrics.compute import AREAS, compute_all
+from ..metrics.compute import ALL_AREAS, compute_all
 from ..metrics.reuse import reuse_results
 from ..metrics.state import Scope, data_today, state_memo
 from ..periods import PRESETS, Period, preset_period
@@ -95,7 +95,7 @@ def plan(today: date) -> list[Job]:
 
 
 def _rows(conn: Connection, jobs: list[Job], settings: MetricSettings) -> Iterator[store.CacheRow]:
-    names = list(AREAS)
+    names = list(ALL_AREAS)
     with state_memo(conn), reuse_results():
         for job in jobs:
             result = compute_all(
@@ -186,7 +186,7 @@ def refresh(
             board = Job(preset_period(LEADERBOARD_PRESET, today), "previous", Scope()).key
             board_rows = next(
                 (
-                    json.loads(r.payload)["value"]["rows"]
+                    orjson.loads(r.payload)["value"]["rows"]
                     for r in rows
                     if r.cache_key == board and r.area == "csms"
                 ),

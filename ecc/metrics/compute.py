@@ -14,7 +14,7 @@ from .csms import csms
 from .expansion import expansion
 from .portfolio import portfolio
 from .renewals import renewals
-from .retention import retention
+from .retention import retention, retention_history
 from .reuse import shared
 from .risk import risk
 from .segments import segments
@@ -36,6 +36,11 @@ AREAS: dict[str, Family] = {
 }
 
 
+#: Areas a page may ask for by name that are not part of METRICS.md's output (``ecc
+#: metrics`` never prints them); the refresh pre-aggregates them with the others.
+EXTRA_AREAS: dict[str, Family] = {"retention_history": retention_history}
+ALL_AREAS: dict[str, Family] = {**AREAS, **EXTRA_AREAS}
+
 #: Areas whose values depend on the comparison period (their ``trend``); the others
 #: depend only on the period, the filters and the settings.
 USES_COMPARISON = frozenset({"portfolio", "risk"})
@@ -51,7 +56,7 @@ def _area(name: str, ctx: Context) -> Any:
         ctx.comparison if name in USES_COMPARISON else None,
         repr(ctx.settings),  # settings hold dicts; their repr is a stable key
     )
-    return shared(key, lambda: AREAS[name](ctx))
+    return shared(key, lambda: ALL_AREAS[name](ctx))
 
 
 def compute_areas(ctx: Context, areas: Iterable[str] | None = None) -> dict[str, Any]:

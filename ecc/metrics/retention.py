@@ -36,7 +36,14 @@ from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.functions import FunctionElement
 
 from ..config import MetricSettings
-from ..periods import minus_year, quarter_end, quarter_start, trend_dates
+from ..periods import (
+    add_months,
+    minus_year,
+    month_ends_between,
+    quarter_end,
+    quarter_start,
+    trend_dates,
+)
 from ..schema import arr_events, customers, expansion_opportunities, renewals
 from .context import Context, money, ratio
 from .reuse import active as reuse_active
@@ -371,3 +378,21 @@ def retention(ctx: Context) -> RetentionResult:
         forecast=forecast(conn, period.end, scope, ctx.settings),
         cohorts=cohorts(conn, period.end, scope, ctx.settings.cohort_quarters),
     )
+
+
+def retention_history(ctx: Context) -> list[dict[str, Any]]:
+    """TTM GRR/NRR at each month end m of the year before the period
+    (end - 12 months < m < start), ascending: the part of the trend chart before P, by
+    the same formula as ``retention.trend``. Not in METRICS.md's output; the retention
+    page shows it, and the refresh pre-aggregates it with the rest."""
+    p = ctx.period
+    ends = [
+        m
+        for m in month_ends_between(add_months(p.end, -12), p.start)
+        if add_months(p.end, -12) < m < p.start
+    ]
+    sums = retention_series(ctx.conn, [(minus_year(m), m) for m in ends], ctx.scope)
+    return [
+        {"date": m.isoformat(), "grr_ttm": s.grr, "nrr_ttm": s.nrr}
+        for m, s in zip(ends, sums, strict=True)
+    ]

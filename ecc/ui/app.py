@@ -16,6 +16,7 @@ import time
 import traceback
 from datetime import UTC, date, datetime
 from functools import cache
+from pathlib import Path
 from typing import Any
 
 import ipywidgets as widgets
@@ -28,6 +29,7 @@ from ..periods import COMPARE_KINDS, PRESET_LABELS, PRESETS
 from ..schema import csms
 from . import charts
 from .components import esc, message
+from .exports import ExportBar
 from .pages import PAGES, Page, PageContext, build_context, load_all
 from .urlstate import UrlState
 from .view import FILTER_KEYS, PAGE_KEYS, View, parse_query
@@ -90,8 +92,9 @@ class Dashboard:
         self.header = widgets.HTML()
         self.body = widgets.HTML()
         self._build_filters()
+        self.exports = ExportBar(self._export)
         self.root = widgets.VBox(
-            [self.header, self.filter_box, self.body, self.url],
+            [self.header, self.filter_box, self.exports.box, self.body, self.url],
             layout=widgets.Layout(width="100%"),
         )
         self.apply(view, push=False)
@@ -146,6 +149,11 @@ class Dashboard:
             layout=widgets.Layout(display="flex", flex_flow="row wrap", width="100%"),
         )
         self.filter_box.add_class("ecc-filters")
+
+    def _export(self, fmt: str, folder: Path) -> Path:
+        from ..reports.build import export_page
+
+        return export_page(engine(), self.page.name, self.view, fmt, folder)
 
     def _csm_options(self) -> list[tuple[str, str]]:
         q = select(csms.c.csm_id, csms.c.name).order_by(csms.c.name)
@@ -218,6 +226,8 @@ class Dashboard:
             _log_exception()
             self.body.value = message(FRIENDLY, error=True)
             return
+        if view != self.view:
+            self.exports.clear()
         self.view = view
         notes = "".join(message(m) for m in view.messages)
         self.header.value = header

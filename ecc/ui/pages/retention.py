@@ -11,15 +11,9 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Connection
-
 from ... import formatting as f
-from ...metrics.state import retention_series
-from ...periods import add_months, minus_year, month_ends_between
-from ...request import Request
 from .. import charts
 from ..components import columns, esc, grid, href, section, table
-from ..view import View
 from . import Page, PageContext, register
 from .common import card, compare_label, then
 
@@ -43,24 +37,6 @@ LOGO_SCALE = (0.70, 0.85, 1.00)
 
 
 # ---------------------------------------------------------------- data beyond compute_all
-
-
-def ttm_history(conn: Connection, req: Request, view: View) -> dict[str, Any]:
-    """TTM GRR/NRR at each month end m of the year before the period (end - 12 months < m
-    < start): ``{"_ttm_history": [{date, grr_ttm, nrr_ttm}]}``, ascending; the same formula
-    as ``retention.trend`` (cohort active at m - 1 year)."""
-    p = req.period
-    ends = [
-        m
-        for m in month_ends_between(add_months(p.end, -12), p.start)
-        if add_months(p.end, -12) < m < p.start
-    ]
-    sums = retention_series(conn, [(minus_year(m), m) for m in ends], req.scope)
-    points = [
-        {"date": m.isoformat(), "grr_ttm": s.grr, "nrr_ttm": s.nrr}
-        for m, s in zip(ends, sums, strict=True)
-    ]
-    return {"_ttm_history": points}
 
 
 # ---------------------------------------------------------------- pieces
@@ -220,7 +196,7 @@ def _signed(value: float) -> str:
 def trend_html(ctx: PageContext) -> str:
     """TTM GRR and NRR: the year before the period for context, the period shaded."""
     r = ctx.data["retention"]
-    history = ctx.data.get("_ttm_history") or []
+    history = ctx.data.get("retention_history") or []
     points = [*history, *r["trend"]]
     p = ctx.req.period
     chart = charts.trend_with_band(
@@ -321,8 +297,7 @@ PAGE = register(
     Page(
         name="retention",
         title="Retention",
-        areas=("retention",),
+        areas=("retention", "retention_history"),
         render=render,
-        extra=ttm_history,
     )
 )
