@@ -385,3 +385,18 @@ def test_a_ttm_series_from_the_snapshots_equals_one_computation_per_point(demo: 
                 want.kept,
                 want.ending,
             )
+
+
+def test_the_retention_page_history_is_cached_like_an_area(demo: Engine) -> None:
+    refresh(demo)
+    for preset, compare in (("ytd", "yoy"), ("this_month", None)):
+        period = preset_period(preset, TODAY)
+        areas = ["retention", "retention_history"]
+        got = metrics_for(demo, period, compare=compare, areas=areas)
+        assert got.source == "cache"
+        assert got.data == compute_all(
+            demo, period, compare=compare, areas=areas, snapshots=False
+        )
+        assert got.data["retention_history"], "a year of month ends before the period"
+        if compare:  # the history is a detail of the period: no comparison value
+            assert list(got.data["comparison_values"]) == ["retention"]

@@ -18,6 +18,7 @@ from typing import Any
 import orjson
 from sqlalchemy import Connection, insert, select
 
+from ..metrics.compute import EXTRA_AREAS
 from ..schema import dashboard_metrics, ecc_meta
 
 META = "_meta"
@@ -49,7 +50,7 @@ def split(key: str, result: dict[str, Any], areas: Sequence[str]) -> Iterator[Ca
     }
     yield CacheRow(key, META, _dumps(meta))
     for area in areas:
-        body = {"value": result[area], "comparison": cvalues[area] if cvalues else None}
+        body = {"value": result[area], "comparison": cvalues.get(area) if cvalues else None}
         yield CacheRow(key, area, _dumps(body))
 
 
@@ -68,7 +69,9 @@ def assemble(payloads: dict[str, str], areas: Sequence[str]) -> dict[str, Any] |
         out[area] = bodies[area]["value"]
     if meta["comparison"] is not None:
         out["comparison_values"] = (
-            {a: bodies[a]["comparison"] for a in areas} if meta["computable"] else None
+            {a: bodies[a]["comparison"] for a in areas if a not in EXTRA_AREAS}
+            if meta["computable"]
+            else None
         )
     return out
 

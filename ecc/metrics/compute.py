@@ -145,7 +145,8 @@ def _compute(
                 settings=settings,
                 alerts=ctx.alerts,
             )
-            out["comparison_values"] = compute_areas(cctx, names)
+            # the extra areas are page details of the period itself: no comparison
+            out["comparison_values"] = compute_areas(cctx, [n for n in names if n in AREAS])
         else:
             out["comparison_values"] = None
     return out
