@@ -345,6 +345,68 @@ def serve(
     )
 
 
+@cli.group()
+def share() -> None:
+    """Read-only share links to a frozen report, for people without an account."""
+
+
+SHARE_PORT = 8877
+
+
+@share.command("create")
+@click.argument("report", type=click.Path(path_type=Path))
+@DB_OPTION
+@click.option("--days", default=7.0, show_default=True, type=float, help="Days until it expires.")
+@click.option("--title", default=None, help="A name for the link (default: the file's).")
+@click.option(
+    "--base-url",
+    default=f"http://127.0.0.1:{SHARE_PORT}",
+    show_default=True,
+    help="Where `ecc share serve` is reached.",
+)
+def share_create(
+    report: Path, db_url: str | None, days: float, title: str | None, base_url: str
+) -> None:
+    """Freeze an HTML report (from `ecc report`) behind a signed, expiring link."""
+    from .share.links import create_link
+
+    link = create_link(_engine(db_url), report, days=days, title=title)
+    click.echo(f"{base_url.rstrip('/')}/share/{link.token}")
+    click.echo(f"link {link.link_id} expires {link.expires_at:%Y-%m-%d %H:%M} UTC", err=True)
+
+
+@share.command("revoke")
+@click.argument("link_id")
+@DB_OPTION
+def share_revoke(link_id: str, db_url: str | None) -> None:
+    """Withdraw a link at once."""
+    from .share.links import revoke_link
+
+    revoke_link(_engine(db_url), link_id)
+    click.echo(f"link {link_id} revoked")
+
+
+@share.command("list")
+@DB_OPTION
+def share_list(db_url: str | None) -> None:
+    """The links, newest first."""
+    from .share.links import list_links
+
+    for r in list_links(_engine(db_url)):
+        state = "revoked" if r["revoked_at"] else f"expires {r['expires_at']:%Y-%m-%d %H:%M}"
+        click.echo(f"{r['link_id']}\t{r['title']}\t{state}")
+
+
+@share.command("serve")
+@DB_OPTION
+@click.option("--port", default=SHARE_PORT, show_default=True, type=int, help="Port on 127.0.0.1.")
+def share_serve(db_url: str | None, port: int) -> None:
+    """Serve share links (and nothing else) on 127.0.0.1."""
+    from .share.server import serve as run
+
+    run(_engine(db_url), port=port)
+
+
 @cli.command("csms")
 @DB_OPTION
 def list_csms(db_url: str | None) -> None:

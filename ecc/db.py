@@ -88,7 +88,11 @@ def _upgrade_1_to_2(conn: Any) -> None:
 
 
 #: In-place upgrades from a schema version to the next; the source tables are kept.
-UPGRADES: dict[str, Callable[[Any], None]] = {"1": _upgrade_1_to_2}
+def _upgrade_2_to_3(conn: Any) -> None:
+    """Version 3 added share_links (created by the caller's create_all)."""
+
+
+UPGRADES: dict[str, Callable[[Any], None]] = {"1": _upgrade_1_to_2, "2": _upgrade_2_to_3}
 
 
 def _upgrade(conn: Any) -> None:

@@ -34,7 +34,7 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator, TypeEngine
 
 #: Bumped whenever a table changes shape; ``ecc init`` records it, every connection checks it.
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 _CENT = Decimal("0.01")
 
@@ -312,6 +312,19 @@ leaderboard_history = Table(
     Column("health_change", Float),
     Column("recorded_at", DateTime, nullable=False),
     PrimaryKeyConstraint("ranked_on", "csm_id", name="pk_leaderboard_history"),
+)
+
+share_links = Table(
+    "share_links",
+    metadata,
+    # a frozen report shared read-only with someone without an account
+    Column("link_id", String(32), primary_key=True),
+    Column("title", Text, nullable=False),
+    Column("html", Text, nullable=False),  # the snapshot, as it was when shared
+    Column("created_at", DateTime, nullable=False),
+    Column("created_by", String(128)),
+    Column("expires_at", DateTime, nullable=False),
+    Column("revoked_at", DateTime),
 )
 
 executive_alerts = Table(

@@ -329,7 +329,12 @@ def show(page_name: str, **parameters: Any) -> Dashboard | None:
     except Exception as exc:
         _log_exception()
         text = str(exc) if isinstance(exc, EccError) else FRIENDLY
-        _display(widgets.HTML(message(text, error=True)))
+        if os.environ.get("ECC_OUTPUT") == "report":
+            from IPython.display import HTML
+
+            _display(HTML(message(text, error=True)))  # type: ignore[no-untyped-call]
+        else:
+            _display(widgets.HTML(message(text, error=True)))
         return None
 
 

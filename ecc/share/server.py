@@ -1,0 +1,73 @@
+"""``ecc share serve``: answers ``GET /share/<token>`` with the frozen report, and nothing
+else — no kernel, no dashboard, no file system, no other path (404)."""
+
+from __future__ import annotations
+
+import asyncio
+import html
+
+import tornado.web
+from sqlalchemy import Engine
+
+from .links import LinkRefused, open_link
+
+#: The snapshot is self-contained HTML with inline styles and SVG: nothing else may load.
+CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'none'"
+
+
+def _secure(handler: tornado.web.RequestHandler) -> None:
+    handler.set_header("Content-Security-Policy", CSP)
+    handler.set_header("X-Content-Type-Options", "nosniff")
+    handler.set_header("Referrer-Policy", "no-referrer")
+    handler.set_header("Cache-Control", "no-store")
+    handler.set_header("X-Robots-Tag", "noindex")
+
+
+class ShareHandler(tornado.web.RequestHandler):
+    def initialize(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def get(self, token: str) -> None:
+        _secure(self)
+        try:
+            body = open_link(self.engine, token)
+        except LinkRefused as refused:
+            self.set_status(403)
+            self.finish(_page("Link not available", refused.reason))
+            return
+        self.set_header("Content-Type", "text/html; charset=utf-8")
+        self.finish(body)
+
+
+class NotFound(tornado.web.RequestHandler):
+    def prepare(self) -> None:
+        _secure(self)
+        self.set_status(404)
+        self.finish(_page("Not found", "There is nothing here."))
+
+
+def _page(title: str, text: str) -> str:
+    return (
+        "<!doctype html><html lang='en'><head><meta charset='utf-8'>"
+        f"<title>{html.escape(title)}</title><style>body{{font-family:sans-serif;"
+        "margin:15vh auto;max-width:36em;color:#1f2933}}</style></head>"
+        f"<body><h1>{html.escape(title)}</h1><p>{html.escape(text)}</p></body></html>"
+    )
+
+
+def make_app(engine: Engine) -> tornado.web.Application:
+    return tornado.web.Application(
+        [(r"/share/([A-Za-z0-9_.\-]+)", ShareHandler, {"engine": engine})],
+        default_handler_class=NotFound,
+        xsrf_cookies=False,
+        serve_traceback=False,
+    )
+
+
+def serve(engine: Engine, *, port: int, address: str = "127.0.0.1") -> None:
+    async def main() -> None:
+        make_app(engine).listen(port, address=address)
+        print(f"Share links: http://{address}:{port}/share/<token>", flush=True)
+        await asyncio.Event().wait()
+
+    asyncio.run(main())
