@@ -33,7 +33,6 @@ of step 1 to that database, and its "first" refresh is an ordinary ``refresh`` (
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import random
@@ -52,7 +51,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from sqlalchemy import Connection, Engine, and_, create_engine, func, insert, select, text
 from sqlalchemy.engine import make_url
 
-from benchmarks.run import PG_URL, TODAY, machine, median_of, pg_database, timed
+from benchmarks.run import PG_URL, TODAY, emit, machine, median_of, parser, pg_database, timed
 from ecc.cache import metrics_for
 from ecc.cache.redis_layer import layer_for
 from ecc.db import init_schema, make_engine
@@ -528,9 +527,7 @@ def markdown(results: list[Result], repeat: int, redis_url: str | None, reuse: s
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    ap = parser(__doc__)
     ap.add_argument("--sizes", default="1000,10000,100000")
     ap.add_argument("--repeat", type=int, default=20)
     ap.add_argument("--databases", default="sqlite,postgresql")
@@ -541,9 +538,6 @@ def main() -> None:
         "--redis-url",
         default=REDIS_URL,
         help="Redis for the read-through measurements ('' to skip them)",
-    )
-    ap.add_argument(
-        "--write", type=Path, default=None, help="append the markdown tables to this file"
     )
     args = ap.parse_args()
     os.environ.pop("ECC_REDIS_URL", None)
@@ -561,10 +555,7 @@ def main() -> None:
             redis_url,
         )
     md = markdown(results, args.repeat, redis_url, args.reuse_url)
-    print(md)
-    if args.write:
-        with args.write.open("a") as fh:
-            fh.write("\n" + md)
+    emit(md, args.write)
 
 
 if __name__ == "__main__":

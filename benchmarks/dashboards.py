@@ -14,7 +14,6 @@ the period text of the page changed.
 
 from __future__ import annotations
 
-import argparse
 import statistics
 import sys
 import tempfile
@@ -25,6 +24,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from benchmarks.run import emit, parser
 from ecc.db import init_schema, make_engine
 from ecc.demo import build_demo
 from ecc.ui.pages import load_all
@@ -202,12 +202,9 @@ def markdown(results: list[dict[str, Any]], repeat: int) -> str:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    ap = parser(__doc__)
     ap.add_argument("--sizes", default="2000,10000")
     ap.add_argument("--repeat", type=int, default=5)
-    ap.add_argument("--write", type=Path, default=None)
     ap.add_argument(
         "--db",
         action="append",
@@ -220,10 +217,7 @@ def main() -> None:
     sizes = [int(s) for s in args.sizes.split(",") if s]
     results = run(sizes, args.repeat, existing)
     md = markdown(results, args.repeat)
-    print(md)
-    if args.write:
-        with args.write.open("a") as fh:
-            fh.write("\n" + md)
+    emit(md, args.write)
 
 
 if __name__ == "__main__":

@@ -11,7 +11,6 @@ running the notebooks, printing the PDF and writing the workbook.
 
 from __future__ import annotations
 
-import argparse
 import statistics
 import sys
 import tempfile
@@ -21,7 +20,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks.run import machine
+from benchmarks.run import emit, machine, parser
 from ecc.cache.refresh import refresh
 from ecc.db import init_schema, make_engine
 from ecc.demo import build_demo
@@ -87,14 +86,11 @@ def markdown(results: list[dict[str, Any]], repeat: int, customers: str) -> str:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    ap = parser(__doc__)
     ap.add_argument("--customers", type=int, default=2000)
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--parallel", default="1,2,3")
     ap.add_argument("--db", default=None, help="an existing database instead of a new demo")
-    ap.add_argument("--write", type=Path, default=None)
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         if args.db:
@@ -108,10 +104,7 @@ def main() -> None:
             what = f"SQLite demo of {args.customers:,} customers"
         results = run(url, [int(p) for p in args.parallel.split(",")], args.repeat)
     md = markdown(results, args.repeat, what)
-    print(md)
-    if args.write:
-        with args.write.open("a") as fh:
-            fh.write("\n" + md)
+    emit(md, args.write)
 
 
 if __name__ == "__main__":

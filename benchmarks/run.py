@@ -135,23 +135,33 @@ def markdown(results: list[dict[str, Any]], repeat: int) -> str:
     return "\n".join(lines) + "\n"
 
 
-def main() -> None:
+def parser(doc: str | None) -> argparse.ArgumentParser:
+    """A benchmark's command line: its docstring as help, and ``--write FILE``."""
     ap = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+        description=doc, formatter_class=argparse.RawDescriptionHelpFormatter
     )
+    ap.add_argument(
+        "--write", type=Path, default=None, help="append the markdown tables to this file"
+    )
+    return ap
+
+
+def emit(md: str, write: Path | None) -> None:
+    """Print the results' markdown and append it to ``write`` when given."""
+    print(md)
+    if write:
+        with write.open("a") as fh:
+            fh.write("\n" + md)
+
+
+def main() -> None:
+    ap = parser(__doc__)
     ap.add_argument("--sizes", default="1000,10000,100000")
     ap.add_argument("--repeat", type=int, default=5)
     ap.add_argument("--databases", default="sqlite,postgresql")
-    ap.add_argument(
-        "--write", type=Path, default=None, help="append the markdown table to this file"
-    )
     args = ap.parse_args()
     results = run([int(s) for s in args.sizes.split(",")], args.repeat, args.databases.split(","))
-    md = markdown(results, args.repeat)
-    print(md)
-    if args.write:
-        with args.write.open("a") as fh:
-            fh.write("\n" + md)
+    emit(markdown(results, args.repeat), args.write)
 
 
 if __name__ == "__main__":
