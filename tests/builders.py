@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Date, DateTime, Engine
@@ -107,3 +108,16 @@ def seed(engine: Engine, **tables: list[dict[str, Any]]) -> None:
                 conn.execute(
                     schema.metadata.tables[name].insert(), [_convert(name, r) for r in rows]
                 )
+
+
+def demo_sqlite(folder: Path, *, customers: int, seed: int, today: date) -> str:
+    """A SQLite demo database in ``folder`` (schema, data, loaded); its URL."""
+    from ecc.db import init_schema, make_engine
+    from ecc.demo import build_demo
+
+    url = f"sqlite:///{folder / 'demo.sqlite'}"
+    engine = make_engine(url)
+    init_schema(engine)
+    build_demo(engine, customers=customers, seed=seed, today=today)
+    engine.dispose()
+    return url

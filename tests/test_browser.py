@@ -16,9 +16,9 @@ from urllib.parse import parse_qs, urlparse
 
 import pytest
 
-from ecc.db import init_schema, make_engine
-from ecc.demo import build_demo
+from ecc.db import make_engine
 from ecc.ui.pages import load_all
+from tests.builders import demo_sqlite
 from tests.pagecheck import computed_for, mismatches
 from tests.servers import CHROMIUM, CHROMIUM_ARGS, ROOT, need_chromium, voila_server
 
@@ -29,13 +29,7 @@ TODAY = date(2026, 11, 24)
 
 @pytest.fixture(scope="module")
 def db_url(tmp_path_factory: pytest.TempPathFactory) -> str:
-    path = tmp_path_factory.mktemp("browser") / "demo.sqlite"
-    url = f"sqlite:///{path}"
-    engine = make_engine(url)
-    init_schema(engine)
-    build_demo(engine, customers=300, seed=9, today=TODAY)
-    engine.dispose()
-    return url
+    return demo_sqlite(tmp_path_factory.mktemp("browser"), customers=300, seed=9, today=TODAY)
 
 
 @pytest.fixture(scope="module")

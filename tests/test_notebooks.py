@@ -12,9 +12,9 @@ import nbformat
 import papermill as pm
 import pytest
 
-from ecc.db import init_schema, make_engine
-from ecc.demo import build_demo
+from ecc.db import make_engine
 from ecc.ui.notebooks import NOTEBOOKS, notebook
+from tests.builders import demo_sqlite
 from tests.pagecheck import ERROR_RE, computed_for, metrics_in, mismatches, widget_html
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -23,13 +23,7 @@ TODAY = date(2026, 11, 24)
 
 @pytest.fixture(scope="module")
 def demo_url(tmp_path_factory: pytest.TempPathFactory) -> str:
-    path = tmp_path_factory.mktemp("nb") / "demo.sqlite"
-    url = f"sqlite:///{path}"
-    engine = make_engine(url)
-    init_schema(engine)
-    build_demo(engine, customers=200, seed=4, today=TODAY)
-    engine.dispose()
-    return url
+    return demo_sqlite(tmp_path_factory.mktemp("nb"), customers=200, seed=4, today=TODAY)
 
 
 def test_committed_notebooks_are_the_generated_ones() -> None:

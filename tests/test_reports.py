@@ -16,11 +16,11 @@ import pytest
 from sqlalchemy import Engine
 
 from ecc import formatting as fmt
-from ecc.db import init_schema, make_engine
-from ecc.demo import build_demo
+from ecc.db import make_engine
 from ecc.metrics import compute_all
 from ecc.periods import preset_period
 from ecc.reports.execute import NOTEBOOKS_DIR, ReportError, run_notebook
+from tests.builders import demo_sqlite
 from tests.pagecheck import metrics_in, mismatches
 from tests.servers import need_chromium
 
@@ -30,12 +30,7 @@ ECC = [sys.executable, "-m", "ecc.cli"]
 
 @pytest.fixture(scope="module")
 def demo_url(tmp_path_factory: pytest.TempPathFactory) -> str:
-    url = f"sqlite:///{tmp_path_factory.mktemp('rep') / 'demo.sqlite'}"
-    engine = make_engine(url)
-    init_schema(engine)
-    build_demo(engine, customers=150, seed=4, today=TODAY)
-    engine.dispose()
-    return url
+    return demo_sqlite(tmp_path_factory.mktemp("rep"), customers=150, seed=4, today=TODAY)
 
 
 def at(obj: Any, path: list[str]) -> Any:
