@@ -296,6 +296,113 @@ def report(
 
 @cli.command()
 @DB_OPTION
+@click.option(
+    "--schedules",
+    "folder",
+    type=click.Path(path_type=Path),
+    default=Path("schedules"),
+    show_default=True,
+    help="The folder of schedule files (*.yaml).",
+)
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path),
+    default=Path("outputs/scheduled"),
+    show_default=True,
+    help="Where runs write their files (<schedule>/<run id>/).",
+)
+@click.option(
+    "--notebooks",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="The dashboard notebooks folder (default: the project's notebooks/).",
+)
+@click.option("--check", is_flag=True, help="Validate the schedule files and exit.")
+@click.option(
+    "--list", "show", is_flag=True, help="Show schedules, next and last runs, unsent mail; exit."
+)
+@click.option(
+    "--run-now", metavar="NAME", default=None, help="Run one schedule now, mail it, exit."
+)
+@click.option(
+    "--resend",
+    metavar="MAIL_ID",
+    type=int,
+    default=None,
+    help="Send a failed mail again (the same message and Message-ID); exit.",
+)
+def scheduler(
+    db_url: str | None,
+    folder: Path,
+    out: Path,
+    notebooks: Path | None,
+    check: bool,
+    show: bool,
+    run_now: str | None,
+    resend: int | None,
+) -> None:
+    """Run the report schedules and email the reports (ECC_SMTP_URL); one per database."""
+    import logging
+
+    from .mail.settings import mail_settings
+    from .reports.execute import NOTEBOOKS_DIR
+    from .schedule.config import find_schedule, load_schedules
+    from .schedule.runner import RunContext
+
+    schedules = load_schedules(folder)
+    if check:
+        for s in schedules:
+            state = "" if s.enabled else " (disabled)"
+            click.echo(f"{s.path}: {s.name}: {s.cron} ({s.timezone}), ok{state}")
+        return
+    settings = mail_settings()
+    engine = _engine(db_url)
+    if show:
+        from .schedule.status import print_status
+
+        print_status(engine, schedules, click.echo)
+        return
+    if resend is not None:
+        from .mail import outbox
+
+        outbox.resend(engine, resend)
+        settings.require_smtp()
+        for d in outbox.deliver(engine, settings, ids=[resend]):
+            click.echo(f"mail {d.mail_id} {d.status}" + (f": {d.error}" if d.error else ""))
+        return
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    logging.getLogger("papermill").setLevel(logging.WARNING)
+    settings.require_smtp()
+    ctx = RunContext(engine=engine, mail=settings, out=out, notebooks=notebooks or NOTEBOOKS_DIR)
+    if run_now is not None:
+        from .schedule.runner import run_schedule
+
+        result = run_schedule(ctx, find_schedule(schedules, run_now, folder))
+        if result.status == "failed":
+            raise EccError(f"schedule {run_now} failed (run {result.run_id}): {result.error}")
+        click.echo(f"run {result.run_id} {result.status} in {result.seconds:.1f} s")
+        for f in result.files:
+            click.echo(str(f))
+        for d in result.deliveries:
+            if d.status == "sent":
+                click.echo(f"mail {d.mail_id} sent")
+            else:
+                click.echo(
+                    f"mail {d.mail_id} not sent yet ({d.error}); `ecc scheduler` retries it",
+                    err=True,
+                )
+        return
+    from .schedule.service import serve as run_scheduler
+
+    def say(line: str) -> None:
+        click.echo(line)
+        sys.stdout.flush()
+
+    run_scheduler(ctx, schedules, say=say)
+
+
+@cli.command()
+@DB_OPTION
 @click.option("--port", default=8866, show_default=True, type=int, help="Port on 127.0.0.1.")
 @click.option(
     "--notebooks",

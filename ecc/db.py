@@ -92,7 +92,16 @@ def _upgrade_2_to_3(conn: Any) -> None:
     """Version 3 added share_links (created by the caller's create_all)."""
 
 
-UPGRADES: dict[str, Callable[[Any], None]] = {"1": _upgrade_1_to_2, "2": _upgrade_2_to_3}
+def _upgrade_3_to_4(conn: Any) -> None:
+    """Version 4 added report_runs and mail_outbox for scheduled reports (created by the
+    caller's create_all)."""
+
+
+UPGRADES: dict[str, Callable[[Any], None]] = {
+    "1": _upgrade_1_to_2,
+    "2": _upgrade_2_to_3,
+    "3": _upgrade_3_to_4,
+}
 
 
 def _upgrade(conn: Any) -> None:

@@ -22,6 +22,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     Numeric,
     PrimaryKeyConstraint,
@@ -34,7 +35,7 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator, TypeEngine
 
 #: Bumped whenever a table changes shape; ``ecc init`` records it, every connection checks it.
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 _CENT = Decimal("0.01")
 
@@ -341,4 +342,50 @@ executive_alerts = Table(
     Column("acknowledged_by", Text),
     Column("acknowledged_at", DateTime),
     UniqueConstraint("rule", "subject_id", "fired_on", name="uq_alert_once_per_day"),
+)
+
+report_runs = Table(
+    "report_runs",
+    metadata,
+    # one run of a scheduled report (`ecc scheduler`, `--run-now`): what it reflects and made
+    Column("run_id", Integer, primary_key=True, autoincrement=True),
+    Column("schedule", String(64), nullable=False),
+    Column("trigger", String(16), nullable=False),  # scheduled | manual
+    Column("due_at", DateTime),  # the cron time it ran for (UTC); NULL for a manual run
+    Column("status", String(16), nullable=False),  # running | succeeded | failed | interrupted
+    Column("parameters", Text, nullable=False),  # JSON: explicit dates, comparison, filters
+    Column("data_as_of", Date),
+    Column("code_version", String(128), nullable=False),
+    Column("files", Text),  # JSON list of the files written
+    Column("error", Text),
+    Column("failed_notebook", String(64)),
+    Column("failed_cell", Integer),
+    Column("runner", String(128), nullable=False),  # host:pid of the process that ran it
+    Column("started_at", DateTime, nullable=False),
+    Column("finished_at", DateTime),
+    # a cron time is run once, also when a scheduler restarts mid-way
+    UniqueConstraint("schedule", "due_at", name="uq_report_run_once_per_due_time"),
+)
+
+mail_outbox = Table(
+    "mail_outbox",
+    metadata,
+    # every message to send, recorded before it is sent (at most once; retried with backoff)
+    Column("mail_id", Integer, primary_key=True, autoincrement=True),
+    Column("run_id", Integer, ForeignKey("report_runs.run_id")),
+    Column("kind", String(16), nullable=False),  # report | admin
+    Column("message_id", String(255), nullable=False, unique=True),  # the Message-ID header
+    Column("sender", Text, nullable=False),
+    Column("recipients", Text, nullable=False),  # JSON list (the SMTP envelope)
+    Column("subject", Text, nullable=False),
+    Column("message", LargeBinary, nullable=False),  # the whole MIME message, as sent
+    Column("status", String(16), nullable=False),  # pending | sending | sent | failed
+    Column("attempts", Integer, nullable=False),
+    Column("created_at", DateTime, nullable=False),
+    Column("next_attempt_at", DateTime, nullable=False),
+    Column("claimed_by", String(128)),
+    Column("claimed_at", DateTime),
+    Column("sent_at", DateTime),
+    Column("last_error", Text),
+    Index("ix_mail_outbox_due", "status", "next_attempt_at"),
 )

@@ -13,7 +13,7 @@ from ..errors import ConfigError
 from ..ui.pages import build_context, load_all
 from ..ui.view import View
 from . import document
-from .execute import Section, run_all
+from .execute import NOTEBOOKS_DIR, Section, run_all
 from .params import ReportParams, check_notebooks, slug
 
 FORMATS = ("html", "pdf", "xlsx")
@@ -34,8 +34,10 @@ def make_report(
     out: Path,
     formats: tuple[str, ...] = FORMATS,
     parallel: int = 2,
+    notebooks: Path = NOTEBOOKS_DIR,
 ) -> ReportResult:
-    """Run ``names`` (dashboard notebooks) for ``params`` and write ``formats`` to ``out``.
+    """Run ``names`` (dashboard notebooks in ``notebooks``) for ``params`` and write
+    ``formats`` to ``out``.
 
     The parameters are checked against the data before any notebook runs; the files
     are named after the pages and the request (``board-pack-this_quarter-...``).
@@ -59,6 +61,7 @@ def make_report(
         out / "notebooks" / stem,
         db_url=url,
         parallel=parallel,
+        notebooks=notebooks,
     )
     timings["notebooks"] = time.perf_counter() - started
     files: list[Path] = []
