@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager, nullcontext
 from datetime import date
 from typing import Any
 
@@ -192,30 +195,62 @@ def _cli(*args: str) -> list[str]:
     return [sys.executable, "-c", "from ecc.cli import main; main()", *args]
 
 
+@contextmanager
+def _writes_blocked(engine: Engine) -> Iterator[None]:
+    """Hold the lock a refresh needs for its next write: on PostgreSQL an EXCLUSIVE lock on
+    dashboard_metrics (readers go on; the swap waits), on SQLite the database's write lock
+    (the refresh waits at its first write after starting, well before its swap)."""
+    if engine.dialect.name == "postgresql":
+        with engine.connect() as conn, conn.begin():
+            conn.execute(text("LOCK TABLE dashboard_metrics IN EXCLUSIVE MODE"))
+            yield
+        return
+    path = engine.url.database
+    assert path is not None
+    holder = sqlite3.connect(path, isolation_level=None, timeout=30)
+    try:
+        holder.execute("BEGIN IMMEDIATE")
+        yield
+        holder.execute("ROLLBACK")
+    finally:
+        holder.close()
+
+
+def _wait_until_running(engine: Engine, proc: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        with engine.connect() as conn:
+            running = conn.execute(
+                select(func.count()).where(refresh_runs.c.status == "running")
+            ).scalar_one()
+        if running:
+            return
+        assert proc.poll() is None, "the refresh ended before it could be killed"
+        time.sleep(0.05)
+    raise AssertionError("the refresh never started")
+
+
 def test_a_refresh_killed_half_way_leaves_the_previous_cache(db_url: str, demo: Engine) -> None:
     refresh(demo)
     before = _rows_by_key(demo)
     with demo.begin() as conn:  # new data, so the next refresh has work to do
         conn.execute(text("UPDATE csms SET target_arr = target_arr + 1"))
         mark_data_version(conn)
-    proc = subprocess.Popen(_cli("refresh", "--full", "--db", db_url))
+    pg = demo.dialect.name == "postgresql"
+    proc: subprocess.Popen[bytes] | None = None
     try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            with demo.connect() as conn:
-                running = conn.execute(
-                    select(func.count()).where(refresh_runs.c.status == "running")
-                ).scalar_one()
-            if running:
-                break
-            assert proc.poll() is None, "the refresh ended before it could be killed"
-            time.sleep(0.05)
-        time.sleep(0.5)  # well into the computation (a refresh here takes seconds)
-        assert proc.poll() is None
-        proc.send_signal(signal.SIGKILL)
-        proc.wait(timeout=10)
+        # PostgreSQL: blocked from the start, the refresh computes everything and waits at
+        # the swap; SQLite: blocked once it is running, it waits at its next write
+        with _writes_blocked(demo) if pg else nullcontext():
+            proc = subprocess.Popen(_cli("refresh", "--full", "--db", db_url))
+            _wait_until_running(demo, proc)
+            with nullcontext() if pg else _writes_blocked(demo):
+                time.sleep(1.5)  # the refresh is now waiting for the lock
+                assert proc.poll() is None, "the refresh finished despite the lock"
+                proc.send_signal(signal.SIGKILL)
+                proc.wait(timeout=10)
     finally:
-        if proc.poll() is None:
+        if proc is not None and proc.poll() is None:
             proc.kill()
             proc.wait()
     assert _rows_by_key(demo) == before

@@ -21,16 +21,18 @@ Scope: an opportunity belongs to the scope of its customer.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
-from typing import TypedDict
+from typing import Any, TypedDict
 
-from sqlalchemy import case, func, select
+from sqlalchemy import Connection, case, func, select
 
 from ..config import EXPANSION_TYPES, OPPORTUNITY_STAGES
 from ..schema import customers
 from ..schema import expansion_opportunities as opps
 from .context import Context, money, ratio
-from .state import ZERO, in_scope, movement_sums, open_at
+from .state import ZERO, Scope, by_segment, movement_sums, open_at, scope_clauses
 from .targets import target_for
 
 __all__ = [
@@ -83,18 +85,123 @@ class ExpansionResult(TypedDict):
     win_rate_target: float | None
 
 
+@dataclass(frozen=True)
+class _Open:
+    type: str
+    stage: str
+    count: int
+    value: Decimal
+
+
+@dataclass(frozen=True)
+class _Top:
+    opportunity_id: str
+    customer_id: str
+    name: str
+    type: str
+    stage: str
+    amount: Decimal
+    expected_close_on: date
+
+
+def _joined() -> Any:
+    return opps.join(customers, customers.c.customer_id == opps.c.customer_id)
+
+
+def _open_sums(conn: Connection, end: date, scope: Scope) -> dict[str, list[_Open]]:
+    """segment -> count and value of the opportunities open at end, by (type, stage)."""
+    o = opps.c
+    out: dict[str, list[_Open]] = {}
+    for row in conn.execute(
+        select(
+            customers.c.segment,
+            o.type,
+            o.stage,
+            func.count().label("n"),
+            func.sum(o.amount).label("v"),
+        )
+        .select_from(_joined())
+        .where(open_at(o.closed_on, end, o.created_on), *scope_clauses(scope))
+        .group_by(customers.c.segment, o.type, o.stage)
+    ):
+        out.setdefault(row.segment, []).append(_Open(row.type, row.stage, int(row.n), row.v))
+    return out
+
+
+def _top_open(conn: Connection, end: date, limit: int, scope: Scope) -> dict[str, list[_Top]]:
+    """segment -> its ``limit`` largest opportunities open at end (ties by opportunity_id);
+    the largest of any set of segments are among the union of theirs."""
+    o = opps.c
+    pos = func.row_number().over(
+        partition_by=customers.c.segment, order_by=(o.amount.desc(), o.opportunity_id)
+    )
+    ranked = (
+        select(
+            customers.c.segment,
+            o.opportunity_id,
+            o.customer_id,
+            customers.c.name,
+            o.type,
+            o.stage,
+            o.amount,
+            o.expected_close_on,
+            pos.label("pos"),
+        )
+        .select_from(_joined())
+        .where(open_at(o.closed_on, end, o.created_on), *scope_clauses(scope))
+        .subquery("ranked")
+    )
+    out: dict[str, list[_Top]] = {}
+    for row in conn.execute(select(ranked).where(ranked.c.pos <= limit)):
+        out.setdefault(row.segment, []).append(
+            _Top(
+                row.opportunity_id,
+                row.customer_id,
+                row.name,
+                row.type,
+                row.stage,
+                row.amount,
+                row.expected_close_on,
+            )
+        )
+    return out
+
+
+def _closed_counts(
+    conn: Connection, start: date, end: date, scope: Scope
+) -> dict[str, tuple[int, int]]:
+    """segment -> (won, won + lost) among the opportunities closed in [start, end]."""
+    o = opps.c
+    return {
+        row.segment: (int(row.won or 0), int(row.closed or 0))
+        for row in conn.execute(
+            select(
+                customers.c.segment,
+                func.sum(case((o.outcome == "won", 1), else_=0)).label("won"),
+                func.count().label("closed"),
+            )
+            .select_from(_joined())
+            .where(
+                o.closed_on >= start,
+                o.closed_on <= end,
+                o.outcome.in_(("won", "lost")),
+                *scope_clauses(scope),
+            )
+            .group_by(customers.c.segment)
+        )
+    }
+
+
 def expansion(ctx: Context) -> ExpansionResult:
     """The expansion pipeline at ``end`` and over P.
 
     Grain: one object for the scope; ``top_opportunities`` one row per opportunity.
-    Queries: open counts and sums by (type, stage), the top list, won/lost in P, the
-    ledger's expansion sum, two targets.
+    Queries grouped by segment (inside a refresh, once for every segment filter): open
+    counts and sums by (type, stage), each segment's top list, won/lost in P; then the
+    ledger's expansion sum and two targets.
     """
     conn, period, scope, settings = ctx.conn, ctx.period, ctx.scope, ctx.settings
     end = period.end
-    o = opps.c
-    scoped = in_scope(o.customer_id, scope)
-    is_open = open_at(o.closed_on, end, o.created_on)
 
     # open at end: count and value by (type, stage); every total below folds these rows
     count_t = {t: 0 for t in EXPANSION_TYPES}
@@ -103,46 +210,27 @@ def expansion(ctx: Context) -> ExpansionResult:
     value_s = {s: ZERO for s in OPPORTUNITY_STAGES}
     p_win_sum = Decimal(0)
     n_open = 0
-    for row in conn.execute(
-        select(o.type, o.stage, func.count().label("n"), func.sum(o.amount).label("value"))
-        .where(is_open, *scoped)
-        .group_by(o.type, o.stage)
-    ):
-        n = int(row.n)
-        count_t[row.type] += n
-        value_t[row.type] += row.value
-        count_s[row.stage] += n
-        value_s[row.stage] += row.value
-        p_win_sum += n * Decimal(str(settings.p_win[row.stage]))
-        n_open += n
+    for group in by_segment(_open_sums, conn, end, scope=scope).values():
+        for row in group:
+            count_t[row.type] += row.count
+            value_t[row.type] += row.value
+            count_s[row.stage] += row.count
+            value_s[row.stage] += row.value
+            p_win_sum += row.count * Decimal(str(settings.p_win[row.stage]))
+            n_open += row.count
 
-    top = conn.execute(
-        select(
-            o.opportunity_id,
-            o.customer_id,
-            customers.c.name,
-            o.type,
-            o.stage,
-            o.amount,
-            o.expected_close_on,
-        )
-        .select_from(opps.join(customers, customers.c.customer_id == o.customer_id))
-        .where(is_open, *scoped)
-        .order_by(o.amount.desc(), o.opportunity_id)
-        .limit(settings.top_n)
-    ).all()
+    tops = by_segment(_top_open, conn, end, settings.top_n, scope=scope)
+    top = sorted(
+        (t for group in tops.values() for t in group),
+        key=lambda t: (-t.amount, t.opportunity_id),
+    )[: settings.top_n]
 
-    closed = conn.execute(
-        select(
-            func.sum(case((o.outcome == "won", 1), else_=0)).label("won"),
-            func.count().label("closed"),
-        ).where(
-            o.closed_on >= period.start,
-            o.closed_on <= end,
-            o.outcome.in_(("won", "lost")),
-            *scoped,
-        )
-    ).one()
+    won = n_closed = 0
+    for seg_won, seg_closed in by_segment(
+        _closed_counts, conn, period.start, end, scope=scope
+    ).values():
+        won += seg_won
+        n_closed += seg_closed
 
     moves = movement_sums(conn, period.start, end, scope)
 
@@ -174,7 +262,7 @@ def expansion(ctx: Context) -> ExpansionResult:
             }
             for row in top
         ],
-        "win_rate": ratio(int(closed.won or 0), int(closed.closed or 0)),
+        "win_rate": ratio(won, n_closed),
         "forecast_win_rate": ratio(p_win_sum, n_open),
         "expansion_arr": money(moves.get(("", "expansion"), ZERO)),
         "target": target_for(conn, "expansion_arr", period, scope.segment),

@@ -25,16 +25,18 @@ Scope: a renewal belongs to the scope of its customer. Extra key: ``quarter``
 
 from __future__ import annotations
 
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any, TypedDict
 
-from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy import Connection, and_, case, func, or_, select
 
 from ..periods import Period, quarter_end, quarter_label, quarter_start
+from ..schema import customers
 from ..schema import renewals as renewals_t
 from .context import Context, money, ratio
-from .state import ZERO, in_scope, open_at
+from .state import ZERO, Scope, by_segment, open_at, scope_clauses
 from .targets import target_for
 
 __all__ = [
@@ -99,26 +101,102 @@ def _count_arr(count: int | None, arr: Decimal | None) -> CountArr:
     return {"count": int(count or 0), "arr": money(arr)}
 
 
+@dataclass(frozen=True)
+class _Due:
+    renewal_id: str
+    customer_id: str
+    due_on: date
+    arr: Decimal
+    stage: str
+
+
+def _due_in_quarter(conn: Connection, end: date, scope: Scope) -> dict[str, list[_Due]]:
+    """segment -> the renewals due in the quarter of end, with their stage at end."""
+    r = renewals_t.c
+    closed_by_end = and_(r.closed_on.is_not(None), r.closed_on <= end)
+    stage = case((closed_by_end, r.outcome), else_=r.forecast_status)
+    out: dict[str, list[_Due]] = {}
+    for row in conn.execute(
+        select(
+            customers.c.segment, r.renewal_id, r.customer_id, r.due_on, r.arr, stage.label("stage")
+        )
+        .select_from(renewals_t.join(customers, customers.c.customer_id == r.customer_id))
+        .where(r.due_on >= quarter_start(end), r.due_on <= quarter_end(end), *scope_clauses(scope))
+    ):
+        out.setdefault(row.segment, []).append(
+            _Due(row.renewal_id, row.customer_id, row.due_on, row.arr, row.stage)
+        )
+    return out
+
+
+def _open_buckets(
+    conn: Connection, end: date, scope: Scope
+) -> dict[str, dict[str, tuple[int, Decimal]]]:
+    """segment -> bucket (late, d30, d60, d90) -> count and exact ARR of renewals open at end."""
+    r = renewals_t.c
+    d30, d60, d90 = (end + timedelta(days=n) for n in (30, 60, 90))
+    ranges = {
+        "late": r.due_on < end,
+        "d30": and_(r.due_on > end, r.due_on <= d30),
+        "d60": and_(r.due_on > d30, r.due_on <= d60),
+        "d90": and_(r.due_on > d60, r.due_on <= d90),
+    }
+    cols: list[Any] = []
+    for name, cond in ranges.items():
+        cols.append(func.sum(case((cond, 1), else_=0)).label(f"{name}_n"))
+        cols.append(func.sum(case((cond, r.arr), else_=None)).label(f"{name}_arr"))
+    out: dict[str, dict[str, tuple[int, Decimal]]] = {}
+    for row in conn.execute(
+        select(customers.c.segment, *cols)
+        .select_from(renewals_t.join(customers, customers.c.customer_id == r.customer_id))
+        .where(
+            open_at(r.closed_on, end),
+            or_(r.due_on < end, and_(r.due_on > end, r.due_on <= d90)),
+            *scope_clauses(scope),
+        )
+        .group_by(customers.c.segment)
+    ):
+        m = row._mapping
+        out[row.segment] = {b: (int(m[f"{b}_n"] or 0), m[f"{b}_arr"] or ZERO) for b in _BUCKETS}
+    return out
+
+
+def _closed_in(
+    conn: Connection, start: date, end: date, scope: Scope
+) -> dict[str, tuple[Decimal, Decimal]]:
+    """segment -> (ARR renewed, ARR closed) of the renewals closed in [start, end]."""
+    r = renewals_t.c
+    return {
+        row.segment: (row.renewed or ZERO, row.closed or ZERO)
+        for row in conn.execute(
+            select(
+                customers.c.segment,
+                func.sum(case((r.outcome == "renewed", r.arr), else_=None)).label("renewed"),
+                func.sum(r.arr).label("closed"),
+            )
+            .select_from(renewals_t.join(customers, customers.c.customer_id == r.customer_id))
+            .where(r.closed_on >= start, r.closed_on <= end, *scope_clauses(scope))
+            .group_by(customers.c.segment)
+        )
+    }
+
+
 def renewals(ctx: Context) -> RenewalsResult:
     """The renewal pipeline at ``end`` for Q (the quarter of ``end``) and P.
 
     Grain: one object for the scope; ``due_this_quarter`` has one row per renewal due in Q.
-    Three queries: the renewals due in Q, the open-at-end buckets, the closed-in-P sums.
+    Three queries grouped by segment (inside a refresh, once for every segment filter):
+    the renewals due in Q, the open-at-end buckets, the closed-in-P sums.
     """
     conn, period, scope = ctx.conn, ctx.period, ctx.scope
     end = period.end
-    r = renewals_t.c
-    scoped = in_scope(r.customer_id, scope)
     q_start, q_end = quarter_start(end), quarter_end(end)
 
     # 1. renewals due in Q, with their stage at end
-    closed_by_end = and_(r.closed_on.is_not(None), r.closed_on <= end)
-    stage = case((closed_by_end, r.outcome), else_=r.forecast_status)
-    due_rows = conn.execute(
-        select(r.renewal_id, r.customer_id, r.due_on, r.arr, stage.label("stage"))
-        .where(r.due_on >= q_start, r.due_on <= q_end, *scoped)
-        .order_by(r.due_on, r.renewal_id)
-    ).all()
+    due_rows = sorted(
+        (d for rows in by_segment(_due_in_quarter, conn, end, scope=scope).values() for d in rows),
+        key=lambda d: (d.due_on, d.renewal_id),
+    )
 
     # stage totals and the forecast from the same rows (their number is the list's length)
     counts = dict.fromkeys(STAGES, 0)
@@ -134,35 +212,23 @@ def renewals(ctx: Context) -> RenewalsResult:
         elif row.stage in ctx.settings.p_churn:
             expected += row.arr * (1 - Decimal(str(ctx.settings.p_churn[row.stage])))
 
-    # 2. open at end: late and the 30/60/90-day buckets, one pass
-    d30, d60, d90 = (end + timedelta(days=n) for n in (30, 60, 90))
-    ranges = {
-        "late": r.due_on < end,
-        "d30": and_(r.due_on > end, r.due_on <= d30),
-        "d60": and_(r.due_on > d30, r.due_on <= d60),
-        "d90": and_(r.due_on > d60, r.due_on <= d90),
-    }
-    cols: list[Any] = []
-    for name, cond in ranges.items():
-        cols.append(func.sum(case((cond, 1), else_=0)).label(f"{name}_n"))
-        cols.append(func.sum(case((cond, r.arr), else_=None)).label(f"{name}_arr"))
-    open_row = conn.execute(
-        select(*cols).where(
-            open_at(r.closed_on, end),
-            or_(r.due_on < end, and_(r.due_on > end, r.due_on <= d90)),
-            *scoped,
-        )
-    ).one()
-    m = open_row._mapping
-    buckets = {b: _count_arr(m[f"{b}_n"], m[f"{b}_arr"]) for b in _BUCKETS}
+    # 2. open at end: late and the 30/60/90-day buckets
+    bucket_n = dict.fromkeys(_BUCKETS, 0)
+    bucket_arr: dict[str, Decimal | None] = dict.fromkeys(_BUCKETS, None)
+    for seg in by_segment(_open_buckets, conn, end, scope=scope).values():
+        for b, (n, arr) in seg.items():
+            bucket_n[b] += n
+            if n:
+                bucket_arr[b] = (bucket_arr[b] or ZERO) + arr
+    buckets = {b: _count_arr(bucket_n[b], bucket_arr[b]) for b in _BUCKETS}
 
     # 3. closed in P: renewal rate by ARR
-    closed = conn.execute(
-        select(
-            func.sum(case((r.outcome == "renewed", r.arr), else_=None)).label("renewed"),
-            func.sum(r.arr).label("closed"),
-        ).where(r.closed_on >= period.start, r.closed_on <= end, *scoped)
-    ).one()
+    renewed = closed = ZERO
+    for seg_renewed, seg_closed in by_segment(
+        _closed_in, conn, period.start, end, scope=scope
+    ).values():
+        renewed += seg_renewed
+        closed += seg_closed
 
     return {
         "due_this_quarter": [
@@ -183,7 +249,7 @@ def renewals(ctx: Context) -> RenewalsResult:
         },
         "late": buckets["late"],
         "upcoming": {"d30": buckets["d30"], "d60": buckets["d60"], "d90": buckets["d90"]},
-        "renewal_rate": ratio(closed.renewed or ZERO, closed.closed or ZERO),
+        "renewal_rate": ratio(renewed, closed),
         "forecast_rate": ratio(expected, due_total),
         "target": target_for(conn, "renewal_rate", Period(q_start, q_end), scope.segment),
         "quarter": {

@@ -29,11 +29,19 @@ from typing import TypedDict
 from sqlalchemy import Connection, case, func, literal, select
 
 from ..config import SEGMENTS
-from ..schema import arr_events, save_plays
+from ..schema import arr_events, customers, save_plays
 from .context import Context, money, ratio
 from .reuse import active as reuse_active
 from .reuse import shared
-from .state import ZERO, Scope, category_of, customer_state, in_scope, open_at
+from .state import (
+    ZERO,
+    Scope,
+    by_segment,
+    category_of,
+    customer_state,
+    open_at,
+    scope_clauses,
+)
 
 __all__ = ["RiskResult", "risk"]
 
@@ -125,18 +133,26 @@ def _exposure(conn: Connection, d: date, scope: Scope) -> dict[tuple[str, str], 
     }
 
 
-def top_accounts(conn: Connection, d: date, scope: Scope, limit: int) -> list[TopAccount]:
-    """The ``limit`` at-risk customers with the largest ARR at d (ties: lower score, id)."""
+def _top_by_segment(
+    conn: Connection, d: date, limit: int, scope: Scope
+) -> dict[str, list[tuple[Decimal, Decimal, TopAccount]]]:
+    """segment -> its ``limit`` at-risk customers with the largest ARR at d (ties: lower
+    score, id), with their exact ARR and score; the largest of any set of segments are
+    among the union of theirs."""
     st = customer_state(d, scope)
     cat = category_of(st.c.score)
-    q = (
-        select(st, cat.label("category"))
-        .where(cat.in_(AT_RISK_CATEGORIES))
-        .order_by(st.c.arr.desc(), st.c.score.asc(), st.c.customer_id.asc())
-        .limit(limit)
+    pos = func.row_number().over(
+        partition_by=st.c.segment,
+        order_by=(st.c.arr.desc(), st.c.score.asc(), st.c.customer_id.asc()),
     )
-    return [
-        TopAccount(
+    ranked = (
+        select(st, cat.label("category"), pos.label("pos"))
+        .where(cat.in_(AT_RISK_CATEGORIES))
+        .subquery("top_ranked")
+    )
+    out: dict[str, list[tuple[Decimal, Decimal, TopAccount]]] = {}
+    for row in conn.execute(select(ranked).where(ranked.c.pos <= limit)):
+        account = TopAccount(
             customer_id=row.customer_id,
             name=row.name,
             segment=row.segment,
@@ -145,20 +161,47 @@ def top_accounts(conn: Connection, d: date, scope: Scope, limit: int) -> list[To
             score=float(row.score),
             category=row.category,
         )
-        for row in conn.execute(q)
-    ]
+        out.setdefault(row.segment, []).append((row.arr, row.score, account))
+    return out
+
+
+def top_accounts(conn: Connection, d: date, scope: Scope, limit: int) -> list[TopAccount]:
+    """The ``limit`` at-risk customers with the largest ARR at d (ties: lower score, id)."""
+    groups = by_segment(_top_by_segment, conn, d, limit, scope=scope)
+    ranked = sorted(
+        (t for group in groups.values() for t in group),
+        key=lambda t: (-t[0], t[1], t[2]["customer_id"]),
+    )
+    return [account for _, _, account in ranked[:limit]]
+
+
+def _save_plays(
+    conn: Connection, start: date, end: date, scope: Scope
+) -> dict[str, tuple[int, int, int]]:
+    """segment -> plays open at end, saved in [start, end], lost in [start, end]."""
+    sp = save_plays
+    closed_in_p = sp.c.closed_on.between(start, end)
+    q = (
+        select(
+            customers.c.segment,
+            func.sum(case((open_at(sp.c.closed_on, end, sp.c.opened_on), 1), else_=0)),
+            func.sum(case((closed_in_p & (sp.c.outcome == "saved"), 1), else_=0)),
+            func.sum(case((closed_in_p & (sp.c.outcome == "lost"), 1), else_=0)),
+        )
+        .select_from(sp.join(customers, customers.c.customer_id == sp.c.customer_id))
+        .where(*scope_clauses(scope))
+        .group_by(customers.c.segment)
+    )
+    return {
+        row[0]: (int(row[1] or 0), int(row[2] or 0), int(row[3] or 0)) for row in conn.execute(q)
+    }
 
 
 def save_play_counts(conn: Connection, start: date, end: date, scope: Scope) -> SavePlays:
-    """Plays open at end, and plays closed in [start, end] by outcome. One query."""
-    sp = save_plays
-    closed_in_p = sp.c.closed_on.between(start, end)
-    q = select(
-        func.sum(case((open_at(sp.c.closed_on, end, sp.c.opened_on), 1), else_=0)),
-        func.sum(case((closed_in_p & (sp.c.outcome == "saved"), 1), else_=0)),
-        func.sum(case((closed_in_p & (sp.c.outcome == "lost"), 1), else_=0)),
-    ).where(*in_scope(sp.c.customer_id, scope))
-    active, saved, lost = (int(v or 0) for v in conn.execute(q).one())
+    """Plays open at end, and plays closed in [start, end] by outcome."""
+    active = saved = lost = 0
+    for a, s, n in by_segment(_save_plays, conn, start, end, scope=scope).values():
+        active, saved, lost = active + a, saved + s, lost + n
     return SavePlays(active=active, saved=saved, lost=lost, success_rate=ratio(saved, saved + lost))
 
 

@@ -31,6 +31,7 @@ from .state import (
     Scope,
     Summary,
     arr_at,
+    by_segment,
     median,
     retention_sums,
     scope_clauses,
@@ -113,9 +114,9 @@ def segments(ctx: Context) -> dict[str, SegmentRow]:
     conn, scope, p = ctx.conn, ctx.scope, ctx.period
     book = summarize(conn, p.end, scope, by="segment")
     ret = retention_sums(conn, p.d0, p.end, scope, by="segment")
-    expansion = cohort_expansion(conn, p.start, p.end, scope)
-    ttv = time_to_value(conn, p.start, p.end, scope)
-    tickets = ticket_counts(conn, p.start, p.end, scope)
+    expansion = by_segment(cohort_expansion, conn, p.start, p.end, scope=scope)
+    ttv = by_segment(time_to_value, conn, p.start, p.end, scope=scope)
+    tickets = by_segment(ticket_counts, conn, p.start, p.end, scope=scope)
     out: dict[str, SegmentRow] = {}
     for seg in SEGMENTS:
         s = book.get(seg, Summary())

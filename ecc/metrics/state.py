@@ -80,6 +80,21 @@ def in_scope(customer_id_col: Any, scope: Scope) -> list[ColumnElement[bool]]:
     return [customer_id_col.in_(scoped_customer_ids(scope))]
 
 
+def by_segment(
+    query: Callable[..., dict[str, V]], conn: Any, *args: Any, scope: Scope
+) -> dict[str, V]:
+    """``query(conn, *args, scope)``, a query keyed by customer segment, for a filter.
+
+    Inside a refresh it runs once per ``args`` for every segment and each segment filter
+    takes its group; outside a refresh, or under a CSM filter, it runs for the filter.
+    """
+    if not reuse_active() or scope.csm_id is not None:
+        return query(conn, *args, scope)
+    key = (query.__module__, query.__qualname__, *args)
+    every = shared(key, lambda: query(conn, *args, Scope()))
+    return {k: v for k, v in every.items() if scope.segment in (None, k)}
+
+
 #: The finest grain of the additive sums a refresh shares: every filter (a segment, one
 #: CSM's current book) and every grouping (by segment, by CSM) is a roll-up of it.
 GRAIN = ("segment", "csm_id")

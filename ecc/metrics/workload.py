@@ -41,6 +41,8 @@ from sqlalchemy import ColumnElement, Connection, Subquery, and_, case, exists, 
 from ..rebalance import CSM, Account, recommend, utilization
 from ..schema import csms, customers, renewals, save_plays
 from .context import Context, money
+from .reuse import active as reuse_active
+from .reuse import shared
 from .state import ZERO, Scope, arr_at, category_of, customer_state, open_at, scope_clauses
 
 __all__ = [
@@ -152,70 +154,93 @@ def _csm_clauses(scope: Scope) -> list[ColumnElement[bool]]:
     return clauses
 
 
-def loads(conn: Connection, d: date, scope: Scope) -> list[Load]:
-    """Per active CSM in scope, in csm_id order: the book at d and the targets. One query.
+@dataclass(frozen=True)
+class _Part:
+    """The sums of one CSM's customers of one segment at a date."""
 
-    accounts, arr, accounts_at_risk over the book; renewals_90d = renewals of the book open
-    at d with due_on in (d, d + 90].
+    accounts: int
+    arr: Decimal
+    at_risk: int
+    renewals: int
+
+
+def _book_parts(conn: Connection, d: date, scope: Scope) -> dict[tuple[str, str], _Part]:
+    """(csm_id, customer segment) -> the book's sums at d, for the customers in scope.
+
+    accounts, arr, at_risk over the active customers; renewals = renewals of them open at
+    d with due_on in (d, d + 90]. One query.
     """
     st = customer_state(d, scope, name="wl_st")
     risky = category_of(st.c.score).in_(AT_RISK_CATEGORIES)
-    books = (
-        select(
-            st.c.csm_id,
-            func.count().label("accounts"),
-            func.sum(st.c.arr).label("arr"),
-            func.sum(case((risky, 1), else_=0)).label("at_risk"),
-        )
-        .group_by(st.c.csm_id)
-        .subquery("wl_books")
-    )
-    bk = _book(d, scope, "wl_ren_book")
     due = (
-        select(bk.c.csm_id, func.count().label("renewals"))
-        .select_from(renewals.join(bk, bk.c.customer_id == renewals.c.customer_id))
+        select(renewals.c.customer_id, func.count().label("n"))
         .where(
             open_at(renewals.c.closed_on, d),
             renewals.c.due_on > d,
             renewals.c.due_on <= d + timedelta(days=WINDOW_DAYS),
         )
-        .group_by(bk.c.csm_id)
+        .group_by(renewals.c.customer_id)
         .subquery("wl_due")
     )
     q = (
         select(
-            csms.c.csm_id,
-            csms.c.name,
-            csms.c.segment,
-            csms.c.target_accounts,
-            csms.c.target_arr,
-            books.c.accounts,
-            books.c.arr,
-            books.c.at_risk,
-            due.c.renewals,
+            st.c.csm_id,
+            st.c.segment,
+            func.count().label("accounts"),
+            func.sum(st.c.arr).label("arr"),
+            func.sum(case((risky, 1), else_=0)).label("at_risk"),
+            func.sum(func.coalesce(due.c.n, 0)).label("renewals"),
         )
-        .select_from(
-            csms.outerjoin(books, books.c.csm_id == csms.c.csm_id).outerjoin(
-                due, due.c.csm_id == csms.c.csm_id
-            )
+        .select_from(st.outerjoin(due, due.c.customer_id == st.c.customer_id))
+        .group_by(st.c.csm_id, st.c.segment)
+    )
+    return {
+        (row.csm_id, row.segment): _Part(
+            int(row.accounts), row.arr, int(row.at_risk or 0), int(row.renewals or 0)
+        )
+        for row in conn.execute(q)
+    }
+
+
+def loads(conn: Connection, d: date, scope: Scope) -> list[Load]:
+    """Per active CSM in scope, in csm_id order: the book at d and the targets.
+
+    accounts, arr, accounts_at_risk over the book; renewals_90d = renewals of the book open
+    at d with due_on in (d, d + 90]. Inside a refresh the book sums of every CSM and
+    segment are queried once per date and each segment filter takes its part.
+    """
+    if reuse_active() and scope.csm_id is None:
+        parts = shared(("workload-parts", d), lambda: _book_parts(conn, d, Scope()))
+    else:
+        parts = _book_parts(conn, d, scope)
+    by_csm: dict[str, list[_Part]] = {}
+    for (csm_id, segment), part in parts.items():
+        if scope.segment in (None, segment):
+            by_csm.setdefault(csm_id, []).append(part)
+    team = conn.execute(
+        select(
+            csms.c.csm_id, csms.c.name, csms.c.segment, csms.c.target_accounts, csms.c.target_arr
         )
         .where(*_csm_clauses(scope))
         .order_by(csms.c.csm_id)
     )
-    return [
-        Load(
-            csm_id=row.csm_id,
-            name=row.name,
-            segment=row.segment,
-            target_accounts=int(row.target_accounts),
-            target_arr=row.target_arr,
-            accounts=int(row.accounts or 0),
-            arr=row.arr if row.arr is not None else ZERO,
-            accounts_at_risk=int(row.at_risk or 0),
-            renewals_90d=int(row.renewals or 0),
+    out: list[Load] = []
+    for row in team:
+        book = by_csm.get(row.csm_id, [])
+        out.append(
+            Load(
+                csm_id=row.csm_id,
+                name=row.name,
+                segment=row.segment,
+                target_accounts=int(row.target_accounts),
+                target_arr=row.target_arr,
+                accounts=sum(p.accounts for p in book),
+                arr=sum((p.arr for p in book), ZERO),
+                accounts_at_risk=sum(p.at_risk for p in book),
+                renewals_90d=sum(p.renewals for p in book),
+            )
         )
-        for row in conn.execute(q)
-    ]
+    return out
 
 
 def movable_accounts(conn: Connection, d: date, scope: Scope, csm_ids: list[str]) -> list[Account]:
