@@ -6,7 +6,9 @@ STAMP := $(VENV)/.installed
 DEMO_CUSTOMERS ?= 2000
 DEMO_SEED ?= 7
 
-.PHONY: install demo test lint typecheck unit bench clean
+CHP := node_modules/.bin/configurable-http-proxy
+
+.PHONY: install demo hub test lint typecheck unit bench clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "ecc needs Python 3.11+"'
@@ -18,7 +20,13 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-install: $(STAMP)
+# JupyterHub's proxy, from npm into the project's node_modules/ (Node.js from Debian)
+$(CHP):
+	@if ! command -v npm >/dev/null && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm; fi
+	npm install --prefix $(CURDIR) --no-save --no-package-lock --no-audit --no-fund --loglevel=error configurable-http-proxy@5
+
+install: $(STAMP) $(CHP)
 
 PORT ?= 8866
 
@@ -27,6 +35,12 @@ demo: install
 	$(BIN)/ecc refresh
 	$(BIN)/ecc metrics --preset this_quarter --format table
 	$(BIN)/ecc serve --port $(PORT)
+
+# The front door: JupyterHub + proxy + the dashboards service, one demo user per role
+hub: install
+	$(BIN)/ecc demo --customers $(DEMO_CUSTOMERS) --seed $(DEMO_SEED)
+	$(BIN)/ecc refresh
+	$(BIN)/ecc hub start
 
 lint: install
 	$(BIN)/ruff check ecc tests benchmarks
@@ -43,4 +57,4 @@ bench: install
 	$(BIN)/python benchmarks/run.py
 
 clean:
-	rm -rf $(VENV) data .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) data node_modules .pytest_cache .mypy_cache .ruff_cache

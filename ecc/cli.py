@@ -514,6 +514,66 @@ def share_serve(db_url: str | None, port: int) -> None:
     run(_engine(db_url), port=port)
 
 
+@cli.group()
+def hub() -> None:
+    """The front door: JupyterHub login and roles, the dashboards behind it (ECC_HUB_*)."""
+
+
+@hub.command("start")
+@click.option(
+    "--demo-users/--no-demo-users",
+    default=True,
+    show_default=True,
+    help="Create (or reset) the accounts vp, admin and analyst with new passwords.",
+)
+def hub_start(demo_users: bool) -> None:
+    """Run JupyterHub, its proxy and the services of jupyterhub_config.py until Ctrl-C."""
+    from .hub.settings import hub_settings
+    from .hub.stack import start
+
+    settings = hub_settings()
+    _engine(settings.data_url)  # a clear message now rather than on every page
+    sys.exit(start(settings, demo_users=demo_users))
+
+
+@hub.command("add-user")
+@click.argument("name")
+@click.option(
+    "--group",
+    "groups",
+    multiple=True,
+    required=True,
+    help="vp, admin or analyst (repeatable); any other group grants nothing.",
+)
+@click.option(
+    "--password-stdin", is_flag=True, help="Read the password from standard input."
+)
+def hub_add_user(name: str, groups: tuple[str, ...], password_stdin: bool) -> None:
+    """Create or reset a local account (ECC_HUB_AUTH=native) while the hub is stopped;
+    prints the generated password unless one is given on standard input."""
+    from .hub.accounts import add_account, hub_running
+    from .hub.settings import hub_settings
+
+    settings = hub_settings()
+    pid = hub_running(settings)
+    if pid:
+        raise ConfigError(
+            f"the hub is running (pid {pid}): stop it first, or let the person sign up "
+            "at /hub/signup and authorize them at /hub/authorize"
+        )
+    given = sys.stdin.readline().strip() if password_stdin else None
+    password = add_account(settings, name, groups, given)
+    click.echo(f"{name.lower()}\t{', '.join(groups)}" + ("" if given else f"\t{password}"))
+
+
+@hub.command("dashboards", hidden=True)
+def hub_dashboards() -> None:
+    """The dashboards service (started by the hub, not by hand)."""
+    from .hub.dashboards import main as run
+
+    run()
+
+
 @cli.command("csms")
 @DB_OPTION
 def list_csms(db_url: str | None) -> None:

@@ -1,0 +1,131 @@
+"""The pieces of ``jupyterhub_config.py``: the hub, its proxy, analysts' JupyterLab and
+the services behind it — each a function of :class:`~ecc.hub.settings.HubSettings`.
+
+A service is one entry of the list that ``jupyterhub_config.py`` hands to
+:func:`configure_hub`; :func:`service` builds one (a command the hub starts and stops,
+reached at ``/services/<name>/`` when it has a port).
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import shutil
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from .auth import configure_auth
+from .roles import landing_url, load_roles
+from .settings import DASHBOARDS, HubSettings, proxy_command, venv_bin
+
+#: Passed from the hub's environment to its services and analysts' servers (the
+#: identity provider's secrets are not).
+PASS_PREFIX = "ECC_"
+SECRET_PREFIX = "ECC_OAUTH_"
+
+
+def ecc_environment(settings: HubSettings, env: Mapping[str, str]) -> dict[str, str]:
+    """The ``ECC_*`` settings a service or an analyst's server needs (the database above all)."""
+    out = {k: v for k, v in env.items() if k.startswith(PASS_PREFIX)}
+    out = {k: v for k, v in out.items() if not k.startswith(SECRET_PREFIX)}
+    out["ECC_DATABASE_URL"] = settings.data_url
+    out["ECC_NOTEBOOKS"] = str(settings.notebooks)
+    return out
+
+
+def service(
+    name: str,
+    command: Sequence[str],
+    settings: HubSettings,
+    env: Mapping[str, str],
+    *,
+    port: int | None = None,
+    display_name: str | None = None,
+) -> dict[str, Any]:
+    """One hub-managed service, started and stopped with the hub, with the ``ECC_*``
+    settings. With ``port`` it is a web service at ``/services/<name>/`` on 127.0.0.1
+    that authenticates people with the hub (OAuth, no consent page); without, a
+    background process (a scheduler, a mail sink)."""
+    spec: dict[str, Any] = {
+        "name": name,
+        "command": list(command),
+        "environment": ecc_environment(settings, env),
+        "cwd": str(settings.hub_dir),
+    }
+    if port is not None:
+        spec.update(url=f"http://127.0.0.1:{port}", oauth_no_confirm=True)
+        spec["display"] = True
+        if display_name:
+            spec["info"] = {"title": display_name}
+    return spec
+
+
+def dashboards_service(settings: HubSettings, env: Mapping[str, str]) -> dict[str, Any]:
+    """The command-center dashboards: preheated Voilà behind the hub's OAuth."""
+    spec = service(
+        DASHBOARDS,
+        [venv_bin("ecc"), "hub", "dashboards"],
+        settings,
+        env,
+        port=settings.dashboards_port,
+        display_name="Command center",
+    )
+    spec["environment"]["ECC_DASHBOARDS_POOL_SIZE"] = str(settings.pool_size)
+    return spec
+
+
+def configure_hub(
+    c: Any,
+    settings: HubSettings,
+    services: Sequence[dict[str, Any]],
+    env: Mapping[str, str] | None = None,
+) -> None:
+    """Fill the hub configuration ``c``: network, database, proxy, roles, login, the
+    analysts' JupyterLab and ``services``."""
+    env = os.environ if env is None else env
+    settings.hub_dir.mkdir(parents=True, exist_ok=True)
+
+    c.JupyterHub.bind_url = settings.public_url + "/"
+    c.JupyterHub.hub_bind_url = f"http://127.0.0.1:{settings.api_port}"
+    c.JupyterHub.db_url = settings.db_url
+    c.JupyterHub.cookie_secret_file = str(settings.hub_dir / "jupyterhub_cookie_secret")
+    c.JupyterHub.pid_file = str(settings.hub_dir / "jupyterhub.pid")
+    c.JupyterHub.cleanup_servers = True
+    c.JupyterHub.cleanup_proxy = True
+
+    c.ConfigurableHTTPProxy.command = proxy_command()
+    c.ConfigurableHTTPProxy.api_url = f"http://127.0.0.1:{settings.proxy_api_port}"
+    c.ConfigurableHTTPProxy.pid_file = str(settings.hub_dir / "proxy.pid")
+    c.ConfigurableHTTPProxy.auth_token = env.get("CONFIGPROXY_AUTH_TOKEN") or secrets.token_hex(32)
+
+    c.JupyterHub.load_roles = load_roles(DASHBOARDS)
+    c.JupyterHub.default_url = landing_url
+    configure_auth(c, settings, env)
+
+    configure_lab(c, settings, env)
+    c.JupyterHub.services = list(services)
+
+
+def configure_lab(c: Any, settings: HubSettings, env: Mapping[str, str]) -> None:
+    """Analysts' JupyterLab: a server of their own, started by the hub, in a folder of
+    their own that begins as a copy of the dashboard notebooks, with the ``ecc`` library
+    and the command center's database."""
+    users = settings.hub_dir / "users"
+    c.JupyterHub.spawner_class = settings.spawner
+    c.Spawner.cmd = [venv_bin("jupyterhub-singleuser")]
+    c.Spawner.default_url = "/lab"
+    c.Spawner.start_timeout = 120
+    c.Spawner.http_timeout = 120
+    c.Spawner.environment = ecc_environment(settings, env)
+    if os.geteuid() == 0:
+        c.Spawner.args = ["--allow-root"]
+    c.SimpleLocalProcessSpawner.home_dir_template = str(users / "{username}")
+
+    def copy_notebooks(spawner: Any) -> None:
+        home = users / str(spawner.user.name)
+        target = home / "notebooks"
+        if not target.exists() and settings.notebooks.is_dir():
+            home.mkdir(parents=True, exist_ok=True)
+            shutil.copytree(settings.notebooks, target)
+
+    c.Spawner.pre_spawn_hook = copy_notebooks

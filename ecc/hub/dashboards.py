@@ -1,0 +1,240 @@
+"""The dashboards as one shared, preheated Voilà behind the hub (``ecc hub dashboards``).
+
+The hub starts this as the managed service ``dashboards``. It is standalone Voilà —
+the same notebooks, template and kernel pools as ``ecc serve`` — with JupyterHub's
+OAuth in front of *every* route: pages, static files, the kernel API and both kinds of
+websocket. Each request handler Voilà registers is wrapped so that, before anything
+else runs, the request must carry the hub's token for this service (its cookie after
+the OAuth handshake, or an ``Authorization: token`` header) and that token must hold
+the service's access scope (``access:services!service=dashboards``, which only the vp
+and admin groups have). Otherwise:
+
+- a page visit without a session goes through the hub's login (OAuth redirect);
+- any other request without a session — static files, API, websockets — gets 403;
+- a signed-in person without the scope gets 403 with a page that says why.
+
+Voilà binds to 127.0.0.1 and there is no second, unguarded port: the check lives in
+the one process that serves. (An authenticating reverse proxy in front of a plain
+Voilà would leave that Voilà reachable by anything on the machine — including an
+analyst's JupyterLab terminal — so the check is placed inside instead.)
+"""
+
+from __future__ import annotations
+
+import html
+import os
+import signal
+import sys
+from collections.abc import Mapping, Sequence
+from inspect import isawaitable
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from jupyterhub.services.auth import HubOAuth, HubOAuthCallbackHandler
+from jupyterhub.utils import url_path_join
+from tornado import web
+from tornado.httputil import url_concat
+from tornado.log import app_log
+
+from ..ui.serve import _refresher, voila_command, voila_env
+from .settings import DASHBOARDS
+
+#: The landing page, relative to the service prefix.
+LANDING = "voila/render/portfolio.ipynb"
+
+
+class HubGate(web.RequestHandler):
+    """Mixed in front of each Voilà handler: the hub's check runs first."""
+
+    async def prepare(self) -> None:
+        auth: HubOAuth = self.settings["ecc_hub_auth"]
+        user = await auth.get_user(self, sync=False)
+        if user is None:
+            if self._is_page_visit():
+                self._login()
+            else:
+                self._refuse(
+                    "Sign in first",
+                    "This address needs a signed-in session of the command center.",
+                )
+            return
+        if not auth.check_scopes(auth.access_scopes, user):
+            app_log.warning(
+                "refused %s %s to %s", self.request.method, self.request.path, user.get("name")
+            )
+            self._refuse(
+                "Not for your role",
+                f"{user.get('name', 'This account')} is signed in, but the command-center "
+                "dashboards are for the vp and admin roles only.",
+            )
+            return
+        if self._is_page_visit():
+            # Voilà's page posts its kernel's shutdown on unload with the _xsrf cookie:
+            # set it now (the hub's kind, tied to this session) so that post is accepted.
+            self.xsrf_token  # noqa: B018
+        parent = super().prepare()
+        if isawaitable(parent):
+            await parent
+
+    def _is_page_visit(self) -> bool:
+        mode = self.request.headers.get("Sec-Fetch-Mode", "navigate")
+        return (
+            self.request.method in ("GET", "HEAD")
+            and mode == "navigate"
+            and ("websocket" not in self.request.headers.get("Upgrade", "").lower())
+        )
+
+    def _login(self) -> None:
+        auth: HubOAuth = self.settings["ecc_hub_auth"]
+        params: dict[str, str] = {}
+        verifier = None
+        if auth.pkce_enabled:
+            verifier, challenge, method = auth.generate_pkce_code_challenge()
+            params.update(code_challenge=challenge, code_challenge_method=method)
+        params["state"] = auth.set_state_cookie(
+            self, next_url=self.request.uri, code_verifier=verifier
+        )
+        self.redirect(url_concat(auth.login_url, params))
+
+    def _refuse(self, title: str, text: str) -> None:
+        self.clear()
+        self.set_status(403)
+        self.set_header("Content-Type", "text/html; charset=utf-8")
+        self.set_header("Cache-Control", "no-store")
+        hub = self.settings["ecc_hub_prefix"]
+        self.finish(
+            "<!doctype html><html lang='en'><head><meta charset='utf-8'>"
+            f"<title>{html.escape(title)}</title><style>body{{font-family:sans-serif;"
+            "margin:15vh auto;max-width:36em;color:#1f2933}}</style></head>"
+            f"<body><h1>{html.escape(title)}</h1><p>{html.escape(text)}</p>"
+            f"<p><a href='{html.escape(hub)}home'>Your hub home page</a></p></body></html>"
+        )
+
+
+class KernelOnlyGate(web.RequestHandler):
+    """In front of Voilà's ``voila/query/<kernel id>`` websocket, which hands a page's
+    request (its query string) to the preheated kernel that will render it. Only those
+    kernels use it — they connect straight to the service's own port, not through the
+    hub's proxy — so a request is refused when it came through the proxy (it carries
+    X-Forwarded-For), names no kernel of this server, or asks for a kernel that
+    already has its connection (no one can take a kernel's place)."""
+
+    async def prepare(self) -> None:
+        kernel_id = self.path_kwargs.get("kernel_id", "")
+        manager = self.settings["kernel_manager"]
+        from voila.request_info_handler import RequestInfoSocketHandler
+
+        if (
+            "X-Forwarded-For" in self.request.headers
+            or kernel_id not in manager.list_kernel_ids()
+            or kernel_id in RequestInfoSocketHandler._waiters
+        ):
+            app_log.warning("refused %s (not a kernel waiting for it)", self.request.path)
+            self.set_status(403)
+            self.finish("Forbidden")
+            return
+        parent = super().prepare()
+        if isawaitable(parent):
+            await parent
+
+
+class OAuthCallback(HubOAuthCallbackHandler):  # type: ignore[misc]
+    """Completes the hub's OAuth handshake (the only route without the gate)."""
+
+    def initialize(self, hub_auth: HubOAuth) -> None:
+        self.hub_auth = hub_auth
+
+
+class Landing(web.RequestHandler):
+    """The service's root: the portfolio page."""
+
+    def get(self) -> None:
+        self.redirect(url_path_join(self.settings["base_url"], LANDING))
+
+
+_gated: dict[type[Any], type[Any]] = {}
+
+
+def gated(handler: type[Any]) -> type[Any]:
+    """``handler`` with :class:`HubGate` in front of it (one class per handler), or
+    :class:`KernelOnlyGate` for the preheated kernels' own websocket."""
+    from voila.request_info_handler import RequestInfoSocketHandler
+
+    if handler not in _gated:
+        gate = KernelOnlyGate if issubclass(handler, RequestInfoSocketHandler) else HubGate
+        _gated[handler] = type(f"Gated{handler.__name__}", (gate, handler), {})
+    return _gated[handler]
+
+
+def _voila_class() -> type[Any]:
+    from voila.app import Voila
+
+    class HubVoila(Voila):  # type: ignore[misc]
+        """Voilà whose every route is behind the hub (see the module docstring)."""
+
+        def init_settings(self) -> dict[str, Any]:
+            settings: dict[str, Any] = super().init_settings()
+            # the service's hub token stays here: kernels (started later, with this
+            # process's environment) do not get it
+            auth = HubOAuth(api_token=os.environ.pop("JUPYTERHUB_API_TOKEN"), cache_max_age=60)
+            settings["ecc_hub_auth"] = auth
+            settings["ecc_hub_prefix"] = auth.hub_prefix
+            self.ecc_hub_auth = auth
+            # the hub stops a service with SIGINT first: stop at once, as on SIGTERM
+            signal.signal(signal.SIGINT, self._handle_signal_stop)
+            return settings
+
+        def init_handlers(self) -> list[Any]:
+            prefix = self.server_url
+            handlers: list[Any] = [
+                (
+                    url_path_join(prefix, "oauth_callback"),
+                    OAuthCallback,
+                    {"hub_auth": self.ecc_hub_auth},
+                ),
+                (prefix.rstrip("/") + "/?", gated(Landing)),
+            ]
+            for rule in super().init_handlers():
+                pattern, handler, *rest = rule
+                if not pattern.startswith(prefix):  # Voilà's /login, /logout: keep them inside
+                    pattern = url_path_join(prefix, pattern)
+                handlers.append((pattern, gated(handler), *rest))
+            return handlers
+
+    return HubVoila
+
+
+def service_argv(env: Mapping[str, str]) -> list[str]:
+    """Voilà's arguments for the service, from what the hub tells a managed service."""
+    url = urlsplit(env.get("JUPYTERHUB_SERVICE_URL", "http://127.0.0.1:8867"))
+    prefix = env.get("JUPYTERHUB_SERVICE_PREFIX", f"/services/{DASHBOARDS}/")
+    notebooks = env.get("ECC_NOTEBOOKS", "notebooks")
+    cmd = voila_command(
+        Path(notebooks).resolve(),
+        port=url.port or 8867,
+        ip=url.hostname or "127.0.0.1",
+        pool_size=int(env.get("ECC_DASHBOARDS_POOL_SIZE", "1")),
+        base_url=prefix,
+    )
+    # behind the hub, XSRF is checked (the hub's tokens); Voilà's config turns it off
+    return [*cmd[1:], "--Voila.tornado_settings={'disable_check_xsrf': False}"]
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Run the service (the hub's managed-service command)."""
+    missing = [n for n in ("JUPYTERHUB_API_TOKEN", "JUPYTERHUB_CLIENT_ID") if not os.environ.get(n)]
+    if missing:
+        sys.exit(
+            f"ecc hub dashboards: {', '.join(missing)} not set — this runs as a JupyterHub "
+            "service (jupyterhub -f jupyterhub_config.py starts it); use `ecc serve` without a hub"
+        )
+    os.environ.update(voila_env(os.environ.get("ECC_DATABASE_URL")))
+    minutes = int(os.environ.get("ECC_REFRESH_EVERY", "15") or 0)
+    scheduler = _refresher(None, minutes) if minutes > 0 else None
+    try:
+        args = list(argv) if argv is not None else service_argv(os.environ)
+        _voila_class().launch_instance(argv=args)
+    finally:
+        if scheduler is not None:
+            scheduler.shutdown(wait=False)

@@ -1,0 +1,131 @@
+"""The hub's deployment settings, from ``ECC_HUB_*`` environment variables.
+
+Every setting has a default that makes ``make hub`` work on one machine; tests and
+deployments set the variables (ports, database, folders, the authentication mode).
+
+- ``ECC_HUB_URL`` (``http://127.0.0.1:8000``): where people reach the hub (the proxy)
+- ``ECC_HUB_API_PORT`` (8081): the hub's own port on 127.0.0.1
+- ``ECC_HUB_PROXY_API_PORT`` (8001): configurable-http-proxy's REST API on 127.0.0.1
+- ``ECC_DASHBOARDS_PORT`` (8867): the dashboards service on 127.0.0.1
+- ``ECC_DASHBOARDS_POOL_SIZE`` (1): preheated kernels per dashboard (the landing page 2)
+- ``ECC_HUB_DIR`` (``data/hub`` under ``ECC_HOME``): hub database, cookie secret,
+  analysts' folders
+- ``ECC_HUB_DB_URL`` (``sqlite:///<ECC_HUB_DIR>/jupyterhub.sqlite``): the hub's database
+- ``ECC_HUB_AUTH`` (``native``): ``native`` (local accounts) or ``oauth`` (the company's
+  identity provider, see :mod:`ecc.hub.auth`)
+- ``ECC_HUB_SPAWNER`` (``jupyterhub.spawner.SimpleLocalProcessSpawner``): how analysts'
+  JupyterLab starts
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from ..config import database_url
+from ..errors import ConfigError
+from ..ui.serve import _absolute
+
+ROOT = Path(__file__).resolve().parents[2]
+#: The hub-managed service that serves the dashboards.
+DASHBOARDS = "dashboards"
+AUTH_MODES = ("native", "oauth")
+
+
+@dataclass(frozen=True)
+class HubSettings:
+    """Where the hub, its proxy and its services listen and keep their state."""
+
+    public_url: str
+    api_port: int
+    proxy_api_port: int
+    dashboards_port: int
+    pool_size: int
+    hub_dir: Path
+    db_url: str
+    auth: str
+    spawner: str
+    data_url: str
+    notebooks: Path
+
+    @property
+    def ip(self) -> str:
+        return urlsplit(self.public_url).hostname or "127.0.0.1"
+
+    @property
+    def port(self) -> int:
+        return urlsplit(self.public_url).port or 80
+
+    @property
+    def dashboards_url(self) -> str:
+        """The landing page, as people reach it through the hub."""
+        return f"{self.public_url.rstrip('/')}/services/{DASHBOARDS}/"
+
+
+def _int(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise ConfigError(f"{name}={raw!r} is not a whole number") from None
+
+
+def hub_settings(env: Mapping[str, str] | None = None) -> HubSettings:
+    """Read the settings from ``env`` (default: the process environment)."""
+    env = os.environ if env is None else env
+    home = Path(env.get("ECC_HOME") or Path.cwd())
+    hub_dir = Path(env.get("ECC_HUB_DIR") or home / "data" / "hub").resolve()
+    auth = env.get("ECC_HUB_AUTH", "native").strip().lower() or "native"
+    if auth not in AUTH_MODES:
+        raise ConfigError(f"ECC_HUB_AUTH={auth!r}: use one of {', '.join(AUTH_MODES)}")
+    public_url = env.get("ECC_HUB_URL", "http://127.0.0.1:8000").rstrip("/")
+    if urlsplit(public_url).scheme not in ("http", "https"):
+        raise ConfigError(f"ECC_HUB_URL={public_url!r} must start with http:// or https://")
+    data_url = env.get("ECC_DATABASE_URL") or database_url(None)
+    return HubSettings(
+        public_url=public_url,
+        api_port=_int(env, "ECC_HUB_API_PORT", 8081),
+        proxy_api_port=_int(env, "ECC_HUB_PROXY_API_PORT", 8001),
+        dashboards_port=_int(env, "ECC_DASHBOARDS_PORT", 8867),
+        pool_size=_int(env, "ECC_DASHBOARDS_POOL_SIZE", 1),
+        hub_dir=hub_dir,
+        db_url=env.get("ECC_HUB_DB_URL") or f"sqlite:///{hub_dir / 'jupyterhub.sqlite'}",
+        auth=auth,
+        spawner=env.get("ECC_HUB_SPAWNER") or "jupyterhub.spawner.SimpleLocalProcessSpawner",
+        data_url=_absolute(data_url),
+        notebooks=Path(env.get("ECC_NOTEBOOKS") or ROOT / "notebooks").resolve(),
+    )
+
+
+def proxy_command() -> list[str]:
+    """configurable-http-proxy: the project's own (``make install`` puts it in
+    node_modules/), else the one on PATH."""
+    local = ROOT / "node_modules" / ".bin" / "configurable-http-proxy"
+    if local.exists():
+        return [str(local)]
+    return [shutil.which("configurable-http-proxy") or "configurable-http-proxy"]
+
+
+def check_proxy() -> None:
+    """Fail with the fix when configurable-http-proxy (or node) is missing."""
+    cmd = proxy_command()[0]
+    if not (Path(cmd).exists() or shutil.which(cmd)):
+        raise ConfigError(
+            "configurable-http-proxy is not installed: run `make install` "
+            "(npm installs it into node_modules/) or `npm install -g configurable-http-proxy`"
+        )
+    if not shutil.which("node"):
+        raise ConfigError("configurable-http-proxy needs Node.js: apt-get install nodejs")
+
+
+def venv_bin(name: str) -> str:
+    """A command of this Python environment (``jupyterhub-singleuser``, ``ecc``)."""
+    path = Path(sys.executable).parent / name
+    return str(path) if path.exists() else name

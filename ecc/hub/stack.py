@@ -1,0 +1,91 @@
+"""``ecc hub start``: the whole stack in the foreground — JupyterHub, its proxy and the
+services listed in ``jupyterhub_config.py`` — with one demo account per role.
+
+The hub starts (and on Ctrl-C or SIGTERM stops) the proxy, the services and analysts'
+servers itself; this wrapper makes the demo accounts first, waits until the hub
+answers, prints the logins and the address, and passes signals on to the hub.
+"""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import time
+import urllib.error
+import urllib.request
+from types import FrameType
+
+from ..errors import ConfigError
+from .accounts import add_account, hub_running, write_logins
+from .roles import ROLES
+from .settings import ROOT, HubSettings, check_proxy, venv_bin
+
+CONFIG = ROOT / "jupyterhub_config.py"
+
+
+def demo_accounts(settings: HubSettings) -> dict[str, str]:
+    """One account per role, named after it, each with a new password."""
+    logins = {role: add_account(settings, role, [role]) for role in ROLES}
+    write_logins(settings.hub_dir / "demo-logins.txt", logins)
+    return logins
+
+
+def wait_until_up(url: str, proc: subprocess.Popen[bytes], timeout: float = 120) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise ConfigError(f"the hub exited with code {proc.returncode}; its log is above")
+        try:
+            with urllib.request.urlopen(url, timeout=2):
+                return
+        except urllib.error.HTTPError:
+            return  # it answers
+        except OSError:
+            time.sleep(0.5)
+    raise ConfigError(f"the hub did not answer at {url} within {timeout:.0f} s")
+
+
+def start(settings: HubSettings, *, demo_users: bool = True) -> int:
+    """Run the stack until interrupted; returns the hub's exit code."""
+    check_proxy()
+    running = hub_running(settings)
+    if running:
+        raise ConfigError(f"a hub already runs for {settings.hub_dir} (pid {running})")
+    logins = demo_accounts(settings) if demo_users else {}
+    cmd = [venv_bin("jupyterhub"), "-f", str(CONFIG)]
+    proc = subprocess.Popen(cmd, cwd=settings.hub_dir)
+
+    def forward(signum: int, frame: FrameType | None) -> None:
+        if proc.poll() is None:
+            proc.send_signal(signum)
+
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, forward)
+    try:
+        wait_until_up(f"{settings.public_url}/hub/api/", proc)
+        print_welcome(settings, logins)
+        return proc.wait()
+    finally:
+        if proc.poll() is None:
+            proc.terminate()
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+
+
+def print_welcome(settings: HubSettings, logins: dict[str, str]) -> None:
+    lines = ["", f"Executive Command Center: {settings.public_url}/", ""]
+    if logins:
+        lines.append("Demo logins (also in " + str(settings.hub_dir / "demo-logins.txt") + "):")
+        what = {
+            "vp": "the command center",
+            "admin": "the command center + managing users",
+            "analyst": "JupyterLab",
+        }
+        lines += [f"  {n:<8} password {p}   ({what.get(n, '')})" for n, p in logins.items()]
+        lines.append("")
+    lines.append(f"Command center (vp, admin): {settings.dashboards_url}")
+    lines.append("Ctrl-C stops the hub, its proxy and services.")
+    print("\n".join(lines), flush=True)

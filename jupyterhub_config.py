@@ -1,0 +1,30 @@
+"""The command center's front door: `jupyterhub -f jupyterhub_config.py` (or `make hub`).
+
+Roles (hub groups; ecc/hub/roles.py):
+    vp       the command-center dashboards (the `dashboards` service)
+    admin    the dashboards, and managing users and groups (/hub/admin, /hub/authorize)
+    analyst  JupyterLab with the notebooks and the ecc library; not the dashboards
+    anyone else is refused at login with a page that says why.
+
+Login (ecc/hub/auth.py): ECC_HUB_AUTH=native (default; local accounts, bcrypt-hashed
+passwords) or ECC_HUB_AUTH=oauth (the company's identity provider, its groups claim
+mapped to the roles; ECC_OAUTH_* variables). Ports, folders and databases come from
+ECC_HUB_* variables (ecc/hub/settings.py); the README's "The front door" has them all.
+"""
+
+import os
+
+from ecc.hub.config import configure_hub, dashboards_service
+from ecc.hub.settings import hub_settings
+
+c = get_config()  # type: ignore[name-defined]  # noqa: F821
+
+settings = hub_settings()
+
+# The services the hub starts, stops and puts behind its login: one entry each
+# (ecc.hub.config.service(name, command, settings, os.environ, port=...)).
+SERVICES = [
+    dashboards_service(settings, os.environ),
+]
+
+configure_hub(c, settings, SERVICES)
