@@ -14,7 +14,7 @@ ECC_HUB_* variables (ecc/hub/settings.py); the README's "The front door" has the
 
 import os
 
-from ecc.hub.config import configure_hub, dashboards_service
+from ecc.hub.config import configure_hub, dashboards_service, links_service
 from ecc.hub.settings import hub_settings
 
 c = get_config()  # type: ignore[name-defined]  # noqa: F821
@@ -24,7 +24,8 @@ settings = hub_settings()
 # The services the hub starts, stops and puts behind its login: one entry each
 # (ecc.hub.config.service(name, command, settings, os.environ, port=...)).
 SERVICES = [
-    dashboards_service(settings, os.environ),
+    dashboards_service(settings, os.environ),  # /services/dashboards/: vp and admin only
+    links_service(settings, os.environ),  # /services/links/share/<token>: no login
 ]
 
 configure_hub(c, settings, SERVICES)

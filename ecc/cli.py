@@ -507,11 +507,17 @@ def share_list(db_url: str | None) -> None:
 @share.command("serve")
 @DB_OPTION
 @click.option("--port", default=SHARE_PORT, show_default=True, type=int, help="Port on 127.0.0.1.")
-def share_serve(db_url: str | None, port: int) -> None:
+@click.option(
+    "--prefix",
+    default="/",
+    show_default=True,
+    help="The path it is reached under (behind the hub: /services/links/).",
+)
+def share_serve(db_url: str | None, port: int, prefix: str) -> None:
     """Serve share links (and nothing else) on 127.0.0.1."""
     from .share.server import serve as run
 
-    run(_engine(db_url), port=port)
+    run(_engine(db_url), port=port, prefix=prefix)
 
 
 @cli.group()
@@ -572,6 +578,15 @@ def hub_dashboards() -> None:
     from .hub.dashboards import main as run
 
     run()
+
+
+def _add_alerts() -> None:
+    from .alerts.cli import alerts
+
+    cli.add_command(alerts)
+
+
+_add_alerts()
 
 
 @cli.command("csms")

@@ -16,7 +16,7 @@ from typing import Any
 
 from .auth import configure_auth
 from .roles import landing_url, load_roles
-from .settings import DASHBOARDS, HubSettings, proxy_command, venv_bin
+from .settings import DASHBOARDS, LINKS, HubSettings, proxy_command, venv_bin
 
 #: Passed from the hub's environment to its services and analysts' servers (the
 #: identity provider's secrets are not).
@@ -72,6 +72,20 @@ def dashboards_service(settings: HubSettings, env: Mapping[str, str]) -> dict[st
     )
     spec["environment"]["ECC_DASHBOARDS_POOL_SIZE"] = str(settings.pool_size)
     return spec
+
+
+def links_service(settings: HubSettings, env: Mapping[str, str]) -> dict[str, Any]:
+    """Read-only share links (``ecc share serve``) at ``/services/links/share/<token>``:
+    open to anyone with a valid link, without login, and serving nothing else."""
+    prefix = f"/services/{LINKS}/"
+    return service(
+        LINKS,
+        [venv_bin("ecc"), "share", "serve", f"--port={settings.share_port}", f"--prefix={prefix}"],
+        settings,
+        env,
+        port=settings.share_port,
+        display_name="Share links",
+    )
 
 
 def configure_hub(

@@ -3,8 +3,9 @@
 NativeAuthenticator 1.3 (the newest) keeps passwords as bcrypt hashes in the hub's
 database and adds sign-up, authorization by an administrator and password changes. Its
 login form handler predates JupyterHub 6: it times logins with ``self.statsd`` (gone in
-JupyterHub 6) and its ``_render`` does not take the arguments JupyterHub 6 passes when
-it shows an error on the login form — so every login attempt failed with a 500. This
+JupyterHub 6), and its ``_render`` neither takes the arguments JupyterHub 6 passes when
+it shows an error on the login form nor finds its template in the synchronous template
+environment used then — so every login attempt failed with a 500. This
 module keeps everything of NativeAuthenticator but that handler, which it replaces
 with :class:`LoginForm` (same page, same messages).
 """
@@ -13,7 +14,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from jinja2 import ChoiceLoader, FileSystemLoader
 from nativeauthenticator import NativeAuthenticator
+from nativeauthenticator.handlers import TEMPLATE_DIR
 from nativeauthenticator.handlers import LoginHandler as NativeLoginHandler
 from tornado.escape import url_escape
 from tornado.httputil import url_concat
@@ -22,6 +25,15 @@ from tornado.httputil import url_concat
 class LoginForm(NativeLoginHandler):  # type: ignore[misc]
     """NativeAuthenticator's login page; errors (wrong password, not yet authorized,
     refused for want of a role) are shown on the form."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # NativeAuthenticator adds its templates to the hub's async template environment
+        # only; an error on the form is rendered with the synchronous one
+        env = self.settings["jinja2_env_sync"]
+        if not getattr(env, "_ecc_native_templates", False):
+            env.loader = ChoiceLoader([env.loader, FileSystemLoader([TEMPLATE_DIR])])
+            env._ecc_native_templates = True
 
     def _render(
         self,

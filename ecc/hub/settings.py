@@ -7,6 +7,7 @@ deployments set the variables (ports, database, folders, the authentication mode
 - ``ECC_HUB_API_PORT`` (8081): the hub's own port on 127.0.0.1
 - ``ECC_HUB_PROXY_API_PORT`` (8001): configurable-http-proxy's REST API on 127.0.0.1
 - ``ECC_DASHBOARDS_PORT`` (8867): the dashboards service on 127.0.0.1
+- ``ECC_SHARE_PORT`` (8877): the share-links service on 127.0.0.1
 - ``ECC_DASHBOARDS_POOL_SIZE`` (1): preheated kernels per dashboard (the landing page 2)
 - ``ECC_HUB_DIR`` (``data/hub`` under ``ECC_HOME``): hub database, cookie secret,
   analysts' folders
@@ -34,6 +35,8 @@ from ..ui.serve import _absolute
 ROOT = Path(__file__).resolve().parents[2]
 #: The hub-managed service that serves the dashboards.
 DASHBOARDS = "dashboards"
+#: The hub-managed service that serves read-only share links (no login).
+LINKS = "links"
 AUTH_MODES = ("native", "oauth")
 
 
@@ -45,6 +48,7 @@ class HubSettings:
     api_port: int
     proxy_api_port: int
     dashboards_port: int
+    share_port: int
     pool_size: int
     hub_dir: Path
     db_url: str
@@ -60,6 +64,11 @@ class HubSettings:
     @property
     def port(self) -> int:
         return urlsplit(self.public_url).port or 80
+
+    @property
+    def links_url(self) -> str:
+        """The base of share links through the hub (``ecc share create --base-url``)."""
+        return f"{self.public_url.rstrip('/')}/services/{LINKS}"
 
     @property
     def dashboards_url(self) -> str:
@@ -94,6 +103,7 @@ def hub_settings(env: Mapping[str, str] | None = None) -> HubSettings:
         api_port=_int(env, "ECC_HUB_API_PORT", 8081),
         proxy_api_port=_int(env, "ECC_HUB_PROXY_API_PORT", 8001),
         dashboards_port=_int(env, "ECC_DASHBOARDS_PORT", 8867),
+        share_port=_int(env, "ECC_SHARE_PORT", 8877),
         pool_size=_int(env, "ECC_DASHBOARDS_POOL_SIZE", 1),
         hub_dir=hub_dir,
         db_url=env.get("ECC_HUB_DB_URL") or f"sqlite:///{hub_dir / 'jupyterhub.sqlite'}",

@@ -11,7 +11,6 @@ from __future__ import annotations
 import signal
 import subprocess
 import time
-import urllib.error
 import urllib.request
 from types import FrameType
 
@@ -37,10 +36,8 @@ def wait_until_up(url: str, proc: subprocess.Popen[bytes], timeout: float = 120)
             raise ConfigError(f"the hub exited with code {proc.returncode}; its log is above")
         try:
             with urllib.request.urlopen(url, timeout=2):
-                return
-        except urllib.error.HTTPError:
-            return  # it answers
-        except OSError:
+                return  # the hub's API answers through the proxy: routes are in place
+        except OSError:  # not listening yet, or the proxy has no route to the hub yet
             time.sleep(0.5)
     raise ConfigError(f"the hub did not answer at {url} within {timeout:.0f} s")
 
@@ -87,5 +84,6 @@ def print_welcome(settings: HubSettings, logins: dict[str, str]) -> None:
         lines += [f"  {n:<8} password {p}   ({what.get(n, '')})" for n, p in logins.items()]
         lines.append("")
     lines.append(f"Command center (vp, admin): {settings.dashboards_url}")
+    lines.append(f"Share links: ecc share create REPORT --base-url {settings.links_url}")
     lines.append("Ctrl-C stops the hub, its proxy and services.")
     print("\n".join(lines), flush=True)

@@ -55,19 +55,22 @@ def _page(title: str, text: str) -> str:
     )
 
 
-def make_app(engine: Engine) -> tornado.web.Application:
+def make_app(engine: Engine, prefix: str = "/") -> tornado.web.Application:
+    """``prefix``: the path the server is reached under (``/services/links/`` behind the hub)."""
+    base = "/" + prefix.strip("/") + "/" if prefix.strip("/") else "/"
     return tornado.web.Application(
-        [(r"/share/([A-Za-z0-9_.\-]+)", ShareHandler, {"engine": engine})],
+        [(base + r"share/([A-Za-z0-9_.\-]+)", ShareHandler, {"engine": engine})],
         default_handler_class=NotFound,
         xsrf_cookies=False,
         serve_traceback=False,
     )
 
 
-def serve(engine: Engine, *, port: int, address: str = "127.0.0.1") -> None:
+def serve(engine: Engine, *, port: int, address: str = "127.0.0.1", prefix: str = "/") -> None:
     async def main() -> None:
-        make_app(engine).listen(port, address=address)
-        print(f"Share links: http://{address}:{port}/share/<token>", flush=True)
+        make_app(engine, prefix).listen(port, address=address)
+        path = ("/" + prefix.strip("/") + "/").replace("//", "/")
+        print(f"Share links: http://{address}:{port}{path}share/<token>", flush=True)
         await asyncio.Event().wait()
 
     asyncio.run(main())

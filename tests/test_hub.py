@@ -1,0 +1,330 @@
+"""The front door (FR-3) with the real thing: JupyterHub, configurable-http-proxy, the
+dashboards service (preheated Voilà behind the hub's OAuth) and the share-links
+service on loopback, started once for the module by ``ecc hub start``; Chromium
+(Playwright) logs in as each role; plain HTTP and websocket clients probe the service
+as a security boundary.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import time
+import urllib.error
+import urllib.request
+import uuid
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from datetime import date
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlparse
+
+import pytest
+from tornado.httpclient import HTTPClientError, HTTPRequest
+from tornado.web import create_signed_value
+from tornado.websocket import websocket_connect
+
+from ecc.db import make_engine
+from ecc.share.links import create_link
+from tests.builders import demo_sqlite
+from tests.hubstack import Stack, hub_stack, need_proxy
+from tests.pagecheck import computed_for, mismatches
+from tests.servers import CHROMIUM, CHROMIUM_ARGS, ROOT, need_chromium
+
+pytestmark = pytest.mark.slow
+TODAY = date(2026, 11, 24)
+SHOTS = ROOT / "outputs" / "screenshots"
+KERNEL_WS = re.compile(r"/api/kernels/([0-9a-f-]{36})/channels")
+
+
+@pytest.fixture(scope="module")
+def db_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    return demo_sqlite(tmp_path_factory.mktemp("hubdb"), customers=300, seed=9, today=TODAY)
+
+
+@pytest.fixture(scope="module")
+def stack(db_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    need_chromium()
+    need_proxy()
+    with hub_stack(db_url, tmp_path_factory.mktemp("hub"), extra_users={"dora": "sales"}) as s:
+        yield s
+
+
+@pytest.fixture(scope="module")
+def browser(stack: Stack) -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+class Visitor:
+    """One person's browser (its own cookies), with console errors recorded."""
+
+    def __init__(self, browser: Any, stack: Stack) -> None:
+        self.stack = stack
+        self.context = browser.new_context(viewport={"width": 1280, "height": 900})
+        self.page = self.context.new_page()
+        self.errors: list[str] = []
+        self.kernels: list[str] = []
+        self.page.on("console", lambda m: self.errors.append(m.text) if m.type == "error" else None)
+        self.page.on("websocket", self._websocket)
+
+    def _websocket(self, ws: Any) -> None:
+        m = KERNEL_WS.search(ws.url)
+        if m:
+            self.kernels.append(m.group(1))
+
+    def login(self, name: str, password: str | None = None) -> Any:
+        """Submit the login form; the response of the page it ends on."""
+        self.page.goto(f"{self.stack.url}/hub/login")
+        self.page.fill("input[name=username]", name)
+        self.page.fill("input[name=password]", password or self.stack.logins[name])
+        with self.page.expect_navigation(timeout=90_000) as nav:
+            self.page.click("[type=submit]")
+        return nav.value
+
+    def cookie(self, name: str) -> str | None:
+        return next((c["value"] for c in self.context.cookies() if c["name"] == name), None)
+
+    def close(self) -> None:
+        self.context.close()
+
+
+@pytest.fixture
+def visitor(browser: Any, stack: Stack) -> Iterator[Visitor]:
+    v = Visitor(browser, stack)
+    yield v
+    v.close()
+
+
+def expected_for(db_url: str, url: str) -> dict[str, Any]:
+    query = {k: v[-1] for k, v in parse_qs(urlparse(url).query).items()}
+    engine = make_engine(db_url)
+    try:
+        return computed_for(engine, query)
+    finally:
+        engine.dispose()
+
+
+def fetch(
+    url: str, headers: dict[str, str] | None = None, method: str = "GET"
+) -> tuple[int, str, str]:
+    """(status, Location, body) without following redirects."""
+
+    class NoRedirect(urllib.request.HTTPRedirectHandler):
+        def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+            return None
+
+    opener = urllib.request.build_opener(NoRedirect)
+    data = b"" if method == "POST" else None
+    req = urllib.request.Request(url, headers=headers or {}, method=method, data=data)
+    try:
+        with opener.open(req, timeout=30) as r:
+            return r.status, r.headers.get("Location", ""), r.read().decode(errors="replace")
+    except urllib.error.HTTPError as e:
+        return e.code, e.headers.get("Location", ""), e.read().decode(errors="replace")
+
+
+def websocket_status(url: str, headers: dict[str, str] | None = None) -> int:
+    """The HTTP status a websocket handshake gets (101 when it opens)."""
+
+    async def attempt() -> int:
+        try:
+            conn = await websocket_connect(HTTPRequest(url, headers=headers or {}))
+        except HTTPClientError as e:
+            return e.code
+        conn.close()
+        return 101
+
+    # in a thread of its own: Playwright's sync API keeps an event loop in this one
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, attempt()).result()
+
+
+def lands_on_the_command_center(v: Visitor, db_url: str, name: str) -> None:
+    started = time.perf_counter()
+    v.login(name)
+    v.page.wait_for_selector("[data-metric]", timeout=90_000)
+    seconds = time.perf_counter() - started
+    assert urlparse(v.page.url).path == "/services/dashboards/voila/render/portfolio.ipynb"
+    v.page.wait_for_timeout(300)
+    html = str(v.page.content())
+    assert 'data-metric="health.total_arr"' in html or "data-metric" in html
+    assert mismatches(html, expected_for(db_url, v.page.url)) == []
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    v.page.screenshot(path=str(SHOTS / f"hub-{name}-landing.png"))
+    assert v.errors == []
+    print(f"{name}: login -> command center with numbers in {seconds:.1f} s")
+
+
+def test_a_vp_logs_in_and_lands_on_the_command_center_with_numbers(
+    visitor: Visitor, db_url: str
+) -> None:
+    lands_on_the_command_center(visitor, db_url, "vp")
+    # and may not manage users
+    assert visitor.page.goto(f"{visitor.stack.url}/hub/admin").status == 403
+
+
+def test_an_admin_lands_on_the_command_center_and_manages_users(
+    visitor: Visitor, db_url: str
+) -> None:
+    lands_on_the_command_center(visitor, db_url, "admin")
+    response = visitor.page.goto(f"{visitor.stack.url}/hub/authorize")
+    assert response.status == 200  # NativeAuthenticator's sign-up approvals
+    assert "dora" in visitor.page.inner_text("body")
+    users = visitor.context.request.get(
+        f"{visitor.stack.url}/hub/api/users",
+        headers={"X-XSRFToken": visitor.cookie("_xsrf") or "", "Referer": visitor.stack.url},
+    )
+    assert users.status == 200
+    assert {u["name"] for u in users.json()} >= {"vp", "admin", "analyst", "dora"}
+
+
+def test_an_analyst_lands_in_jupyterlab_and_gets_403_from_the_dashboards(
+    visitor: Visitor,
+) -> None:
+    visitor.login("analyst")
+    visitor.page.wait_for_url("**/user/analyst/lab**", timeout=120_000)
+    visitor.page.wait_for_selector(".jp-LabShell", timeout=120_000)
+    # their own copy of the notebooks
+    visitor.page.locator(".jp-DirListing-itemText", has_text="notebooks").first.wait_for(
+        timeout=60_000
+    )
+    visitor.page.screenshot(path=str(SHOTS / "hub-analyst-lab.png"))
+    response = visitor.page.goto(visitor.stack.dashboards + "voila/render/portfolio.ipynb")
+    assert response.status == 403
+    assert "data-metric" not in visitor.page.content()
+    # the analyst's own cookies, sent to the service's API and websocket: refused
+    cookies = "; ".join(f"{c['name']}={c['value']}" for c in visitor.context.cookies())
+    kernel = str(uuid.uuid4())
+    status, _, _ = fetch(
+        f"{visitor.stack.dashboards}api/kernels/{kernel}",
+        {"Cookie": cookies, "Sec-Fetch-Mode": "cors"},
+    )
+    assert status == 403
+    ws = visitor.stack.dashboards.replace("http", "ws", 1) + f"api/kernels/{kernel}/channels"
+    assert websocket_status(ws, {"Cookie": cookies}) == 403
+
+
+def test_a_user_of_another_group_is_refused_with_the_reason(visitor: Visitor) -> None:
+    response = visitor.login("dora")
+    assert response.status == 403
+    text = visitor.page.inner_text("body")
+    assert "none of the command center's roles" in text and "sales" in text
+    assert visitor.cookie("jupyterhub-hub-login") is None  # no session
+    response = visitor.page.goto(visitor.stack.dashboards)
+    assert "/hub/login" in visitor.page.url  # still asked to sign in
+
+
+def test_an_unknown_user_is_refused(visitor: Visitor) -> None:
+    visitor.login("mallory", "a-guess-1234567")
+    assert "Invalid username or password" in visitor.page.inner_text("body")
+    assert visitor.cookie("jupyterhub-hub-login") is None
+
+
+def test_no_session_reaches_nothing_of_the_service(stack: Stack, visitor: Visitor) -> None:
+    # a real kernel of the service, seen by a VP's page
+    visitor.login("vp")
+    visitor.page.wait_for_selector("[data-metric]", timeout=90_000)
+    assert visitor.kernels, "the page opened no kernel websocket"
+    kernel = visitor.kernels[0]
+    base = stack.dashboards
+    page = fetch(base + "voila/render/portfolio.ipynb")
+    assert page[0] == 302 and page[1].startswith("/hub/api/oauth2/authorize")
+    assert "data-metric" not in page[2]
+    assert fetch(base)[0] == 302
+    for path in (
+        "voila/templates/ecc/static/ecc.css",
+        "voila/static/voila.js",
+        "voila/labextensions/@voila-dashboards/widgets-manager8/package.json",
+        f"api/kernels/{kernel}",
+        "voila/tree",
+    ):
+        status, _, body = fetch(base + path, {"Sec-Fetch-Mode": "no-cors"})
+        assert status == 403, path
+        assert "Sign in first" in body
+    assert fetch(base + f"voila/api/shutdown/{kernel}", method="POST")[0] == 403
+    ws = base.replace("http", "ws", 1)
+    assert websocket_status(ws + f"api/kernels/{kernel}/channels") == 403
+    # the kernels' own request channel is not reachable through the hub at all
+    assert websocket_status(ws + f"voila/query/{kernel}") == 403
+    # the VP's session still works (nothing above shut their kernel down)
+    assert fetch(f"{base}api/kernels/{kernel}", {"Cookie": _cookies(visitor)})[0] == 200
+
+
+def _cookies(v: Visitor) -> str:
+    return "; ".join(f"{c['name']}={c['value']}" for c in v.context.cookies())
+
+
+def test_forged_and_foreign_cookies_are_refused(stack: Stack, visitor: Visitor) -> None:
+    visitor.login("vp")
+    visitor.page.wait_for_selector("[data-metric]", timeout=90_000)
+    cookie = visitor.cookie("service-dashboards")
+    assert cookie
+    base = stack.dashboards
+    page = base + "voila/render/portfolio.ipynb"
+    assert fetch(page, {"Cookie": f"service-dashboards={cookie}"})[0] == 200  # the real one
+    tampered = cookie[:-6] + ("AAAAAA" if not cookie.endswith("AAAAAA") else "BBBBBB")
+    signed_elsewhere = create_signed_value(
+        "not-the-service-secret", "service-dashboards", "a-token-of-our-own"
+    ).decode()
+    hub_cookies = "; ".join(
+        f"{c['name']}={c['value']}"
+        for c in visitor.context.cookies()
+        if c["name"] != "service-dashboards"
+    )
+    for forged in (
+        f"service-dashboards={tampered}",
+        f"service-dashboards={signed_elsewhere}",
+        hub_cookies,  # the hub's own session cookies are not the service's
+    ):
+        status, location, body = fetch(page, {"Cookie": forged})
+        assert status == 302 and location.startswith("/hub/api/oauth2/authorize"), forged
+        assert "data-metric" not in body
+        assert (
+            fetch(base + "voila/static/voila.js", {"Cookie": forged, "Sec-Fetch-Mode": "no-cors"})[
+                0
+            ]
+            == 403
+        )
+    assert fetch(page, {"Authorization": "token " + uuid.uuid4().hex})[0] == 302
+    assert (
+        fetch(page, {"Authorization": "token " + uuid.uuid4().hex, "Sec-Fetch-Mode": "cors"})[0]
+        == 403
+    )
+
+
+def test_a_share_link_works_without_login_and_opens_nothing_else(
+    stack: Stack, db_url: str, browser: Any, tmp_path: Path
+) -> None:
+    report = tmp_path / "board-pack.html"
+    report.write_text(
+        "<!doctype html><html><head><meta charset='utf-8'><title>Board pack</title></head>"
+        "<body><h1>Board pack</h1><p data-metric='risk.arr_at_risk' data-value='1.0'>$1</p>"
+        "</body></html>"
+    )
+    engine = make_engine(db_url)
+    try:
+        link = create_link(engine, report, days=1)
+    finally:
+        engine.dispose()
+    links = f"{stack.url}/services/links/"
+    stranger = Visitor(browser, stack)
+    try:
+        response = stranger.page.goto(f"{links}share/{link.token}")
+        assert response.status == 200
+        assert stranger.page.inner_text("h1") == "Board pack"
+        assert "default-src 'none'" in response.headers["content-security-policy"]
+        assert stranger.context.cookies() == []  # no session was given
+        # nothing else: other paths of the links service, and the dashboards
+        for path in ("", "share/", "voila/render/portfolio.ipynb", "api/kernels"):
+            assert fetch(links + path)[0] == 404, path
+        stranger.page.goto(stack.dashboards + "voila/render/portfolio.ipynb")
+        assert "/hub/login" in stranger.page.url
+        assert "data-metric" not in stranger.page.content()
+    finally:
+        stranger.close()
