@@ -1,0 +1,137 @@
+"""jupyterhub_config.py loaded as JupyterHub loads it, in both login modes: every
+setting names a real option of the class it configures, the roles give the dashboards
+to vp and admin only, and the identity provider's groups claim maps to the roles."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from traitlets.config import Config
+from traitlets.config.loader import PyFileConfigLoader
+
+from ecc.errors import ConfigError
+from ecc.hub.auth import groups_from_claim, role_groups
+from ecc.hub.roles import Refused, roles_of
+from tests.servers import ROOT
+
+OAUTH_ENV = {
+    "ECC_HUB_AUTH": "oauth",
+    "ECC_OAUTH_CLIENT_ID": "ecc-hub",
+    "ECC_OAUTH_CLIENT_SECRET": "s3cret",
+    "ECC_OAUTH_AUTHORIZE_URL": "https://idp.example.com/oauth2/authorize",
+    "ECC_OAUTH_TOKEN_URL": "https://idp.example.com/oauth2/token",
+    "ECC_OAUTH_USERDATA_URL": "https://idp.example.com/oauth2/userinfo",
+    "ECC_OAUTH_ROLE_GROUPS": "vp=CS Leadership,admin=IT Admins|CS Ops,analyst=CS Analysts",
+}
+
+
+def load(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, **env: str) -> Config:
+    for name in [*OAUTH_ENV, "ECC_HUB_AUTH"]:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("ECC_HUB_DIR", str(tmp_path / "hub"))
+    monkeypatch.setenv("ECC_DATABASE_URL", f"sqlite:///{tmp_path / 'ecc.sqlite'}")
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    return PyFileConfigLoader("jupyterhub_config.py", path=str(ROOT)).load_config()
+
+
+def classes() -> dict[str, Any]:
+    from jupyterhub.app import JupyterHub
+    from jupyterhub.auth import Authenticator
+    from jupyterhub.proxy import ConfigurableHTTPProxy
+    from jupyterhub.spawner import SimpleLocalProcessSpawner, Spawner
+    from nativeauthenticator import NativeAuthenticator
+    from oauthenticator.generic import GenericOAuthenticator
+
+    return {
+        c.__name__: c
+        for c in (
+            JupyterHub,
+            Authenticator,
+            ConfigurableHTTPProxy,
+            Spawner,
+            SimpleLocalProcessSpawner,
+            NativeAuthenticator,
+            GenericOAuthenticator,
+        )
+    }
+
+
+def assert_every_setting_exists(cfg: Config) -> None:
+    known = classes()
+    for section, values in cfg.items():
+        assert section in known, f"a setting for an unexpected class {section}"
+        options = set(known[section].class_trait_names(config=True))
+        assert set(values) <= options, f"{section}: unknown {set(values) - options}"
+
+
+def test_local_accounts_mode(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    cfg = load(monkeypatch, tmp_path)
+    assert_every_setting_exists(cfg)
+    assert cfg.JupyterHub.authenticator_class == "ecc.hub.native.EccNativeAuthenticator"
+    assert cfg.NativeAuthenticator.open_signup is False  # an admin authorizes signups
+    assert cfg.Authenticator.allow_all is True  # roles are checked by the post-auth hook
+    roles = {r["name"]: r for r in cfg.JupyterHub.load_roles}
+    dashboards = "access:services!service=dashboards"
+    assert sorted(roles["ecc-dashboards"]["groups"]) == ["admin", "vp"]
+    assert dashboards in roles["ecc-dashboards"]["scopes"]
+    assert roles["ecc-analyst"]["groups"] == ["analyst"]
+    assert dashboards not in roles["ecc-analyst"]["scopes"]
+    assert "admin:users" in roles["ecc-user-admin"]["scopes"]
+    assert roles["ecc-user-admin"]["groups"] == ["admin"]
+    assert "self" not in roles["user"]["scopes"]  # logging in alone grants nothing
+    services = {s["name"]: s for s in cfg.JupyterHub.services}
+    assert set(services) == {"dashboards", "links"}
+    assert services["dashboards"]["url"].startswith("http://127.0.0.1:")
+    assert services["dashboards"]["command"][-2:] == ["hub", "dashboards"]
+    assert services["dashboards"]["environment"]["ECC_DATABASE_URL"].endswith("ecc.sqlite")
+    assert cfg.JupyterHub.db_url == f"sqlite:///{tmp_path / 'hub' / 'jupyterhub.sqlite'}"
+    # the authenticator class loads with this configuration
+    from ecc.hub.native import EccNativeAuthenticator
+
+    assert EccNativeAuthenticator.class_trait_names(config=True)
+
+
+def test_identity_provider_mode(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    from oauthenticator.generic import GenericOAuthenticator
+
+    cfg = load(monkeypatch, tmp_path, **OAUTH_ENV)
+    assert_every_setting_exists(cfg)
+    assert cfg.JupyterHub.authenticator_class == "oauthenticator.generic.GenericOAuthenticator"
+    auth = GenericOAuthenticator(config=cfg)
+    assert auth.manage_groups is True
+    assert auth.client_id == "ecc-hub"
+    assert auth.token_url == "https://idp.example.com/oauth2/token"
+    assert auth.oauth_callback_url == "http://127.0.0.1:8000/hub/oauth_callback"
+    state = {"oauth_user": {"groups": ["CS Leadership", "Sales", "vp"]}}
+    # the provider's groups, mapped; a provider group called "vp" is not the vp role
+    assert auth.auth_state_groups_key(state) == ["Sales", "vp"]
+    assert auth.auth_state_groups_key({"oauth_user": {"groups": ["vp"]}}) == []
+    assert auth.auth_state_groups_key({"oauth_user": {"groups": ["CS Ops"]}}) == ["admin"]
+    assert auth.auth_state_groups_key({"oauth_user": {}}) == []
+    secrets = cfg.JupyterHub.services[0]["environment"]
+    assert not any(k.startswith("ECC_OAUTH_") for k in secrets)  # IdP secrets stay in the hub
+
+
+def test_identity_provider_mode_names_what_is_missing(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    with pytest.raises(ConfigError, match="ECC_OAUTH_CLIENT_SECRET"):
+        load(monkeypatch, tmp_path, ECC_HUB_AUTH="oauth", ECC_OAUTH_CLIENT_ID="x")
+    with pytest.raises(ConfigError, match="native"):
+        load(monkeypatch, tmp_path, ECC_HUB_AUTH="ldap")
+
+
+def test_role_mapping_and_refusal_message() -> None:
+    assert role_groups("") == {"vp": "vp", "admin": "admin", "analyst": "analyst"}
+    with pytest.raises(ConfigError, match="role=group"):
+        role_groups("cfo=Finance")
+    claim = groups_from_claim("realm.groups", role_groups("vp=Execs"))
+    assert claim({"oauth_user": {"realm": {"groups": "Execs"}}}) == ["vp"]
+    assert roles_of(["sales", "analyst", "vp"]) == ["vp", "analyst"]
+    refused = Refused("dora", ["sales"])
+    assert refused.status_code == 403
+    assert "none of the command center's roles" in refused.jupyterhub_message
+    assert "sales" in refused.jupyterhub_message
