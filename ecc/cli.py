@@ -580,6 +580,15 @@ def hub_dashboards() -> None:
     run()
 
 
+def _add_alerts() -> None:
+    from .alerts.cli import alerts
+
+    cli.add_command(alerts)
+
+
+_add_alerts()
+
+
 @cli.command("csms")
 @DB_OPTION
 def list_csms(db_url: str | None) -> None:

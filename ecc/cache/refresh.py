@@ -217,7 +217,19 @@ def refresh(
         if redis is not None:
             redis.invalidate()
         record_leaderboard(engine, today, settings=settings, rows=board_rows)
+        _evaluate_alerts(engine, today, run_id)
         return RefreshReport(run_id, "succeeded", len(jobs), n, snapshots, seconds, today)
+
+
+def _evaluate_alerts(engine: Engine, today: date, run_id: int) -> None:
+    """The alert rules over the days since their last evaluation (METRICS.md); a failure
+    is logged and the next refresh evaluates those days again."""
+    from ..alerts.run import run_since_last
+
+    try:
+        run_since_last(engine, today)
+    except Exception:
+        log.exception("alert evaluation after refresh %s failed; the next refresh retries", run_id)
 
 
 def _last_success(conn: Connection) -> tuple[str, date] | None:
