@@ -121,5 +121,6 @@ def export_page(engine: Engine, page_name: str, view: View, fmt: str, folder: Pa
         from .excel import write_workbook
 
         about = [("Report", page.title), *facts.items()]
-        return write_workbook(folder / f"{stem}.xlsx", about, ctx.data, list(page.areas))
+        areas = [*page.areas, *page.tables]  # the page's own tables too (the alerts list)
+        return write_workbook(folder / f"{stem}.xlsx", about, ctx.data, areas)
     raise ConfigError(f"unknown format {fmt}; choose pdf or xlsx")

@@ -30,7 +30,7 @@ from ..schema import csms
 from . import charts
 from .components import esc, message
 from .exports import ExportBar
-from .pages import PAGES, Page, PageContext, build_context, load_all
+from .pages import PAGES, LiveEnv, Page, PageContext, build_context, load_all
 from .urlstate import UrlState
 from .view import FILTER_KEYS, PAGE_KEYS, View, parse_query
 
@@ -91,10 +91,19 @@ class Dashboard:
         self.url = UrlState(url_keys=list(FILTER_KEYS + PAGE_KEYS), state=view.params())
         self.header = widgets.HTML()
         self.body = widgets.HTML()
+        # a page that acts as well as shows (alerts): its widgets replace the rendered body
+        self.live = page.live(LiveEnv(engine(), self._go)) if page.live else None
         self._build_filters()
         self.exports = ExportBar(self._export)
         self.root = widgets.VBox(
-            [self.header, self.filter_box, self.exports.box, self.body, self.url],
+            [
+                self.header,
+                self.filter_box,
+                self.exports.box,
+                self.body,
+                *([self.live.root] if self.live else []),
+                self.url,
+            ],
             layout=widgets.Layout(width="100%"),
         )
         self.apply(view, push=False)
@@ -135,17 +144,12 @@ class Dashboard:
             style=style,
             layout=widgets.Layout(width="auto"),
         )
-        for w in (
-            self.w_preset,
-            self.w_start,
-            self.w_end,
-            self.w_compare,
-            self.w_segment,
-            self.w_csm,
-        ):
+        own = [self.w_preset, self.w_start, self.w_end, self.w_compare, self.w_segment, self.w_csm]
+        for w in own:
             w.observe(self._on_filter, "value")
+        page_controls = self.live.controls if self.live else []  # e.g. the alerts' severity
         self.filter_box = widgets.Box(
-            [self.w_preset, self.w_start, self.w_end, self.w_compare, self.w_segment, self.w_csm],
+            [*own, *page_controls],
             layout=widgets.Layout(display="flex", flex_flow="row wrap", width="100%"),
         )
         self.filter_box.add_class("ecc-filters")
@@ -174,6 +178,7 @@ class Dashboard:
             self.w_start.layout = show if custom else hide
             self.w_end.layout = show if custom else hide
             self.w_compare.value = view.compare or "none"
+            self.w_compare.layout = show if self.page.compares else hide
             self.w_segment.value = view.segment or ""
             self.w_csm.options = self._csm_options()
             self.w_csm.value = (
@@ -210,6 +215,9 @@ class Dashboard:
             new = v.with_(csm=change["new"] or None)
         self.apply(new, push=True)
 
+    def _go(self, view: View) -> None:
+        self.apply(view, push=True)
+
     # ------------------------------------------------------------------ rendering
     def apply(self, view: View, *, push: bool) -> None:
         """Validate ``view``, compute and render; keep the URL and the filters in step."""
@@ -217,7 +225,11 @@ class Dashboard:
             with engine().connect() as conn:
                 ctx = build_context(conn, self.page, view)
                 view, req = ctx.view, ctx.req
-                body = self.page.render(ctx)
+                if self.live is not None:
+                    self.live.show(ctx)
+                    body = ""
+                else:
+                    body = self.page.render(ctx)
                 header = render_header(self.page, ctx)
         except EccError as exc:
             self.body.value = message(str(exc), error=True)
@@ -252,9 +264,11 @@ def render_header(page: Page, ctx: PageContext) -> str:
         f'<a href="{esc(url)}" target="_self">{esc(label)}</a>' if url else esc(label)
         for label, url in crumbs
     )
-    cmp = ctx.data.get("comparison")
+    cmp = ctx.data.get("comparison") if page.compares else None
     range_text = f"{req.period.start:%b %-d, %Y} – {req.period.end:%b %-d, %Y}"
-    if cmp:
+    if page.range_text is not None:
+        range_text = page.range_text(ctx)
+    elif cmp:
         range_text += (
             f" · compared with {date.fromisoformat(cmp['start']):%b %-d, %Y} – "
             f"{date.fromisoformat(cmp['end']):%b %-d, %Y}"

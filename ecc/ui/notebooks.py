@@ -21,6 +21,14 @@ NOTEBOOKS: dict[str, tuple[str, list[str]]] = {
     "performance": ("CSM performance", []),
     "workload": ("CSM workload and rebalancing", []),
     "segments": ("Segment comparison", []),
+    "alerts": (
+        "Executive alerts",
+        [
+            "severity: Optional[str] = None  # critical | high | warning | info, or None for all",
+            "rule: Optional[str] = None  # a rule of METRICS.md (e.g. csm_over_capacity), or None",
+            "status: Optional[str] = None  # None: unacknowledged | acknowledged | all",
+        ],
+    ),
     "accounts": (
         "Accounts",
         ['list_kind: str = "at_risk"  # at_risk | critical | healthy | all (URL key: list)'],

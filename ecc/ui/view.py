@@ -1,7 +1,10 @@
 """The state of a dashboard view, and its round trip through a URL query string.
 
 Every page shares the same filter keys (``preset``, ``start``, ``end``, ``today``,
-``compare``, ``segment``, ``csm``) plus page keys (``customer``, ``list``). A copied link
+``compare``, ``segment``, ``csm``) plus page keys (``customer``, ``list``, and the alerts
+page's ``severity``, ``rule``, ``status``). ``viewer`` names who is looking (the hub
+front door sets it on each request): it is read like the others but is not view state,
+so links to other pages do not carry it and the URL keeps it as it came. A copied link
 or a reload shows the same view; a bad parameter is dropped with a message and the
 default view is shown instead — never a traceback.
 """
@@ -19,7 +22,8 @@ from ..errors import ConfigError, EccError
 from ..request import Request, resolve
 
 FILTER_KEYS: tuple[str, ...] = ("preset", "start", "end", "today", "compare", "segment", "csm")
-PAGE_KEYS: tuple[str, ...] = ("customer", "list")
+PAGE_KEYS: tuple[str, ...] = ("customer", "list", "severity", "rule", "status")
+VIEWER_KEY = "viewer"
 DEFAULTS: dict[str, str] = {"preset": "this_quarter", "compare": "previous"}
 
 
@@ -36,6 +40,10 @@ class View:
     csm: str | None = None
     customer: str | None = None
     list: str | None = None
+    severity: str | None = None
+    rule: str | None = None
+    status: str | None = None  # alerts: None (unacknowledged), "all", "acknowledged"
+    viewer: str | None = field(default=None, compare=False)  # who is looking (not view state)
     messages: tuple[str, ...] = field(default=(), compare=False)
 
     def with_(self, **changes: Any) -> View:
@@ -65,7 +73,7 @@ class View:
 
     def filters_only(self) -> View:
         """The same filters with the page keys dropped (for links to other pages)."""
-        return replace(self, customer=None, list=None, messages=())
+        return replace(self, **dict.fromkeys(PAGE_KEYS), messages=())
 
 
 def parse_query(query: str | dict[str, Any] | None) -> View:
@@ -80,7 +88,7 @@ def parse_query(query: str | dict[str, Any] | None) -> View:
     known = {
         k: (v.strip() if isinstance(v, str) else v)
         for k, v in raw.items()
-        if k in (*FILTER_KEYS, *PAGE_KEYS)
+        if k in (*FILTER_KEYS, *PAGE_KEYS, VIEWER_KEY)
     }
     values: dict[str, Any] = {k: (v or None) for k, v in known.items()}
     if values.get("compare") == "none":

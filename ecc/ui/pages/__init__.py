@@ -10,9 +10,9 @@ import importlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, Engine
 
 from ...metrics.state import Scope, use_snapshots
 from ...request import Request
@@ -30,6 +30,26 @@ class PageContext:
     computed_at: datetime = field(default_factory=lambda: datetime.now(UTC).replace(tzinfo=None))
 
 
+class Live(Protocol):
+    """A page's interactive part (ipywidgets), for a page that acts as well as shows
+    (the alerts page acknowledges). The app shell shows ``controls`` in its filter bar and
+    ``root`` in place of the page's rendered HTML, and calls ``show`` for each view."""
+
+    controls: list[Any]
+    root: Any
+
+    def show(self, ctx: PageContext) -> None: ...
+
+
+@dataclass(frozen=True)
+class LiveEnv:
+    """What a live part gets from the app shell: the database, and ``go(view)`` to show
+    another view in place (the URL follows)."""
+
+    engine: Engine
+    go: Callable[[View], None]
+
+
 @dataclass(frozen=True)
 class Page:
     name: str  # notebook file stem
@@ -41,6 +61,15 @@ class Page:
     extra: Callable[[Connection, Request, View], dict[str, Any]] | None = field(default=None)
     # the filters the page's metrics are computed with, when not the view's own
     data_scope: Callable[[Request], Scope] | None = field(default=None)
+    # the page's own URL keys made valid (bad ones dropped with a message in view.messages)
+    check: Callable[[View], View] | None = field(default=None)
+    # an interactive part shown in place of ``render``'s HTML in the live dashboard
+    live: Callable[[LiveEnv], Live] | None = field(default=None)
+    # the header's period line, when the page says what the period means for it
+    range_text: Callable[[PageContext], str] | None = field(default=None)
+    compares: bool = True  # False: the comparison does not apply (its filter is hidden)
+    # keys of the page's own data (``extra``) that its Excel export holds like areas
+    tables: tuple[str, ...] = ()
 
 
 PAGES: dict[str, Page] = {}
@@ -53,6 +82,8 @@ def build_context(conn: Connection, page: Page, view: View) -> PageContext:
     from ..view import validate
 
     view, req = validate(conn, view)
+    if page.check is not None:
+        view = page.check(view)
     scope = page.data_scope(req) if page.data_scope else req.scope
     got = metrics_for(conn, req.period, compare=req.compare, scope=scope, areas=page.areas)
     data = dict(got.data)
@@ -88,6 +119,7 @@ PAGE_MODULES: tuple[str, ...] = (
     "performance",
     "workload",
     "segments",
+    "alerts",
     "accounts",
     "account",
     "csm",

@@ -1,0 +1,50 @@
+"""The alerts center (US-008): alerts fired in the period, newest first, filtered by
+severity, rule, segment and CSM, each linking to its subject; acknowledge one or many.
+
+In the live dashboard the list is interactive (``ecc.ui.alert_panel``: a checkbox and an
+Acknowledge button per alert, "Acknowledge selected"); reports and exports show the
+same alerts as a table (``render``)."""
+
+from __future__ import annotations
+
+from .. import alert_parts as parts
+from ..alert_data import check, load
+from . import Live, LiveEnv, Page, PageContext, register
+
+
+def render(ctx: PageContext) -> str:
+    """The page as static HTML: severity cards, the summary line, the alerts table."""
+    v, data = ctx.view, ctx.data["alerts"]
+    listing = parts.rows_table(v, data["rows"]) if data["rows"] else parts.empty(v, data)
+    return (
+        parts.cards(v, data)
+        + parts.summary(v, data)
+        + f'<section class="ecc-section ecc-alerts">{listing}{parts.cap(v, data)}</section>'
+    )
+
+
+def range_text(ctx: PageContext) -> str:
+    p = ctx.req.period
+    return f"Alerts fired in the selected period: {p.start:%b %-d, %Y} – {p.end:%b %-d, %Y}"
+
+
+def live(env: LiveEnv) -> Live:
+    from ..alert_panel import AlertsPanel
+
+    return AlertsPanel(env)
+
+
+PAGE = register(
+    Page(
+        name="alerts",
+        title="Alerts",
+        areas=(),
+        render=render,
+        extra=load,
+        check=check,
+        live=live,
+        range_text=range_text,
+        compares=False,
+        tables=("alerts",),
+    )
+)

@@ -1,0 +1,49 @@
+"""Who is looking at the dashboards: the name an acknowledgement records.
+
+In order: the ``viewer`` URL parameter (the hub front door sets it on every request and
+refuses one that is not the logged-in user), then ``$JUPYTERHUB_USER`` (a single-user
+server), then ``$ECC_VIEWER`` (a deployment setting), then the operating-system user.
+"""
+
+from __future__ import annotations
+
+import getpass
+import os
+import re
+from collections.abc import Mapping
+
+from ..errors import ConfigError
+
+__all__ = ["check_viewer", "resolve_viewer"]
+
+#: A user name as JupyterHub and identity providers spell them: letters, digits and
+#: ``. _ - @ +``, at most 128 characters.
+_NAME = re.compile(r"[\w.@+-]{1,128}")
+
+
+def check_viewer(name: str) -> str:
+    """``name`` stripped, or a ConfigError saying what a viewer name may hold."""
+    name = name.strip()
+    if not _NAME.fullmatch(name):
+        raise ConfigError(
+            f"ignored the viewer {name[:40]!r}: a user name is letters, digits and . _ - @ +"
+        )
+    return name
+
+
+def resolve_viewer(requested: str | None = None, environ: Mapping[str, str] | None = None) -> str:
+    """The viewer's user name: ``requested`` (the URL's ``viewer``) when given, else the
+    environment's (``JUPYTERHUB_USER``, then ``ECC_VIEWER``), else the OS user name.
+
+    A bad ``requested`` raises ConfigError (the page shows it and falls back)."""
+    if requested:
+        return check_viewer(requested)
+    env = os.environ if environ is None else environ
+    for key in ("JUPYTERHUB_USER", "ECC_VIEWER"):
+        value = env.get(key, "").strip()
+        if value:
+            return value
+    try:
+        return getpass.getuser()
+    except Exception:  # no user name for this uid (a bare container)
+        return f"uid-{os.getuid()}"
