@@ -83,7 +83,7 @@ class Visitor:
         self.page.goto(f"{self.stack.url}/hub/login")
         self.page.fill("input[name=username]", name)
         self.page.fill("input[name=password]", password or self.stack.logins[name])
-        with self.page.expect_navigation(timeout=90_000) as nav:
+        with self.page.expect_navigation(timeout=180_000) as nav:
             self.page.click("[type=submit]")
         return nav.value
 
@@ -148,7 +148,7 @@ def websocket_status(url: str, headers: dict[str, str] | None = None) -> int:
 def lands_on_the_command_center(v: Visitor, db_url: str, name: str) -> None:
     started = time.perf_counter()
     v.login(name)
-    v.page.wait_for_selector("[data-metric]", timeout=90_000)
+    v.page.wait_for_selector("[data-metric]", timeout=180_000)
     seconds = time.perf_counter() - started
     assert urlparse(v.page.url).path == "/services/dashboards/voila/render/portfolio.ipynb"
     v.page.wait_for_timeout(300)
@@ -229,7 +229,7 @@ def test_an_unknown_user_is_refused(visitor: Visitor) -> None:
 def test_no_session_reaches_nothing_of_the_service(stack: Stack, visitor: Visitor) -> None:
     # a real kernel of the service, seen by a VP's page
     visitor.login("vp")
-    visitor.page.wait_for_selector("[data-metric]", timeout=90_000)
+    visitor.page.wait_for_selector("[data-metric]", timeout=180_000)
     assert visitor.kernels, "the page opened no kernel websocket"
     kernel = visitor.kernels[0]
     base = stack.dashboards
@@ -262,7 +262,7 @@ def _cookies(v: Visitor) -> str:
 
 def test_forged_and_foreign_cookies_are_refused(stack: Stack, visitor: Visitor) -> None:
     visitor.login("vp")
-    visitor.page.wait_for_selector("[data-metric]", timeout=90_000)
+    visitor.page.wait_for_selector("[data-metric]", timeout=180_000)
     cookie = visitor.cookie("service-dashboards")
     assert cookie
     base = stack.dashboards
@@ -328,3 +328,18 @@ def test_a_share_link_works_without_login_and_opens_nothing_else(
         assert "data-metric" not in stranger.page.content()
     finally:
         stranger.close()
+
+
+def test_logging_out_of_the_hub_ends_the_dashboards_session(stack: Stack, visitor: Visitor) -> None:
+    visitor.login("vp")
+    visitor.page.wait_for_selector("[data-metric]", timeout=180_000)
+    service_cookie = visitor.cookie("service-dashboards")
+    visitor.page.goto(f"{stack.url}/hub/logout")
+    visitor.page.goto(stack.dashboards + "voila/render/risk.ipynb")
+    assert "/hub/login" in visitor.page.url
+    # the old service cookie, replayed, no longer opens anything
+    status, _, body = fetch(
+        stack.dashboards + "voila/render/risk.ipynb",
+        {"Cookie": f"service-dashboards={service_cookie}"},
+    )
+    assert status == 302 and "data-metric" not in body
