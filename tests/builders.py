@@ -121,3 +121,21 @@ def demo_sqlite(folder: Path, *, customers: int, seed: int, today: date) -> str:
     build_demo(engine, customers=customers, seed=seed, today=today)
     engine.dispose()
     return url
+
+
+def broken_notebooks(folder: Path, name: str, error: str) -> Path:
+    """A notebooks folder in ``folder`` whose ``name`` notebook raises RuntimeError(error) in
+    its third executed cell (parameters, papermill's injected ones, then this)."""
+    import shutil
+
+    import nbformat
+
+    from ecc.reports.execute import NOTEBOOKS_DIR
+
+    broken = folder / "notebooks"
+    broken.mkdir()
+    shutil.copy(NOTEBOOKS_DIR / f"{name}.ipynb", broken / f"{name}.ipynb")
+    nb = nbformat.read(broken / f"{name}.ipynb", as_version=4)
+    nb.cells[1].source += f"\nraise RuntimeError({error!r})"
+    nbformat.write(nb, broken / f"{name}.ipynb")
+    return broken

@@ -4,14 +4,12 @@ numbers equal `ecc metrics` for the same parameters."""
 from __future__ import annotations
 
 import re
-import shutil
 import subprocess
 import sys
 from datetime import date
 from pathlib import Path
 from typing import Any
 
-import nbformat
 import pytest
 from sqlalchemy import Engine
 
@@ -19,8 +17,8 @@ from ecc import formatting as fmt
 from ecc.db import make_engine
 from ecc.metrics import compute_all
 from ecc.periods import preset_period
-from ecc.reports.execute import NOTEBOOKS_DIR, ReportError, run_notebook
-from tests.builders import demo_sqlite
+from ecc.reports.execute import ReportError, run_notebook
+from tests.builders import broken_notebooks, demo_sqlite
 from tests.pagecheck import metrics_in, mismatches
 from tests.servers import need_chromium
 
@@ -175,12 +173,7 @@ def test_bad_parameters_get_a_message_and_no_files(demo_url: str, tmp_path: Path
 
 
 def test_a_failing_notebook_names_itself_and_the_cell(demo_url: str, tmp_path: Path) -> None:
-    broken = tmp_path / "notebooks"
-    broken.mkdir()
-    shutil.copy(NOTEBOOKS_DIR / "risk.ipynb", broken / "risk.ipynb")
-    nb = nbformat.read(broken / "risk.ipynb", as_version=4)
-    nb.cells[1].source += "\nraise RuntimeError('the warehouse is down')"
-    nbformat.write(nb, broken / "risk.ipynb")
+    broken = broken_notebooks(tmp_path, "risk", "the warehouse is down")
     from ecc.reports.execute import report_environment
 
     with report_environment(demo_url), pytest.raises(ReportError) as info:

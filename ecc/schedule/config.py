@@ -70,6 +70,17 @@ CRON_HELP = (
 )
 
 
+class _Loader(yaml.SafeLoader):
+    """YAML's safe loader with dates kept as text (checked here, with a message of ours)."""
+
+
+def _date_as_text(loader: yaml.SafeLoader, node: yaml.Node) -> Any:
+    return loader.construct_scalar(node) if isinstance(node, yaml.ScalarNode) else None
+
+
+_Loader.add_constructor("tag:yaml.org,2002:timestamp", _date_as_text)
+
+
 class ScheduleConfigError(ConfigError):
     """One or more schedule files are invalid; ``problems`` lists each as one line."""
 
@@ -248,9 +259,9 @@ def _parameters(f: _File, value: Any) -> ReportParams:
     if start is not None or end is not None or "start" in value or "end" in value:
         if preset is not None:
             f.bad("parameters", "give either preset or start and end, not both")
-        if start is None or end is None:
+        if value.get("start") is None or value.get("end") is None:
             f.bad("parameters", "a fixed range needs both start and end (YYYY-MM-DD)")
-        elif end < start:
+        elif start and end and end < start:
             f.bad("parameters.end", f"{end} is before the start {start}; swap them")
     else:
         preset = "this_quarter" if preset is None else preset
@@ -314,7 +325,7 @@ def _subject(f: _File, value: Any) -> str:
 def _parse(path: Path) -> Schedule | list[str]:
     f = _File(path)
     try:
-        doc = yaml.safe_load(path.read_text())
+        doc = yaml.load(path.read_text(), Loader=_Loader)  # a SafeLoader
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "YAML"

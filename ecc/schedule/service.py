@@ -225,8 +225,16 @@ class SchedulerService:
         return lines
 
     def stop(self, *, wait: bool = True) -> None:
-        """Stop; with ``wait``, a report being made is finished (and mailed) first."""
+        """Stop; with ``wait``, a report being made is finished (and mailed) first.
+
+        The job store is detached first: a stopping APScheduler 3 still looks for due jobs
+        once and, finding its executors shut, would skip a run that came due meanwhile yet
+        record the job's next run time — a run lost. Detached, the store keeps the job due
+        for the next start.
+        """
         if self.scheduler.running:
+            self.scheduler.pause()
+            self.scheduler.remove_jobstore("default", shutdown=False)  # jobs stay in the db
             self.scheduler.shutdown(wait=wait)
         _ACTIVE.clear()
 
