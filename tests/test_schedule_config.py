@@ -40,8 +40,9 @@ def test_the_shipped_weekly_and_monthly_schedules_are_valid() -> None:
     found = {s.name: s for s in load_schedules(ROOT / "schedules")}
     weekly, monthly = found["weekly-leadership"], found["monthly-board-pack"]
     assert weekly.notebooks == BOARD_PACK and weekly.formats == ("pdf",)
-    assert weekly.params.preset == "this_quarter" and weekly.today == "run_date"
+    assert weekly.params.preset == "this_quarter" and weekly.today == "data"
     assert monthly.params.preset == "last_month" and monthly.params.compare == "yoy"
+    assert monthly.today == "run_date"  # on the 1st: the month that just ended
     assert monthly.formats == ("pdf", "xlsx")
     after = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)  # a Wednesday
     monday = weekly.trigger().get_next_fire_time(None, after)
@@ -92,8 +93,9 @@ def test_the_due_time_of_a_run_is_the_latest_cron_time_not_after_now() -> None:
 
 
 def test_presets_count_from_the_day_the_schedule_fires_in_its_time_zone(tmp_path: Path) -> None:
-    write(tmp_path, "la.yaml", GOOD + "timezone: America/Los_Angeles\n")
-    write(tmp_path, "data.yaml", GOOD + "parameters: {preset: ytd, today: data}\n")
+    la = "timezone: America/Los_Angeles\nparameters: {today: run_date}\n"
+    write(tmp_path, "la.yaml", GOOD + la)
+    write(tmp_path, "data.yaml", GOOD + "parameters: {preset: ytd}\n")  # the default
     write(tmp_path, "fixed.yaml", GOOD + "parameters: {preset: ytd, today: 2026-06-30}\n")
     found = {s.name: s for s in load_schedules(tmp_path)}
     due = datetime(2026, 12, 1, 6, 0)  # UTC: still November 30 in Los Angeles
@@ -141,7 +143,7 @@ def test_defaults_and_names(tmp_path: Path) -> None:
         (GOOD + "parameters: {segment: Galactic}\n", "parameters.segment: unknown segment"),
         (GOOD + "parameters: {start: 2026-01-01}\n", "a fixed range needs both start and end"),
         (GOOD + "parameters: {start: 2026-13-01, end: 2026-12-31}\n", "is not a date"),
-        (GOOD + "parameters: {today: tomorrow}\n", "parameters.today: 'tomorrow' is neither"),
+        (GOOD + "parameters: {today: tomorrow}\n", "parameters.today: 'tomorrow' is neither data"),
         (GOOD + "subject: 'Pack {when}'\n", "subject: unknown placeholder {when}; use any of"),
         (GOOD.replace("recipients: [vp@example.com]\n", ""), "recipients: missing;"),
         (GOOD + "enabled: maybe\n", "enabled: give true or false"),

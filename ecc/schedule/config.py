@@ -9,7 +9,7 @@ A schedule file::
     notebooks: board_pack            # board_pack, one dashboard, or a list of them
     parameters:                      # what `ecc report` takes; default this_quarter vs previous
       preset: this_quarter           # or start: / end: (YYYY-MM-DD), a fixed range
-      today: run_date                # presets count from: run_date | data | YYYY-MM-DD
+      today: data                    # presets count from: data | run_date | YYYY-MM-DD
       compare: previous              # previous | yoy | none
       segment: Enterprise            # optional
       csm: csm-007                   # optional (checked against the data at each run)
@@ -55,9 +55,9 @@ FIELDS = (
     "enabled",
 )
 PARAMETERS = ("preset", "start", "end", "today", "compare", "segment", "csm")
-#: What presets count from: the day the schedule fires (in its time zone), or the latest
-#: date with data (as `ecc report` does), or a fixed date.
-TODAY_WORDS = ("run_date", "data")
+#: What presets count from: the latest date with data (as `ecc report` does; the default),
+#: the day the schedule fires in its time zone, or a fixed date.
+TODAY_WORDS = ("data", "run_date")
 SUBJECT_FIELDS = ("name", "title", "period", "data_as_of")
 DEFAULT_SUBJECT = "{title}: {period}"
 BOARD_PACK_WORDS = ("board_pack", "all")
@@ -104,7 +104,7 @@ class Schedule:
     params: ReportParams
     formats: tuple[str, ...]
     recipients: tuple[str, ...]
-    today: str = "run_date"  # run_date | data | YYYY-MM-DD
+    today: str = "data"  # data | run_date | YYYY-MM-DD
     subject: str = DEFAULT_SUBJECT
     description: str = ""
     enabled: bool = True
@@ -233,17 +233,17 @@ def _date(f: _File, name: str, value: Any) -> str | None:
 
 
 def _today(f: _File, value: Any) -> str:
-    value = value.get("today", "run_date") if isinstance(value, dict) else "run_date"
+    value = value.get("today", "data") if isinstance(value, dict) else "data"
     if value in TODAY_WORDS:
         return str(value)
     if isinstance(value, date) or re.fullmatch(r"\d{4}-\d{2}-\d{2}", str(value)):
-        return _date(f, "parameters.today", value) or "run_date"
+        return _date(f, "parameters.today", value) or "data"
     f.bad(
         "parameters.today",
-        f"{value!r} is neither run_date, data nor a date (YYYY-MM-DD); run_date counts "
-        "presets from the day the schedule fires, data from the latest date with data",
+        f"{value!r} is neither data, run_date nor a date (YYYY-MM-DD); data counts presets "
+        "from the latest date with data, run_date from the day the schedule fires",
     )
-    return "run_date"
+    return "data"
 
 
 def _parameters(f: _File, value: Any) -> ReportParams:
