@@ -185,6 +185,17 @@ def _voila_class() -> type[Any]:
             signal.signal(signal.SIGINT, self._handle_signal_stop)
             return settings
 
+        def stop(self) -> None:
+            """Shut the kernels down too: they run in sessions of their own and would
+            outlive the service (here a dead parent is not noticed by the kernels)."""
+            try:
+                done = self.kernel_manager.shutdown_all(now=True)
+                if isawaitable(done):
+                    self.ioloop.run_sync(lambda: done, timeout=20)
+            except Exception:  # stopping anyway; say what was left
+                app_log.exception("could not shut every kernel down")
+            super().stop()
+
         def init_handlers(self) -> list[Any]:
             prefix = self.server_url
             handlers: list[Any] = [

@@ -50,14 +50,20 @@ def start(settings: HubSettings, *, demo_users: bool = True) -> int:
         raise ConfigError(f"a hub already runs for {settings.hub_dir} (pid {running})")
     logins = demo_accounts(settings) if demo_users else {}
     cmd = [venv_bin("jupyterhub"), "-f", str(CONFIG)]
-    proc = subprocess.Popen(cmd, cwd=settings.hub_dir)
+    started: list[subprocess.Popen[bytes]] = []
 
     def forward(signum: int, frame: FrameType | None) -> None:
-        if proc.poll() is None:
-            proc.send_signal(signum)
+        if started and started[0].poll() is None:
+            started[0].send_signal(signum)
 
+    # Handlers first: the hub then starts with SIGINT at its default even when this
+    # runs in the background (where a shell leaves SIGINT ignored, and the hub's
+    # services would ignore the hub's SIGINT too). The hub has a session of its own, so
+    # a Ctrl-C reaches it once, passed on from here, and its cleanup is not cut short.
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, forward)
+    proc = subprocess.Popen(cmd, cwd=settings.hub_dir, start_new_session=True)
+    started.append(proc)
     try:
         wait_until_up(f"{settings.public_url}/hub/api/", proc)
         print_welcome(settings, logins)
