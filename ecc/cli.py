@@ -372,6 +372,7 @@ def scheduler(
         return
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     logging.getLogger("papermill").setLevel(logging.WARNING)
+    logging.getLogger("apscheduler.executors.mail").setLevel(logging.WARNING)  # every minute
     settings.require_smtp()
     ctx = RunContext(engine=engine, mail=settings, out=out, notebooks=notebooks or NOTEBOOKS_DIR)
     if run_now is not None:
