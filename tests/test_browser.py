@@ -218,3 +218,76 @@ def test_export_buttons_make_the_files_in_the_background(
     assert tab.page.locator("a.ecc-download").count() == 2  # both files for this view
     assert tab.errors == [] and tab.external == []
     tab.page.close()
+
+
+def test_acknowledging_alerts_records_the_viewer_and_the_time(
+    browser: Any, server: str, db_url: str
+) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from sqlalchemy import select
+
+    from ecc.alerts.store import Fired, record
+    from ecc.schema import customers, executive_alerts
+
+    engine = make_engine(db_url)
+    try:
+        with engine.begin() as conn:
+            who = conn.execute(select(customers.c.customer_id).limit(3)).scalars().all()
+            ids: list[int] = []
+            for back in range(30):  # three alerts of their own, the newest of the quarter
+                if len(ids) == 3:
+                    break
+                ids += record(
+                    conn,
+                    [
+                        Fired(
+                            "major_expansion_closed",
+                            "info",
+                            "customer",
+                            who[len(ids)],
+                            TODAY - timedelta(days=back),
+                            f"Browser test alert {len(ids) + 1}",
+                        )
+                    ],
+                )
+        tab = Tab(browser)
+        tab.open(f"{server}/voila/render/alerts.ipynb?viewer=vp.alice")
+        rows = [tab.page.locator(f".ecc-alert-{i}") for i in ids]
+        rows[0].wait_for(timeout=30_000)
+        for row in rows[:2]:
+            row.locator("input[type=checkbox]").check()
+        before = datetime.now(UTC).replace(tzinfo=None, microsecond=0)
+        tab.page.get_by_role("button", name="Acknowledge selected (2)").click()
+        tab.page.wait_for_selector(".ecc-done", timeout=30_000)
+        after = datetime.now(UTC).replace(tzinfo=None)
+        assert "Acknowledged 2 alerts as vp.alice" in (tab.page.text_content(".ecc-done") or "")
+        a = executive_alerts.c
+        with engine.connect() as conn:
+            got = {
+                r.alert_id: (r.acknowledged_by, r.acknowledged_at)
+                for r in conn.execute(
+                    select(a.alert_id, a.acknowledged_by, a.acknowledged_at).where(
+                        a.acknowledged_at.is_not(None)
+                    )
+                )
+            }
+        assert set(got) == set(ids[:2])  # exactly those two
+        assert all(by == "vp.alice" and before <= at <= after for by, at in got.values())
+        # the page shows them acknowledged, in place; the third is still open
+        for row in rows[:2]:
+            assert "Acknowledged by vp.alice" in (row.text_content() or "")
+        assert "Not acknowledged" in (rows[2].text_content() or "")
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        tab.page.screenshot(path=str(SHOTS / "alerts-acknowledged.png"), full_page=True)
+        # a page filter re-renders in place and goes into the URL (the viewer stays in it);
+        # the acknowledged alerts have left the unacknowledged list
+        tab.page.get_by_label("Severity").select_option(label="Info")
+        tab.page.wait_for_function("location.search.includes('severity=info')", timeout=30_000)
+        tab.page.wait_for_function(f"!document.querySelector('.ecc-alert-{ids[0]}')")
+        assert tab.query()["viewer"] == "vp.alice"
+        assert rows[2].count() == 1 and rows[1].count() == 0
+        assert tab.errors == [] and tab.external == []
+        tab.page.close()
+    finally:
+        engine.dispose()

@@ -95,9 +95,9 @@ def acknowledged(row: Mapping[str, Any]) -> str:
 def cards(view: View, data: Mapping[str, Any]) -> str:
     """One card per severity (and one for all) with its count under the other filters;
     each links to the list of that severity, the chosen one marked."""
-    status = STATUS_WORDS[view.status].lower()
+    total = {None: "All unacknowledged", "acknowledged": "All acknowledged", "all": "All alerts"}
     counts: Mapping[str, int] = data["counts"]
-    items: list[tuple[str | None, str, int]] = [(None, f"All {status}", sum(counts.values()))]
+    items: list[tuple[str | None, str, int]] = [(None, total[view.status], sum(counts.values()))]
     items += [(s, SEVERITY_WORDS[s], counts[s]) for s in SEVERITIES]
     out = []
     for sev, label, n in items:
@@ -204,7 +204,7 @@ def row_block(view: View, row: Mapping[str, Any]) -> str:
         f'<div class="ecc-alert" data-alert-id="{row["alert_id"]}"'
         f' data-severity="{esc(row["severity"])}" data-rule="{esc(row["rule"])}">'
         f'<div class="ecc-alert-head">{p["severity"]} <span class="ecc-alert-rule">'
-        f'{p["rule"]}</span> <span class="ecc-muted">· {p["day"]}</span></div>'
+        f'{p["rule"]}</span> <span class="ecc-muted ecc-alert-day">{p["day"]}</span></div>'
         f'<div class="ecc-alert-msg">{p["message"]}</div>'
         f'<div class="ecc-alert-foot">{p["subject"]} · {p["acknowledged"]}</div></div>'
     )
@@ -212,15 +212,30 @@ def row_block(view: View, row: Mapping[str, Any]) -> str:
 
 def rows_table(view: View, rows: list[Mapping[str, Any]]) -> str:
     """The alerts as a table (reports and exports), a row per alert."""
-    heads = ("Severity", "Fired", "Rule", "Alert", "Subject", "Acknowledged")
-    body = "".join(
-        f'<tr data-alert-id="{r["alert_id"]}">'
-        + "".join(f"<td>{cell}</td>" for cell in row_parts(view, r).values())
-        + "</tr>"
-        for r in rows
-    )
+    heads = ("Severity", "Fired", "Alert", "Subject", "Acknowledged")
+    body = []
+    for r in rows:
+        p = row_parts(view, r)
+        ack = (
+            f"{esc(r['acknowledged_by'])}<br>"
+            f'<span class="ecc-muted ecc-nowrap">{esc(when(r["acknowledged_at"]))}</span>'
+            if r.get("acknowledged_at")
+            else '<span class="ecc-muted">Not acknowledged</span>'
+        )
+        cells = (
+            p["severity"],
+            p["day"],
+            f"<strong>{p['rule']}</strong><br>{p['message']}",
+            p["subject"],
+            ack,
+        )
+        body.append(
+            f'<tr data-alert-id="{r["alert_id"]}">'
+            + "".join(f"<td>{cell}</td>" for cell in cells)
+            + "</tr>"
+        )
     head = "".join(f"<th>{h}</th>" for h in heads)
     return (
         '<div class="ecc-scroll"><table class="ecc-table" data-table="alerts">'
-        f"<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>"
+        f"<thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table></div>"
     )

@@ -54,6 +54,8 @@ def filter_words(meta: dict[str, Any]) -> str:
 
 def report_section(page: Page, ctx: PageContext) -> tuple[str, dict[str, Any]]:
     meta = describe(ctx) | {"page": page.name, "title": page.title}
+    if not page.compares:  # nothing on the page is compared (the alerts list)
+        meta["comparison"] = None
     notes = "".join(f'<p class="ecc-note">{esc(m)}</p>' for m in ctx.view.messages)
     head = (
         f'<header class="ecc-report-head"><h1>{esc(page.title)}</h1>'
