@@ -195,6 +195,10 @@ def test_an_analyst_lands_in_jupyterlab_and_gets_403_from_the_dashboards(
         timeout=60_000
     )
     visitor.page.screenshot(path=str(SHOTS / "hub-analyst-lab.png"))
+    # the notebooks run in their own server, with the ecc library and the database
+    lab = f"{visitor.stack.url}/user/analyst/voila/render/notebooks/risk.ipynb"
+    visitor.page.goto(lab, wait_until="commit")
+    visitor.page.wait_for_selector("[data-metric]", timeout=180_000)
     response = visitor.page.goto(visitor.stack.dashboards + "voila/render/portfolio.ipynb")
     assert response.status == 403
     assert "data-metric" not in visitor.page.content()
