@@ -97,10 +97,16 @@ def _upgrade_3_to_4(conn: Any) -> None:
     caller's create_all)."""
 
 
+def _upgrade_4_to_5(conn: Any) -> None:
+    """Version 5 added alert_subscribers and alert_deliveries for alert emails (created by
+    the caller's create_all)."""
+
+
 UPGRADES: dict[str, Callable[[Any], None]] = {
     "1": _upgrade_1_to_2,
     "2": _upgrade_2_to_3,
     "3": _upgrade_3_to_4,
+    "4": _upgrade_4_to_5,
 }
 
 

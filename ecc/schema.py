@@ -35,7 +35,7 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator, TypeEngine
 
 #: Bumped whenever a table changes shape; ``ecc init`` records it, every connection checks it.
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 _CENT = Decimal("0.01")
 
@@ -388,4 +388,24 @@ mail_outbox = Table(
     Column("sent_at", DateTime),
     Column("last_error", Text),
     Index("ix_mail_outbox_due", "status", "next_attempt_at"),
+)
+
+alert_subscribers = Table(
+    "alert_subscribers",
+    metadata,
+    # who hears of executive alerts by email, and how: immediate (critical alerts as they
+    # are recorded), daily or weekly digests of every new alert
+    Column("email", String(254), primary_key=True),
+    Column("name", Text),
+    Column("cadence", String(16), nullable=False),  # immediate | daily | weekly
+    Column("subscribed_at", DateTime, nullable=False),  # alerts recorded before: not mailed
+)
+
+alert_deliveries = Table(
+    "alert_deliveries",
+    metadata,
+    # which alert went to whom in which mail: the primary key makes it once per person
+    Column("email", String(254), primary_key=True),
+    Column("alert_id", Integer, ForeignKey("executive_alerts.alert_id"), primary_key=True),
+    Column("mail_id", Integer, ForeignKey("mail_outbox.mail_id"), nullable=False),
 )

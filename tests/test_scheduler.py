@@ -400,6 +400,8 @@ def test_a_schema_3_database_upgrades_in_place_to_add_the_run_records(
     engine: Engine, db_url: str
 ) -> None:
     with engine.begin() as conn:
+        conn.execute(text("DROP TABLE alert_deliveries"))  # version 5's, which refers to them
+        conn.execute(text("DROP TABLE alert_subscribers"))
         conn.execute(text("DROP TABLE mail_outbox"))
         conn.execute(text("DROP TABLE report_runs"))
         conn.execute(text("UPDATE ecc_meta SET value = '3' WHERE key = 'schema_version'"))
@@ -409,9 +411,9 @@ def test_a_schema_3_database_upgrades_in_place_to_add_the_run_records(
     assert "Run `ecc init` to upgrade it (the data is kept)" in before.stderr
     assert ecc("init", "--db", db_url, env=env).returncode == 0
     names = set(inspect(engine).get_table_names())
-    assert {"report_runs", "mail_outbox"} <= names
+    assert {"report_runs", "mail_outbox", "alert_subscribers", "alert_deliveries"} <= names
     with engine.connect() as conn:
         version = conn.execute(
             text("SELECT value FROM ecc_meta WHERE key = 'schema_version'")
         ).scalar()
-    assert version == str(SCHEMA_VERSION) == "4"
+    assert version == str(SCHEMA_VERSION) == "5"

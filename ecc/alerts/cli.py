@@ -129,3 +129,74 @@ def ack(db_url: str | None, alert_ids: tuple[int, ...], user: str) -> None:
     check_schema(engine)
     n = acknowledge(engine, alert_ids, user)
     click.echo(f"{n} acknowledged by {user} ({len(alert_ids) - n} already were)")
+
+
+@alerts.command("subscribe")
+@DB
+@click.argument("email")
+@click.option(
+    "--cadence",
+    type=click.Choice(["immediate", "daily", "weekly"]),
+    default="daily",
+    show_default=True,
+    help="immediate: critical alerts as they happen; daily or weekly: a digest of all.",
+)
+@click.option("--name", default=None, help="How the mail greets them.")
+def subscribe_(db_url: str | None, email: str, cadence: str, name: str | None) -> None:
+    """Mail alerts to EMAIL (or change how they are mailed)."""
+    from .digest import subscribe
+
+    engine = make_engine(db_url)
+    check_schema(engine)
+    new = subscribe(engine, email, cadence, name)
+    click.echo(f"{email}: {cadence} ({'subscribed' if new else 'changed'})")
+
+
+@alerts.command("unsubscribe")
+@DB
+@click.argument("email")
+def unsubscribe_(db_url: str | None, email: str) -> None:
+    """Stop mailing alerts to EMAIL."""
+    from .digest import unsubscribe
+
+    engine = make_engine(db_url)
+    check_schema(engine)
+    if not unsubscribe(engine, email):
+        raise ConfigError(f"{email} is not subscribed; `ecc alerts subscribers` lists who is")
+    click.echo(f"{email}: unsubscribed")
+
+
+@alerts.command("subscribers")
+@DB
+def subscribers_(db_url: str | None) -> None:
+    """Who gets alert mail, and how."""
+    from .digest import subscribers
+
+    engine = make_engine(db_url)
+    check_schema(engine)
+    with engine.connect() as conn:
+        people = subscribers(conn)
+    if not people:
+        click.echo("nobody is subscribed; `ecc alerts subscribe EMAIL --cadence daily` adds one")
+    for p in people:
+        click.echo(f"{p.email:<32} {p.cadence:<10} {p.name or ''}")
+
+
+@alerts.command("mail")
+@DB
+@click.option("--cadence", type=click.Choice(["immediate", "daily", "weekly"]), required=True)
+def mail_(db_url: str | None, cadence: str) -> None:
+    """Queue the alert mail of CADENCE now and send the outbox (the scheduler does this
+    at the digest times)."""
+    from ..mail.outbox import deliver
+    from ..mail.settings import mail_settings
+    from .digest import queue_mail
+
+    settings = mail_settings()
+    settings.require_smtp()
+    engine = make_engine(db_url)
+    check_schema(engine)
+    queued = queue_mail(engine, cadence, settings.sender)
+    results = deliver(engine, settings)
+    sent = sum(1 for r in results if r.status == "sent")
+    click.echo(f"{len(queued)} {cadence} alert mail(s) queued; {sent} sent now")

@@ -28,6 +28,14 @@ RULES: tuple[str, ...] = (
     "unexpected_churn",
     "major_expansion_closed",
 )
+#: Each rule in the words of METRICS.md, for people.
+RULE_WORDS: dict[str, str] = {
+    "large_account_critical": "Large account turned critical",
+    "csm_over_capacity": "CSM over capacity",
+    "renewal_at_risk_30d": "Renewal at risk, due in 30 days",
+    "unexpected_churn": "Unexpected churn",
+    "major_expansion_closed": "Major expansion closed",
+}
 SUBJECT_TYPES: tuple[str, ...] = ("customer", "csm", "renewal")
 
 
