@@ -49,7 +49,7 @@ typecheck: install
 	$(BIN)/mypy ecc
 
 unit: install
-	$(BIN)/pytest -q -n 2 tests
+	$(BIN)/pytest -q -n 2 --dist loadgroup tests
 
 test: lint typecheck unit
 

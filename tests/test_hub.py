@@ -32,7 +32,8 @@ from tests.hubstack import Stack, hub_stack, need_proxy
 from tests.pagecheck import computed_for, mismatches
 from tests.servers import CHROMIUM, CHROMIUM_ARGS, ROOT, need_chromium
 
-pytestmark = pytest.mark.slow
+# one stack for the module: with `-n 2 --dist loadgroup` all of it runs on one worker
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("hub")]
 TODAY = date(2026, 11, 24)
 SHOTS = ROOT / "outputs" / "screenshots"
 KERNEL_WS = re.compile(r"/api/kernels/([0-9a-f-]{36})/channels")
@@ -219,6 +220,7 @@ def test_a_user_of_another_group_is_refused_with_the_reason(visitor: Visitor) ->
     assert response.status == 403
     text = visitor.page.inner_text("body")
     assert "none of the command center's roles" in text and "sales" in text
+    visitor.page.screenshot(path=str(SHOTS / "hub-refused.png"))
     assert visitor.cookie("jupyterhub-hub-login") is None  # no session
     response = visitor.page.goto(visitor.stack.dashboards)
     assert "/hub/login" in visitor.page.url  # still asked to sign in

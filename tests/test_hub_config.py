@@ -135,3 +135,53 @@ def test_role_mapping_and_refusal_message() -> None:
     assert refused.status_code == 403
     assert "none of the command center's roles" in refused.jupyterhub_message
     assert "sales" in refused.jupyterhub_message
+
+
+def test_local_accounts_keep_only_a_bcrypt_hash_and_wait_for_a_stopped_hub(
+    tmp_path: Path,
+) -> None:
+    import os
+    import subprocess
+    import sys
+
+    import bcrypt
+    from sqlalchemy import create_engine, text
+
+    hub_dir = tmp_path / "hub"
+    env = {**os.environ, "ECC_HUB_DIR": str(hub_dir)}
+
+    def add_user(*args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "ecc.cli", "hub", "add-user", *args],
+            env=env,
+            input=stdin,
+            capture_output=True,
+            text=True,
+        )
+
+    made = add_user("Carol", "--group", "vp")
+    assert made.returncode == 0, made.stderr
+    name, groups, password = made.stdout.strip().split("\t")
+    assert (name, groups) == ("carol", "vp") and len(password) >= 16
+    other = add_user("dave", "--group", "analyst")
+    assert other.stdout.strip().split("\t")[2] != password  # each account its own
+    engine = create_engine(f"sqlite:///{hub_dir / 'jupyterhub.sqlite'}")
+    with engine.connect() as conn:
+        stored = conn.execute(
+            text("select password, is_authorized from users_info where username = 'carol'")
+        ).one()
+        in_vp = conn.execute(
+            text(
+                "select count(*) from user_group_map m join users u on u.id = m.user_id "
+                "join groups g on g.id = m.group_id where u.name = 'carol' and g.name = 'vp'"
+            )
+        ).scalar()
+    engine.dispose()
+    assert password.encode() not in stored.password
+    assert bcrypt.checkpw(password.encode(), stored.password) and stored.is_authorized
+    assert in_vp == 1
+    assert add_user("eve", "--group", "vp", "--password-stdin", stdin="short\n").returncode == 2
+    # while the hub runs (its pid file names a live process) the database is left alone
+    (hub_dir / "jupyterhub.pid").write_text(str(os.getpid()))
+    refused = add_user("frank", "--group", "vp")
+    assert refused.returncode == 2 and "the hub is running" in refused.stderr
