@@ -170,6 +170,20 @@ def test_a_vp_logs_in_and_lands_on_the_command_center_with_numbers(
     assert visitor.page.goto(f"{visitor.stack.url}/hub/admin").status == 403
 
 
+def test_the_page_knows_who_is_looking_and_no_one_can_pose_as_another(
+    visitor: Visitor,
+) -> None:
+    visitor.login("vp")
+    visitor.page.wait_for_selector("[data-metric]", timeout=180_000)
+    alerts = visitor.stack.dashboards + "voila/render/alerts.ipynb"
+    visitor.page.goto(alerts, wait_until="commit")
+    # the hub's name for the person reaches the page (who acknowledges an alert)
+    visitor.page.wait_for_selector("text=as vp", state="attached", timeout=180_000)
+    response = visitor.page.goto(alerts + "?viewer=ceo")
+    assert response.status == 403
+    assert "you are signed in as vp" in visitor.page.inner_text("body")
+
+
 def test_an_admin_lands_on_the_command_center_and_manages_users(
     visitor: Visitor, db_url: str
 ) -> None:

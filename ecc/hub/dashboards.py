@@ -13,6 +13,10 @@ and admin groups have). Otherwise:
 - any other request without a session — static files, API, websockets — gets 403;
 - a signed-in person without the scope gets 403 with a page that says why.
 
+A request let through carries the person's hub name as its ``viewer`` query parameter
+(set here, whatever the address said; an address naming someone else is refused), which
+is how a page knows who acknowledges an alert.
+
 Voilà binds to 127.0.0.1 and there is no second, unguarded port: the check lives in
 the one process that serves. (An authenticating reverse proxy in front of a plain
 Voilà would leave that Voilà reachable by anything on the machine — including an
@@ -29,19 +33,23 @@ from collections.abc import Mapping, Sequence
 from inspect import isawaitable
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from jupyterhub.services.auth import HubOAuth, HubOAuthCallbackHandler
 from jupyterhub.utils import url_path_join
 from tornado import web
+from tornado.escape import parse_qs_bytes
 from tornado.httputil import url_concat
 from tornado.log import app_log
 
 from ..ui.serve import _refresher, voila_command, voila_env
+from ..ui.view import VIEWER_KEY
 from .settings import DASHBOARDS
 
 #: The landing page, relative to the service prefix.
 LANDING = "voila/render/portfolio.ipynb"
+#: The query parameter that names who is looking.
+VIEWER = VIEWER_KEY
 
 
 class HubGate(web.RequestHandler):
@@ -69,6 +77,9 @@ class HubGate(web.RequestHandler):
                 "dashboards are for the vp and admin roles only.",
             )
             return
+        rendering = "/voila/render/" in self.request.path
+        if rendering and not self._set_viewer(str(user.get("name", ""))):
+            return
         if self._is_page_visit():
             # Voilà's page posts its kernel's shutdown on unload with the _xsrf cookie:
             # set it now (the hub's kind, tied to this session) so that post is accepted.
@@ -76,6 +87,28 @@ class HubGate(web.RequestHandler):
         parent = super().prepare()
         if isawaitable(parent):
             await parent
+
+    def _set_viewer(self, name: str) -> bool:
+        """Name the signed-in person as the page's ``viewer`` (what an acknowledgement
+        records, ``ecc.ui.viewer``): set on every page request, in place, so Voilà hands it to
+        the kernel with the rest of the query. One naming someone else is refused."""
+        given = self.request.query_arguments.get(VIEWER, [])
+        if any(v.decode(errors="replace") != name for v in given):
+            self._refuse(
+                "Not your name",
+                f"This address names another viewer; you are signed in as {name}. "
+                "Remove viewer= from the address.",
+            )
+            return False
+        pairs = [(k, v) for k, v in parse_qsl(self.request.query, keep_blank_values=True)]
+        query = urlencode([*((k, v) for k, v in pairs if k != VIEWER), (VIEWER, name)])
+        self.request.query = query
+        self.request.uri = f"{self.request.path}?{query}"
+        self.request.query_arguments = parse_qs_bytes(query, keep_blank_values=True)
+        self.request.arguments = {**self.request.body_arguments}
+        for key, values in self.request.query_arguments.items():
+            self.request.arguments.setdefault(key, []).extend(values)
+        return True
 
     def _is_page_visit(self) -> bool:
         mode = self.request.headers.get("Sec-Fetch-Mode", "navigate")
