@@ -1,11 +1,16 @@
 """A real SMTP server for tests: aiosmtpd on a free port of 127.0.0.1, keeping what it
-receives; it can be stopped and started again on the same port."""
+receives; it can be stopped and started again on the same port.
+
+``SmtpSink.down()`` is a server that is not up yet: its port is held by a socket that
+does not listen, so a connection is refused (and no kernel or other test can take the
+port) until ``start()``."""
 
 from __future__ import annotations
 
 import asyncio
 import email
 import email.policy
+import socket
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from types import TracebackType
@@ -42,6 +47,14 @@ class SmtpSink:
     login: tuple[str, str] | None = None  # the user and password AUTH accepts
     received: list[Received] = field(default_factory=list)
     controller: Controller | None = None
+    placeholder: socket.socket | None = None
+
+    @classmethod
+    def down(cls) -> SmtpSink:
+        """A sink whose port refuses connections until it is started."""
+        held = socket.socket()
+        held.bind(("127.0.0.1", 0))
+        return cls(port=int(held.getsockname()[1]), placeholder=held)
 
     @property
     def url(self) -> str:
@@ -80,7 +93,13 @@ class SmtpSink:
         )
         return AuthResult(success=ok, handled=False)
 
+    def _release(self) -> None:
+        if self.placeholder is not None:
+            self.placeholder.close()
+            self.placeholder = None
+
     def start(self) -> SmtpSink:
+        self._release()
         options: dict[str, Any] = {}
         if self.login is not None:
             options = {"authenticator": self._authenticate, "auth_require_tls": False}
@@ -89,6 +108,7 @@ class SmtpSink:
         return self
 
     def stop(self) -> None:
+        self._release()
         if self.controller is not None:
             self.controller.stop()
             self.controller = None

@@ -329,7 +329,7 @@ def test_with_smtp_down_the_report_waits_and_is_delivered_once_when_it_is_back(
 ) -> None:
     folder, out = tmp_path / "schedules", tmp_path / "out"
     schedule_file(folder, "weekly")
-    sink = SmtpSink()  # its port; nothing listening yet
+    sink = SmtpSink.down()
     run = ecc("scheduler", "--run-now", "weekly", "--schedules", str(folder), "--db", db_url,
               "--out", str(out), env=env_for(sink))  # fmt: skip
     assert run.returncode == 0, run.stderr
