@@ -114,7 +114,7 @@ def _finish(conn: Connection, mail_id: int, me: str, **values: Any) -> None:
 def _tell_admins(
     conn: Connection, settings: MailSettings, row: Any, why: str, now: datetime
 ) -> None:
-    """Queue a note to the admins about an undeliverable report mail (never about a note)."""
+    """Queue a note to the admins about an undeliverable mail (never about a note to them)."""
     if row.kind == "admin":
         log.error("mail %s to the admins could not be delivered: %s", row.mail_id, why)
         return
@@ -126,10 +126,11 @@ def _tell_admins(
             why,
         )
         return
+    what = "a report email" if row.kind == "report" else f"an email ({row.kind})"
     note = admin_message(
         sender=settings.sender,
         admins=list(settings.admins),
-        subject=f"a report email could not be delivered (mail {row.mail_id})",
+        subject=f"{what} could not be delivered (mail {row.mail_id})",
         lines=[
             f"Subject: {row.subject}",
             f"To: {', '.join(json.loads(row.recipients))}",
