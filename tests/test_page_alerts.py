@@ -284,7 +284,7 @@ def test_acknowledge_selected_records_who_and_when_and_updates_in_place(
     # in place: the two stay listed, marked, without controls; counts and a confirmation
     row = panel.rows[alerts["crit"]]
     assert "Acknowledged by <strong>vp.alice</strong>" in row.html.value
-    assert row.pick.disabled and row.button.layout.display == "none"
+    assert row.pick.disabled and row.button.layout.visibility == "hidden"
     assert "Acknowledged 2 alerts as vp.alice" in panel.confirm.value
     assert "<strong>3</strong> unacknowledged · <strong>2</strong> acknowledged" in panel.top.value
     assert panel.ack_button.disabled and panel.selected() == []

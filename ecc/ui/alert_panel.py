@@ -159,7 +159,7 @@ class AlertsPanel:
         if done:
             row.pick.value = False
             row.pick.layout.visibility = "hidden"
-            row.button.layout.display = "none"
+            row.button.layout.visibility = "hidden"  # keeps the days in line; phones drop it
             row.box.add_class("acked")
 
     def _open_rows(self) -> list[_Row]:
