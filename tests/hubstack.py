@@ -110,6 +110,7 @@ def hub_stack(
     *,
     pool_size: int = 0,
     extra_users: dict[str, str] | None = None,
+    extra_env: dict[str, str] | None = None,
     timeout: float = 300,
 ) -> Iterator[Stack]:
     """The stack with the demo users and ``extra_users`` (name -> group), once the hub
@@ -127,6 +128,7 @@ def hub_stack(
         "ECC_DASHBOARDS_POOL_SIZE": str(pool_size),
         "ECC_REFRESH_EVERY": "0",
         "ECC_HUB_AUTH": "native",
+        **(extra_env or {}),
     }
     logins: dict[str, str] = {}
     ecc = [sys.executable, "-m", "ecc.cli"]
@@ -154,7 +156,8 @@ def hub_stack(
     try:
         _wait_for(log, proc, "Ctrl-C stops the hub", timeout)
         _wait_for(log, proc, "Kernel pool of portfolio.ipynb is filled", timeout)
-        for line in (hub_dir / "demo-logins.txt").read_text().splitlines():
+        demo = hub_dir / "demo-logins.txt"
+        for line in demo.read_text().splitlines() if demo.exists() else []:
             name, password = line.split("\t")
             logins[name] = password
         yield Stack(

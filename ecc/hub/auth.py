@@ -22,6 +22,7 @@ to the command center's roles by ``ECC_OAUTH_ROLE_GROUPS``:
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -71,6 +72,9 @@ def _configure_oauth(c: Any, settings: HubSettings, env: Mapping[str, str]) -> N
     g = c.GenericOAuthenticator
     g.client_id = env["ECC_OAUTH_CLIENT_ID"]
     g.client_secret = env["ECC_OAUTH_CLIENT_SECRET"]
+    if env is os.environ:
+        # the hub hands its environment to the proxy it starts: keep the secret in here
+        os.environ.pop("ECC_OAUTH_CLIENT_SECRET")
     g.authorize_url = env["ECC_OAUTH_AUTHORIZE_URL"]
     g.token_url = env["ECC_OAUTH_TOKEN_URL"]
     g.userdata_url = env["ECC_OAUTH_USERDATA_URL"]

@@ -86,7 +86,7 @@ class Refused(web.HTTPError):
             + " Access is refused. Ask an administrator to add you to the vp, admin or "
             "analyst group."
         )
-        super().__init__(403, "%s", text)
+        super().__init__(403, "%s", text, reason="No command-center role")
         self.jupyterhub_message = text
         self.jupyterhub_html_message = (
             f"<p><strong>{html.escape(name)}</strong> signed in, but has none of the "

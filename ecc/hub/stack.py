@@ -48,7 +48,9 @@ def start(settings: HubSettings, *, demo_users: bool = True) -> int:
     running = hub_running(settings)
     if running:
         raise ConfigError(f"a hub already runs for {settings.hub_dir} (pid {running})")
-    logins = demo_accounts(settings) if demo_users else {}
+    settings.hub_dir.mkdir(parents=True, exist_ok=True)
+    # demo accounts are local accounts: with the identity provider, people sign in there
+    logins = demo_accounts(settings) if demo_users and settings.auth == "native" else {}
     cmd = [venv_bin("jupyterhub"), "-f", str(CONFIG)]
     started: list[subprocess.Popen[bytes]] = []
 
