@@ -552,9 +552,7 @@ def hub_start(demo_users: bool) -> None:
     required=True,
     help="vp, admin or analyst (repeatable); any other group grants nothing.",
 )
-@click.option(
-    "--password-stdin", is_flag=True, help="Read the password from standard input."
-)
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
 def hub_add_user(name: str, groups: tuple[str, ...], password_stdin: bool) -> None:
     """Create or reset a local account (ECC_HUB_AUTH=native) while the hub is stopped;
     prints the generated password unless one is given on standard input."""

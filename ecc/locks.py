@@ -5,7 +5,7 @@ exclusive ``flock`` on a file beside the database, which also names the holder (
 in-memory database: a lock in this process). The server or the operating system
 releases both when the holder dies, so a killed process never blocks the next one.
 
-(The refresh lock, :mod:`ecc.cache.lock`, is the same pattern with its own key.)
+(The refresh lock, :mod:`ecc.cache.lock`, is this lock with its own key.)
 """
 
 from __future__ import annotations

@@ -5,7 +5,9 @@ runs and an SMTP outage."""
 from __future__ import annotations
 
 import threading
-from datetime import date, timedelta
+import time
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -229,3 +231,38 @@ def test_cli_subscribe_and_mail(book: Engine, db_url: str) -> None:
         assert len(_bodies(sink, "vp@example.com")) == 1
     out = ecc("alerts", "unsubscribe", "nobody@example.com", "--db", db_url)
     assert out.returncode == 2 and "is not subscribed" in out.stderr
+
+
+def test_the_scheduler_mails_critical_alerts_at_once_and_a_missed_digest_once(
+    book: Engine, db_url: str, tmp_path: Path
+) -> None:
+    from ecc.alerts.jobs import digest_triggers
+    from ecc.schedule.service import last_fire_time
+    from tests.test_scheduler import _make_due, schedule_file, scheduler, wait_for
+
+    folder, out = tmp_path / "schedules", tmp_path / "out"
+    schedule_file(folder, "weekly")
+    subscribe(book, "cro@example.com", "immediate")
+    subscribe(book, "vp@example.com", "daily")
+    _alerts(
+        book,
+        ("unexpected_churn", "critical", "customer", "c1", "2026-03-10"),
+        ("renewal_at_risk_30d", "high", "renewal", "r1", "2026-03-31"),
+    )
+    with SmtpSink() as sink:
+        with scheduler(db_url, folder, out, sink, tmp_path / "1.log"):
+            wait_for(lambda: len(_bodies(sink, "cro@example.com")) == 1, "the critical alert")
+        assert _bodies(sink, "vp@example.com") == []  # the daily digest is not due yet
+        due = last_fire_time(digest_triggers()["daily"], datetime.now(UTC))
+        assert due is not None
+        _make_due(db_url, "alerts:daily", due)  # 07:00 came while the scheduler was down
+        with scheduler(db_url, folder, out, sink, tmp_path / "2.log"):
+            wait_for(lambda: len(_bodies(sink, "vp@example.com")) == 1, "the missed digest")
+        with scheduler(db_url, folder, out, sink, tmp_path / "3.log"):
+            time.sleep(3)  # nothing is due: no second digest, no second critical mail
+        ((subject, _, _),) = _bodies(sink, "vp@example.com")
+        assert subject == "[ECC] Daily alert digest: 1 critical, 1 high"
+        assert len(_bodies(sink, "cro@example.com")) == 1
+    status = ecc("scheduler", "--list", "--schedules", str(folder), "--db", db_url)
+    assert status.returncode == 0, status.stderr
+    assert "daily alert digest\tnext run " in status.stdout

@@ -35,7 +35,7 @@ from sqlalchemy.exc import IntegrityError
 from ..errors import ConfigError
 from ..mail.outbox import enqueue
 from ..schema import alert_deliveries, alert_subscribers, executive_alerts
-from .store import RULE_WORDS, SEVERITIES, AlertFilter, AlertRow, list_alerts
+from .store import RULE_WORDS, SEVERITIES, SEVERITY_MARK, AlertFilter, AlertRow, list_alerts
 
 log = logging.getLogger("ecc.alerts")
 
@@ -47,7 +47,6 @@ SEVERITY_COLOURS: dict[str, str] = {
     "warning": "#8a6100",
     "info": "#1f4e8c",
 }
-SEVERITY_MARK: dict[str, str] = {"critical": "■", "high": "▲", "warning": "●", "info": "○"}
 
 
 def utcnow() -> datetime:

@@ -36,6 +36,8 @@ RULE_WORDS: dict[str, str] = {
     "unexpected_churn": "Unexpected churn",
     "major_expansion_closed": "Major expansion closed",
 }
+#: A mark per severity that reads without colour (pages, PDF, mail).
+SEVERITY_MARK: dict[str, str] = {"critical": "■", "high": "▲", "warning": "●", "info": "○"}
 SUBJECT_TYPES: tuple[str, ...] = ("customer", "csm", "renewal")
 
 

@@ -10,6 +10,9 @@
 - One scheduler per database: the process holds :func:`scheduler_lock` for its lifetime;
   a second one stops at once with a message.
 - The outbox is retried every minute and, at start, everything pending at once.
+- Alert mail (:mod:`ecc.alerts.digest`): the daily and weekly digests are persistent
+  jobs like the reports (a digest missed while down is sent once at start); immediate
+  mail for critical alerts is looked for every minute.
 """
 
 from __future__ import annotations
@@ -39,6 +42,7 @@ log = logging.getLogger("ecc.schedule")
 ADVISORY_KEY = 0x4543432D53434844 & 0x7FFFFFFFFFFFFFFF
 JOB_TABLE = "apscheduler_jobs"
 JOB_FUNC = "ecc.schedule.service:run_job"
+ALERTS_FUNC = "ecc.schedule.service:alerts_job"
 OUTBOX_EVERY = timedelta(minutes=1)
 
 
@@ -104,6 +108,20 @@ def deliver_job(ignore_backoff: bool = False) -> None:
         outbox.deliver(ctx.engine, ctx.mail, ignore_backoff=ignore_backoff)
     except Exception:
         log.exception("the outbox could not be delivered")
+
+
+def alerts_job(cadence: str) -> None:
+    """Queue the alert mail of ``cadence`` (nothing when nothing is new), then send it."""
+    from ..alerts.digest import queue_mail
+
+    ctx: RunContext | None = _ACTIVE.get("ctx")
+    if ctx is None:
+        return
+    try:
+        if queue_mail(ctx.engine, cadence, ctx.mail.sender):
+            outbox.deliver(ctx.engine, ctx.mail)
+    except Exception:
+        log.exception("%s alert mail could not be queued", cadence)
 
 
 # ---------------------------------------------------------------- the scheduler
@@ -221,8 +239,43 @@ class SchedulerService:
             jobstore="local",
             executor="mail",
         )
+        self._alert_jobs(now)
         self.scheduler.resume()
         return lines
+
+    def _alert_jobs(self, now: datetime) -> None:
+        from ..alerts.digest import default_subscribers
+        from ..alerts.jobs import IMMEDIATE_EVERY, digest_triggers
+
+        added = default_subscribers(self.ctx.engine)
+        if added:
+            log.info("subscribed %s address(es) of ECC_ALERT_EMAILS to alert mail", added)
+        sched = self.scheduler
+        for cadence, trigger in digest_triggers().items():
+            job_id = f"alerts:{cadence}"
+            job = sched.get_job(job_id, jobstore="default")
+            if job is None:
+                sched.add_job(
+                    ALERTS_FUNC,
+                    trigger,
+                    id=job_id,
+                    name=f"{cadence} alert digest",
+                    args=[cadence],
+                    jobstore="default",
+                    executor="mail",
+                )
+            elif repr(job.trigger) != repr(trigger):
+                sched.reschedule_job(job_id, jobstore="default", trigger=trigger)
+        sched.add_job(
+            ALERTS_FUNC,
+            "interval",
+            seconds=IMMEDIATE_EVERY.total_seconds(),
+            start_date=now,
+            args=["immediate"],
+            id="alerts-immediate",
+            jobstore="local",
+            executor="mail",
+        )
 
     def stop(self, *, wait: bool = True) -> None:
         """Stop; with ``wait``, a report being made is finished (and mailed) first.
@@ -271,13 +324,14 @@ def serve(ctx: RunContext, schedules: list[Schedule], *, say: Callable[[str], No
 # ---------------------------------------------------------------- status
 
 
-def next_runs(engine: Engine) -> dict[str, datetime | None]:
-    """Each stored job's next run time, by schedule name (empty before the first start)."""
+def next_runs(engine: Engine, prefix: str = "report:") -> dict[str, datetime | None]:
+    """Each stored job's next run time, by schedule name (empty before the first start);
+    ``prefix="alerts:"``: the alert digests', by cadence."""
     if JOB_TABLE not in inspect(engine).get_table_names():
         return {}
     store = _job_store(engine)
     out: dict[str, datetime | None] = {}
     for job in store.get_all_jobs():
-        if job.id.startswith("report:"):
-            out[job.id.removeprefix("report:")] = job.next_run_time
+        if job.id.startswith(prefix):
+            out[job.id.removeprefix(prefix)] = job.next_run_time
     return out

@@ -59,6 +59,9 @@ def print_status(engine: Engine, schedules: list[Schedule], say: Callable[[str],
         say(f"  {s.name}\t{s.cron} ({s.timezone})\t{pages}\t{','.join(s.formats)}\t{nxt}\t{was}")
     for name in sorted(set(stored) - {s.name for s in schedules}):
         say(f"  {name}\tin the job store but not in the files (removed at the next start)")
+    digests = next_runs(engine, prefix="alerts:")
+    for cadence, when in sorted(digests.items()):
+        say(f"  {cadence} alert digest\tnext run {_at(when)}")
     say("recent runs:" if recent else "recent runs: none")
     for r in recent:
         say("  " + _run_line(r))

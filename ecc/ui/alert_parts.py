@@ -8,26 +8,16 @@ from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Any
 
-from ..alerts.store import RULES, SEVERITIES
+from ..alerts.store import RULE_WORDS, RULES, SEVERITIES, SEVERITY_MARK
 from .components import esc, link
 from .view import View
 
-#: Each rule in the words of METRICS.md, for people.
-RULE_WORDS: dict[str, str] = {
-    "large_account_critical": "Large account turned critical",
-    "csm_over_capacity": "CSM over capacity",
-    "renewal_at_risk_30d": "Renewal at risk, due in 30 days",
-    "unexpected_churn": "Unexpected churn",
-    "major_expansion_closed": "Major expansion closed",
-}
 SEVERITY_WORDS: dict[str, str] = {
     "critical": "Critical",
     "high": "High",
     "warning": "Warning",
     "info": "Info",
 }
-#: Severity marks that read without colour: a glyph and the word.
-SEVERITY_MARK: dict[str, str] = {"critical": "■", "high": "▲", "warning": "●", "info": "○"}
 #: The ``status`` URL key: which alerts by acknowledgement (None: the unacknowledged).
 STATUS_WORDS: dict[str | None, str] = {
     None: "Unacknowledged",

@@ -1,0 +1,50 @@
+"""When the scheduler mails alerts: the digest times, from settings.
+
+- ``ECC_ALERT_DAILY_CRON`` (``0 7 * * *``) and ``ECC_ALERT_WEEKLY_CRON`` (``0 7 * * 1``,
+  Mondays), five-field crontab expressions, in ``ECC_ALERT_TIMEZONE`` (``UTC``);
+- immediate mail (critical alerts) is looked for every :data:`IMMEDIATE_EVERY`.
+
+The digest jobs live in the scheduler's persistent job store, so a digest that came due
+while no scheduler ran is sent once at the next start.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from datetime import timedelta
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from ..errors import ConfigError
+
+DAILY_CRON = "0 7 * * *"
+WEEKLY_CRON = "0 7 * * 1"
+IMMEDIATE_EVERY = timedelta(minutes=1)
+
+
+def digest_triggers(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """cadence (daily, weekly) -> its APScheduler CronTrigger."""
+    from ..schedule.config import cron_trigger
+
+    env = os.environ if environ is None else environ
+    timezone = env.get("ECC_ALERT_TIMEZONE", "").strip() or "UTC"
+    try:
+        ZoneInfo(timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(
+            f"ECC_ALERT_TIMEZONE={timezone!r} is not a time zone; write e.g. Europe/London"
+        ) from None
+    out: dict[str, Any] = {}
+    for cadence, name, default in (
+        ("daily", "ECC_ALERT_DAILY_CRON", DAILY_CRON),
+        ("weekly", "ECC_ALERT_WEEKLY_CRON", WEEKLY_CRON),
+    ):
+        expr = env.get(name, "").strip() or default
+        try:
+            out[cadence] = cron_trigger(expr, timezone)
+        except ValueError as exc:
+            raise ConfigError(
+                f"{name}={expr!r} is not a crontab expression: {exc}; write e.g. {default!r}"
+            ) from None
+    return out
