@@ -8,7 +8,7 @@ DEMO_SEED ?= 7
 
 CHP := node_modules/.bin/configurable-http-proxy
 
-.PHONY: install demo hub test lint typecheck unit bench clean
+.PHONY: install demo hub serve test lint typecheck unit bench clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "ecc needs Python 3.11+"'
@@ -29,18 +29,25 @@ $(CHP):
 install: $(STAMP) $(CHP)
 
 PORT ?= 8866
+MAIL_PORT ?= 8025
+# What the demo stack mails, and to whom (the local sink keeps it in data/mail/)
+DEMO_MAIL := ECC_HUB_SCHEDULER=1 ECC_MAIL_SINK_PORT=$(MAIL_PORT) \
+	ECC_SMTP_URL=smtp://127.0.0.1:$(MAIL_PORT) ECC_ADMIN_EMAILS=admin@example.com \
+	ECC_ALERT_EMAILS=vp@example.com:immediate,admin@example.com:daily
 
+# The whole stack: demo data, the cache and alerts, then JupyterHub + proxy with the
+# dashboards, share links, the scheduler and a local mail sink; one demo user per role
 demo: install
 	$(BIN)/ecc demo --customers $(DEMO_CUSTOMERS) --seed $(DEMO_SEED)
 	$(BIN)/ecc refresh
 	$(BIN)/ecc metrics --preset this_quarter --format table
-	$(BIN)/ecc serve --port $(PORT)
+	$(DEMO_MAIL) $(BIN)/ecc hub start
 
-# The front door: JupyterHub + proxy + the dashboards service, one demo user per role
-hub: install
-	$(BIN)/ecc demo --customers $(DEMO_CUSTOMERS) --seed $(DEMO_SEED)
-	$(BIN)/ecc refresh
-	$(BIN)/ecc hub start
+hub: demo
+
+# The dashboards alone, without login (http://127.0.0.1:$(PORT)/)
+serve: install
+	$(BIN)/ecc serve --port $(PORT)
 
 lint: install
 	$(BIN)/ruff check ecc tests benchmarks

@@ -14,7 +14,7 @@ ECC_HUB_* variables (ecc/hub/settings.py); the README's "The front door" has the
 
 import os
 
-from ecc.hub.config import configure_hub, dashboards_service, links_service
+from ecc.hub.config import configure_hub, dashboards_service, links_service, optional_services
 from ecc.hub.settings import hub_settings
 
 c = get_config()  # type: ignore[name-defined]  # noqa: F821
@@ -26,6 +26,8 @@ settings = hub_settings()
 SERVICES = [
     dashboards_service(settings, os.environ),  # /services/dashboards/: vp and admin only
     links_service(settings, os.environ),  # /services/links/share/<token>: no login
+    # ECC_HUB_SCHEDULER=1: `ecc scheduler`; ECC_MAIL_SINK_PORT: the demo's mail sink
+    *optional_services(settings, os.environ),
 ]
 
 configure_hub(c, settings, SERVICES)

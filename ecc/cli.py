@@ -579,6 +579,26 @@ def hub_dashboards() -> None:
     run()
 
 
+@cli.command("mail-sink")
+@click.option("--port", default=8025, show_default=True, type=int, help="Port on 127.0.0.1.")
+@click.option(
+    "--dir",
+    "folder",
+    default="data/mail",
+    show_default=True,
+    type=click.Path(path_type=Path),
+    help="Where each message is written (.eml, and .html for its HTML part).",
+)
+def mail_sink(port: int, folder: Path) -> None:
+    """A local SMTP server for the demo: keeps every message as files, sends nothing on."""
+    import logging
+
+    from .mail.sink import serve as serve_sink
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    serve_sink(port, folder.resolve())
+
+
 def _add_alerts() -> None:
     from .alerts.cli import alerts
 

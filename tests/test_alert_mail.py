@@ -266,3 +266,18 @@ def test_the_scheduler_mails_critical_alerts_at_once_and_a_missed_digest_once(
     status = ecc("scheduler", "--list", "--schedules", str(folder), "--db", db_url)
     assert status.returncode == 0, status.stderr
     assert "daily alert digest\tnext run " in status.stdout
+
+
+def test_a_long_digest_lists_25_per_severity_and_links_the_rest(book: Engine) -> None:
+    subscribe(book, "vp@example.com", "daily")
+    days = [f"2026-03-{d:02d}" for d in range(1, 28)]
+    _alerts(book, *(("unexpected_churn", "high", "customer", "c1", day) for day in days))
+    with SmtpSink() as sink:
+        queue_mail(book, "daily", SENDER, base=BASE)
+        deliver(book, _settings(sink))
+        ((subject, text, html),) = _bodies(sink, "vp@example.com")
+    assert subject == "[ECC] Daily alert digest: 27 high"
+    assert text.count("unexpected_churn of c1") == 25  # the newest 25
+    assert "on 2026-03-27" in text and "on 2026-03-02" not in text
+    assert "... and 2 more in the alerts center" in text
+    assert "2 more high alerts" in html

@@ -28,7 +28,7 @@ OAUTH_ENV = {
 
 
 def load(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, **env: str) -> Config:
-    for name in [*OAUTH_ENV, "ECC_HUB_AUTH"]:
+    for name in [*OAUTH_ENV, "ECC_HUB_AUTH", "ECC_HUB_SCHEDULER", "ECC_MAIL_SINK_PORT"]:
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("ECC_HUB_DIR", str(tmp_path / "hub"))
     monkeypatch.setenv("ECC_DATABASE_URL", f"sqlite:///{tmp_path / 'ecc.sqlite'}")
@@ -185,3 +185,19 @@ def test_local_accounts_keep_only_a_bcrypt_hash_and_wait_for_a_stopped_hub(
     (hub_dir / "jupyterhub.pid").write_text(str(os.getpid()))
     refused = add_user("frank", "--group", "vp")
     assert refused.returncode == 2 and "the hub is running" in refused.stderr
+
+
+def test_the_demo_stack_adds_the_scheduler_and_a_mail_sink(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    cfg = load(monkeypatch, tmp_path, ECC_HUB_SCHEDULER="1", ECC_MAIL_SINK_PORT="8025")
+    assert_every_setting_exists(cfg)
+    services = {s["name"]: s for s in cfg.JupyterHub.services}
+    assert set(services) == {"dashboards", "links", "scheduler", "mail-sink"}
+    scheduler, sink = services["scheduler"], services["mail-sink"]
+    assert scheduler["command"][1] == "scheduler" and "url" not in scheduler
+    assert f"--schedules={ROOT / 'schedules'}" in scheduler["command"]
+    assert scheduler["environment"]["ECC_DATABASE_URL"].endswith("ecc.sqlite")
+    assert sink["command"][1:3] == ["mail-sink", "--port=8025"] and "url" not in sink
+    with pytest.raises(ConfigError, match="ECC_MAIL_SINK_PORT='smtp' is not a port"):
+        load(monkeypatch, tmp_path, ECC_MAIL_SINK_PORT="smtp")

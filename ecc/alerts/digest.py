@@ -40,6 +40,8 @@ from .store import RULE_WORDS, SEVERITIES, SEVERITY_MARK, AlertFilter, AlertRow,
 log = logging.getLogger("ecc.alerts")
 
 CADENCES: tuple[str, ...] = ("immediate", "daily", "weekly")
+#: A mail lists at most this many alerts of each severity (the rest: a link).
+PER_SEVERITY = 25
 _ADDRESS = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 SEVERITY_COLOURS: dict[str, str] = {
     "critical": "#b42318",
@@ -192,10 +194,12 @@ def compose(sender: str, to: str, name: str | None, digest: Digest, base: str) -
     text = [greeting, "", intro, ""]
     for sev, rows in digest.by_severity():
         text.append(f"{sev.upper()} ({len(rows)})")
-        for r in rows:
+        for r in rows[:PER_SEVERITY]:
             text.append(f"  - {_day(r['fired_on'])} · {RULE_WORDS.get(r['rule'], r['rule'])}")
             text.append(f"    {r['message']}")
             text.append(f"    {subject_url(base, r)}")
+        if len(rows) > PER_SEVERITY:
+            text.append(f"  ... and {len(rows) - PER_SEVERITY} more in the alerts center")
         text.append("")
     text += [f"The alerts center: {center}", "", _footer(digest.cadence)]
     msg.set_content("\n".join(text) + "\n", cte="quoted-printable")
@@ -213,8 +217,14 @@ def compose(sender: str, to: str, name: str | None, digest: Digest, base: str) -
             f"{esc(r['message'])}<br>"
             f"<a href='{esc(subject_url(base, r))}' style='color:#1f4e8c'>Open "
             f"{'the CSM' if r['subject_type'] == 'csm' else 'the account'}</a></td></tr>"
-            for r in rows
+            for r in rows[:PER_SEVERITY]
         )
+        if len(rows) > PER_SEVERITY:
+            items += (
+                f"<tr><td></td><td style='padding:6px 0'><a href='{esc(center)}' "
+                f"style='color:#1f4e8c'>{len(rows) - PER_SEVERITY} more {esc(sev)} alerts "
+                "in the alerts center</a></td></tr>"
+            )
         sections.append(
             f"<h2 style='font-size:15px;margin:18px 0 4px;color:{colour}' "
             f"data-severity='{esc(sev)}'>{SEVERITY_MARK[sev]} {esc(sev.capitalize())} "

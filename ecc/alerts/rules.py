@@ -177,7 +177,7 @@ def renewal_at_risk_30d(
             message=(
                 f"Renewal {row.renewal_id} of {row.name} ({row.segment}, "
                 f"{_usd(row.arr)} ARR) is forecast at risk and due in "
-                f"{settings.renewal_days} days, on {row.due_on.isoformat()}."
+                f"{settings.renewal_days} days, on {row.due_on:%b %-d, %Y}."
             ),
         )
 
@@ -220,7 +220,7 @@ def unexpected_churn(
             message = f"{row.name} ({row.segment}) churned, {lost} ARR lost; warning signs: "
             message += " and ".join(signs) + "."
         else:
-            health = "unscored" if row.score is None else f"healthy ({float(row.score):g})"
+            health = "unscored" if row.score is None else f"{float(row.score):g} (healthy)"
             message = (
                 f"{row.name} ({row.segment}) churned with no warning sign, {lost} ARR lost: "
                 f"health was {health} and no renewal was at risk."

@@ -14,9 +14,10 @@ import shutil
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from ..errors import ConfigError
 from .auth import configure_auth
 from .roles import landing_url, load_roles
-from .settings import DASHBOARDS, LINKS, HubSettings, proxy_command, venv_bin
+from .settings import DASHBOARDS, LINKS, ROOT, HubSettings, proxy_command, venv_bin
 
 #: Passed from the hub's environment to its services and analysts' servers (the
 #: identity provider's secrets are not).
@@ -86,6 +87,48 @@ def links_service(settings: HubSettings, env: Mapping[str, str]) -> dict[str, An
         port=settings.share_port,
         display_name="Share links",
     )
+
+
+def scheduler_service(settings: HubSettings, env: Mapping[str, str]) -> dict[str, Any]:
+    """``ecc scheduler`` as a background service of the hub: the schedule files' reports
+    and the alert mail, started and stopped with the hub."""
+    return service(
+        "scheduler",
+        [
+            venv_bin("ecc"),
+            "scheduler",
+            f"--schedules={ROOT / 'schedules'}",
+            f"--out={ROOT / 'outputs'}",
+        ],
+        settings,
+        env,
+    )
+
+
+def mail_sink_service(settings: HubSettings, env: Mapping[str, str], port: int) -> dict[str, Any]:
+    """The demo's local SMTP sink (``ecc mail-sink``): mail lands in files under
+    ``data/mail/`` instead of going anywhere."""
+    folder = settings.hub_dir.parent / "mail"
+    return service(
+        "mail-sink",
+        [venv_bin("ecc"), "mail-sink", f"--port={port}", f"--dir={folder}"],
+        settings,
+        env,
+    )
+
+
+def optional_services(settings: HubSettings, env: Mapping[str, str]) -> list[dict[str, Any]]:
+    """The scheduler (``ECC_HUB_SCHEDULER=1``) and a local mail sink
+    (``ECC_MAIL_SINK_PORT=8025``), which ``make demo`` turns on."""
+    out = []
+    sink = env.get("ECC_MAIL_SINK_PORT", "").strip()
+    if sink:
+        if not sink.isdigit():
+            raise ConfigError(f"ECC_MAIL_SINK_PORT={sink!r} is not a port number")
+        out.append(mail_sink_service(settings, env, int(sink)))
+    if env.get("ECC_HUB_SCHEDULER", "").strip().lower() in ("1", "true", "yes"):
+        out.append(scheduler_service(settings, env))
+    return out
 
 
 def configure_hub(

@@ -8,6 +8,7 @@ answers, prints the logins and the address, and passes signals on to the hub.
 
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
 import time
@@ -93,5 +94,10 @@ def print_welcome(settings: HubSettings, logins: dict[str, str]) -> None:
         lines.append("")
     lines.append(f"Command center (vp, admin): {settings.dashboards_url}")
     lines.append(f"Share links: ecc share create REPORT --base-url {settings.links_url}")
+    if os.environ.get("ECC_HUB_SCHEDULER", "").strip().lower() in ("1", "true", "yes"):
+        lines.append("Scheduler: the reports of schedules/*.yaml and the alert mail")
+    if os.environ.get("ECC_MAIL_SINK_PORT", "").strip():
+        folder = settings.hub_dir.parent / "mail"
+        lines.append(f"Mail (nothing leaves this machine): open the files in {folder}/")
     lines.append("Ctrl-C stops the hub, its proxy and services.")
     print("\n".join(lines), flush=True)
