@@ -19,12 +19,15 @@ from __future__ import annotations
 import logging
 import time
 import traceback
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from typing import Any
 
 import orjson
-from sqlalchemy import Connection, Engine, insert, select, update
+from sqlalchemy import Connection, Engine, insert, select, text, update
 
 from ..config import SEGMENTS, MetricSettings
 from ..errors import DataError, EccError
@@ -32,9 +35,10 @@ from ..leaderboard import PRESET as LEADERBOARD_PRESET
 from ..leaderboard import record_leaderboard
 from ..load import data_version
 from ..metrics.compute import ALL_AREAS, compute_all
+from ..metrics.csms import prefetch as prefetch_activity
 from ..metrics.reuse import reuse_results
 from ..metrics.state import Scope, data_today, state_memo
-from ..periods import PRESETS, Period, preset_period
+from ..periods import PRESETS, Period, comparison_period, preset_period
 from ..schema import ecc_meta, refresh_runs
 from . import store
 from .keys import cache_key
@@ -94,9 +98,46 @@ def plan(today: date) -> list[Job]:
     return jobs
 
 
+def _periods(jobs: list[Job]) -> list[Period]:
+    """The periods the jobs compute, with their comparison periods, in the jobs' order."""
+    out: dict[Period, None] = {}
+    for job in jobs:
+        out[job.period] = None
+        if job.compare is not None:
+            out[comparison_period(job.period, job.compare).period] = None
+    return list(out)
+
+
+@contextmanager
+def _second_reader(conn: Connection) -> Iterator[Callable[..., Future[Any]] | None]:
+    """On PostgreSQL: a worker thread with a second connection reading the very snapshot
+    of ``conn`` (exported and imported), to run independent queries while ``conn`` works —
+    the machine's other core. None elsewhere (SQLite cannot share a snapshot)."""
+    if conn.dialect.name != "postgresql":
+        yield None
+        return
+    snapshot = conn.execute(text("SELECT pg_export_snapshot()")).scalar_one()
+    with (
+        conn.engine.connect().execution_options(isolation_level="REPEATABLE READ") as other,
+        ThreadPoolExecutor(1, thread_name_prefix="ecc-refresh") as pool,
+    ):
+        other.execute(text(f"SET TRANSACTION SNAPSHOT '{snapshot}'"))
+
+        def submit(fn: Callable[..., Any], *args: Any) -> Future[Any]:
+            return pool.submit(fn, other, *args)
+
+        try:
+            yield submit
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
+            other.rollback()
+
+
 def _rows(conn: Connection, jobs: list[Job], settings: MetricSettings) -> Iterator[store.CacheRow]:
     names = list(ALL_AREAS)
-    with state_memo(conn), reuse_results():
+    with state_memo(conn), reuse_results(), _second_reader(conn) as submit:
+        if submit is not None:
+            prefetch_activity(conn, _periods(jobs), submit)
         for job in jobs:
             result = compute_all(
                 conn,

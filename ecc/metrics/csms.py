@@ -41,7 +41,7 @@ from ..schema import activities
 from ..schema import csms as csms_t
 from .context import Context, money
 from .reuse import active as reuse_active
-from .reuse import shared
+from .reuse import expect, shared
 from .state import (
     GRAIN,
     ZERO,
@@ -189,6 +189,15 @@ def _per_csm(
     )
     ids = _scope_csm_ids(conn, scope)
     return {k: v for k, v in every.items() if k in ids}
+
+
+def prefetch(conn: Connection, periods: Iterable[Period], submit: Callable[..., Any]) -> None:
+    """Inside a refresh: have ``submit(fn, *args)`` (a worker with a connection of its own,
+    which it passes to ``fn``) run the per-CSM activity queries of ``periods`` — they read
+    only the source tables — while this connection computes the rest."""
+    for period in periods:
+        for name, query in (("activities", _activity_counts), ("response", _response_medians)):
+            expect(("per-csm", name, period.start, period.end), submit(query, period, Scope()))
 
 
 def _activity_counts(conn: Connection, period: Period, scope: Scope) -> dict[str, ActivityCounts]:

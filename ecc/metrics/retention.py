@@ -52,7 +52,7 @@ from .state import (
     ZERO,
     RetentionSums,
     Scope,
-    in_scope,
+    by_segment,
     movement_sums,
     open_at,
     retention_series,
@@ -102,43 +102,61 @@ def _sums(conn: Connection, d0: date, end: date, scope: Scope) -> RetentionSums:
 # ---------------------------------------------------------------- forecast
 
 
-def forecast(conn: Connection, end: date, scope: Scope, settings: MetricSettings) -> Forecast:
-    """Expected churned and expanded ARR over (end, end + forecast_days], one query.
-
-    churn_arr = sum of renewal arr x p_churn(forecast_status); expansion_arr = sum of
-    opportunity amount x p_win(stage); both over items open at end and due in the window.
-    """
-    until = end + timedelta(days=settings.forecast_days)
+def _forecast_sums(
+    conn: Connection, end: date, until: date, scope: Scope
+) -> dict[str, dict[tuple[str, str], Decimal]]:
+    """segment -> (part, forecast status or stage) -> the ARR or amount open at end and
+    due in (end, until]. One query."""
     r, o = renewals, expansion_opportunities
+    seg = customers.c.segment
     due = (
         select(
+            seg,
             literal("churn").label("part"),
             r.c.forecast_status.label("key"),
             func.sum(r.c.arr).label("total"),
         )
+        .select_from(r.join(customers, customers.c.customer_id == r.c.customer_id))
         .where(
             open_at(r.c.closed_on, end),
             r.c.due_on > end,
             r.c.due_on <= until,
-            *in_scope(r.c.customer_id, scope),
+            *scope_clauses(scope),
         )
-        .group_by(r.c.forecast_status)
+        .group_by(seg, r.c.forecast_status)
     )
     pipeline = (
-        select(literal("expansion").label("part"), o.c.stage.label("key"), func.sum(o.c.amount))
+        select(
+            seg, literal("expansion").label("part"), o.c.stage.label("key"), func.sum(o.c.amount)
+        )
+        .select_from(o.join(customers, customers.c.customer_id == o.c.customer_id))
         .where(
             open_at(o.c.closed_on, end, o.c.created_on),
             o.c.expected_close_on > end,
             o.c.expected_close_on <= until,
-            *in_scope(o.c.customer_id, scope),
+            *scope_clauses(scope),
         )
-        .group_by(o.c.stage)
+        .group_by(seg, o.c.stage)
     )
+    out: dict[str, dict[tuple[str, str], Decimal]] = {}
+    for row in conn.execute(sql_union_all(due, pipeline)):
+        out.setdefault(row.segment, {})[(row.part, row.key)] = row.total
+    return out
+
+
+def forecast(conn: Connection, end: date, scope: Scope, settings: MetricSettings) -> Forecast:
+    """Expected churned and expanded ARR over (end, end + forecast_days].
+
+    churn_arr = sum of renewal arr x p_churn(forecast_status); expansion_arr = sum of
+    opportunity amount x p_win(stage); both over items open at end and due in the window
+    (one query grouped by segment; inside a refresh, once for every segment filter).
+    """
+    until = end + timedelta(days=settings.forecast_days)
     totals = {"churn": ZERO, "expansion": ZERO}
     weights = {"churn": settings.p_churn, "expansion": settings.p_win}
-    for row in conn.execute(sql_union_all(due, pipeline)):
-        p = Decimal(str(weights[row.part].get(row.key, 0.0)))
-        totals[row.part] += row.total * p
+    for sums in by_segment(_forecast_sums, conn, end, until, scope=scope).values():
+        for (part, key), total in sums.items():
+            totals[part] += total * Decimal(str(weights[part].get(key, 0.0)))
     return Forecast(churn_arr=money(totals["churn"]), expansion_arr=money(totals["expansion"]))
 
 

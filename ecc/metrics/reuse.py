@@ -9,6 +9,7 @@ by what they depend on and handed out again; outside it nothing is kept.
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Iterator
+from concurrent.futures import Future
 from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any, TypeVar
@@ -33,11 +34,24 @@ def active() -> bool:
 
 
 def shared(key: Hashable, compute: Callable[[], T]) -> T:
-    """``compute()`` once per ``key`` inside :func:`reuse_results`; always outside it."""
+    """``compute()`` once per ``key`` inside :func:`reuse_results`; always outside it.
+
+    A result being computed elsewhere (:func:`expect`) is waited for."""
     results = _RESULTS.get()
     if results is None:
         return compute()
     if key not in results:
         results[key] = compute()
-    value: T = results[key]
-    return value
+    value = results[key]
+    if isinstance(value, Future):
+        value = results[key] = value.result()
+    out: T = value
+    return out
+
+
+def expect(key: Hashable, future: Future[Any]) -> None:
+    """Inside :func:`reuse_results`: ``key``'s result is being computed by ``future`` (on
+    another connection, in another thread); :func:`shared` waits for it."""
+    results = _RESULTS.get()
+    if results is not None and key not in results:
+        results[key] = future
