@@ -34,10 +34,11 @@ from ..errors import DataError, EccError
 from ..leaderboard import PRESET as LEADERBOARD_PRESET
 from ..leaderboard import record_leaderboard
 from ..load import data_version
+from ..metrics import expansion, renewals, risk, segments
 from ..metrics.compute import ALL_AREAS, compute_all
 from ..metrics.csms import prefetch as prefetch_activity
 from ..metrics.reuse import reuse_results
-from ..metrics.state import Scope, data_today, state_memo
+from ..metrics.state import Scope, data_today, expect_by_segment, state_memo
 from ..periods import PRESETS, Period, comparison_period, preset_period
 from ..schema import ecc_meta, refresh_runs
 from . import store
@@ -46,6 +47,16 @@ from .lock import refresh_lock
 from .redis_layer import layer_for
 
 log = logging.getLogger("ecc.cache")
+
+#: Segment-grouped queries over a period that read only the source tables: on PostgreSQL a
+#: second connection runs them while the first computes the rest.
+RANGE_QUERIES: tuple[Callable[..., dict[str, Any]], ...] = (
+    segments.cohort_expansion,
+    segments.ticket_counts,
+    expansion.closed_counts,
+    renewals.closed_in,
+    risk.save_plays_by_segment,
+)
 
 #: Comparisons pre-aggregated for every preset and segment.
 COMPARES: tuple[str | None, ...] = ("previous", "yoy", None)
@@ -137,7 +148,11 @@ def _rows(conn: Connection, jobs: list[Job], settings: MetricSettings) -> Iterat
     names = list(ALL_AREAS)
     with state_memo(conn), reuse_results(), _second_reader(conn) as submit:
         if submit is not None:
-            prefetch_activity(conn, _periods(jobs), submit)
+            periods = _periods(jobs)
+            prefetch_activity(conn, periods, submit)
+            for period in periods:
+                for query in RANGE_QUERIES:
+                    expect_by_segment(query, period.start, period.end, submit=submit)
         for job in jobs:
             result = compute_all(
                 conn,

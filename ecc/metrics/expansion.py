@@ -167,7 +167,7 @@ def _top_open(conn: Connection, end: date, limit: int, scope: Scope) -> dict[str
     return out
 
 
-def _closed_counts(
+def closed_counts(
     conn: Connection, start: date, end: date, scope: Scope
 ) -> dict[str, tuple[int, int]]:
     """segment -> (won, won + lost) among the opportunities closed in [start, end]."""
@@ -227,7 +227,7 @@ def expansion(ctx: Context) -> ExpansionResult:
 
     won = n_closed = 0
     for seg_won, seg_closed in by_segment(
-        _closed_counts, conn, period.start, end, scope=scope
+        closed_counts, conn, period.start, end, scope=scope
     ).values():
         won += seg_won
         n_closed += seg_closed

@@ -161,7 +161,7 @@ def _open_buckets(
     return out
 
 
-def _closed_in(
+def closed_in(
     conn: Connection, start: date, end: date, scope: Scope
 ) -> dict[str, tuple[Decimal, Decimal]]:
     """segment -> (ARR renewed, ARR closed) of the renewals closed in [start, end]."""
@@ -225,7 +225,7 @@ def renewals(ctx: Context) -> RenewalsResult:
     # 3. closed in P: renewal rate by ARR
     renewed = closed = ZERO
     for seg_renewed, seg_closed in by_segment(
-        _closed_in, conn, period.start, end, scope=scope
+        closed_in, conn, period.start, end, scope=scope
     ).values():
         renewed += seg_renewed
         closed += seg_closed

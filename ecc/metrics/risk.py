@@ -175,7 +175,7 @@ def top_accounts(conn: Connection, d: date, scope: Scope, limit: int) -> list[To
     return [account for _, _, account in ranked[:limit]]
 
 
-def _save_plays(
+def save_plays_by_segment(
     conn: Connection, start: date, end: date, scope: Scope
 ) -> dict[str, tuple[int, int, int]]:
     """segment -> plays open at end, saved in [start, end], lost in [start, end]."""
@@ -200,7 +200,7 @@ def _save_plays(
 def save_play_counts(conn: Connection, start: date, end: date, scope: Scope) -> SavePlays:
     """Plays open at end, and plays closed in [start, end] by outcome."""
     active = saved = lost = 0
-    for a, s, n in by_segment(_save_plays, conn, start, end, scope=scope).values():
+    for a, s, n in by_segment(save_plays_by_segment, conn, start, end, scope=scope).values():
         active, saved, lost = active + a, saved + s, lost + n
     return SavePlays(active=active, saved=saved, lost=lost, success_rate=ratio(saved, saved + lost))
 

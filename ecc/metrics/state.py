@@ -42,7 +42,7 @@ from sqlalchemy import union_all as sql_union_all
 from ..config import AT_RISK_MIN, HEALTHY_MIN
 from ..schema import activities, arr_events, customers, health_scores, support_tickets
 from .reuse import active as reuse_active
-from .reuse import shared
+from .reuse import expect, shared
 
 ZERO = Decimal("0.00")
 
@@ -93,6 +93,16 @@ def by_segment(
     key = (query.__module__, query.__qualname__, *args)
     every = shared(key, lambda: query(conn, *args, Scope()))
     return {k: v for k, v in every.items() if scope.segment in (None, k)}
+
+
+def expect_by_segment(
+    query: Callable[..., dict[str, Any]], *args: Any, submit: Callable[..., Any]
+) -> None:
+    """Inside a refresh: have ``submit`` (a worker with its own connection) run the
+    segment-grouped ``query(conn, *args, Scope())`` that :func:`by_segment` will ask for."""
+    if reuse_active():
+        key = (query.__module__, query.__qualname__, *args)
+        expect(key, submit(query, *args, Scope()))
 
 
 #: The finest grain of the additive sums a refresh shares: every filter (a segment, one
