@@ -29,6 +29,7 @@ from ecc.metrics.state import Scope
 from ecc.periods import preset_period
 from ecc.schema import dashboard_metrics, leaderboard_history, refresh_runs
 from tests.conftest import IN_CI
+from tests.servers import free_port
 
 TODAY = date(2026, 11, 24)
 REDIS_URL = os.environ.get("ECC_TEST_REDIS_URL", "redis://127.0.0.1:6379/9")
@@ -92,6 +93,23 @@ def test_every_cached_request_equals_a_computation_from_the_source_tables(
         if layer == "redis":  # the second read comes from Redis, the same again
             again = metrics_for(demo, job.period, compare=job.compare, scope=job.scope)
             assert again.source == "redis" and again.data == direct
+
+
+def test_with_redis_down_pages_read_the_table_and_refreshes_succeed(
+    demo: Engine, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    # ECC_REDIS_URL names a port nothing listens on: every Redis call fails
+    monkeypatch.setenv("ECC_REDIS_URL", f"redis://127.0.0.1:{free_port()}/0")
+    report = refresh(demo)  # its Redis invalidation fails quietly
+    assert report.status == "succeeded"
+    period = preset_period("this_quarter", TODAY)
+    with caplog.at_level("WARNING", logger="ecc.cache"):
+        got = metrics_for(demo, period, compare="previous")
+        again = metrics_for(demo, period, compare="previous")
+    assert got.source == again.source == "cache"
+    direct = compute_all(demo, period, compare="previous", snapshots=False)
+    assert got.data == again.data == direct
+    assert any("redis" in r.getMessage().lower() for r in caplog.records)
 
 
 def test_a_request_for_some_areas_reads_just_those(demo: Engine) -> None:
