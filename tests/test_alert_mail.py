@@ -281,3 +281,13 @@ def test_a_long_digest_lists_25_per_severity_and_links_the_rest(book: Engine) ->
     assert "on 2026-03-27" in text and "on 2026-03-02" not in text
     assert "... and 2 more in the alerts center" in text
     assert "2 more high alerts" in html
+
+
+def test_bad_digest_settings_are_refused_by_name() -> None:
+    from ecc.alerts.jobs import digest_triggers
+
+    with pytest.raises(ConfigError, match="ECC_ALERT_DAILY_CRON='7am' is not a crontab"):
+        digest_triggers({"ECC_ALERT_DAILY_CRON": "7am"})
+    with pytest.raises(ConfigError, match="ECC_ALERT_TIMEZONE='Mars/Olympus' is not a time zone"):
+        digest_triggers({"ECC_ALERT_TIMEZONE": "Mars/Olympus"})
+    assert set(digest_triggers({})) == {"daily", "weekly"}

@@ -128,7 +128,9 @@ def dashboards_url(environ: Mapping[str, str] | None = None) -> str:
     if explicit:
         base = explicit
     elif env.get("ECC_HUB_URL", "").strip():
-        base = env["ECC_HUB_URL"].strip().rstrip("/") + "/services/dashboards/"
+        from ..hub.settings import hub_settings
+
+        base = hub_settings(env).dashboards_url
     else:
         base = "http://127.0.0.1:8866/"
     return base.rstrip("/") + "/voila/render/"

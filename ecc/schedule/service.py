@@ -214,6 +214,14 @@ class SchedulerService:
 
     def start(self) -> list[SyncLine]:
         """Sync the jobs, mark runs a dead scheduler left running, then start running."""
+        from ..alerts.digest import default_subscribers
+        from ..alerts.jobs import digest_triggers
+
+        # the alert settings are checked before anything starts (a ConfigError says which)
+        digests = digest_triggers()
+        added = default_subscribers(self.ctx.engine)
+        if added:
+            log.info("subscribed %s address(es) of ECC_ALERT_EMAILS to alert mail", added)
         interrupted = runs.interrupt_left_running(self.ctx.engine)
         if interrupted:
             log.warning("%s scheduled run(s) left running by a stopped scheduler", interrupted)
@@ -239,19 +247,15 @@ class SchedulerService:
             jobstore="local",
             executor="mail",
         )
-        self._alert_jobs(now)
+        self._alert_jobs(now, digests)
         self.scheduler.resume()
         return lines
 
-    def _alert_jobs(self, now: datetime) -> None:
-        from ..alerts.digest import default_subscribers
-        from ..alerts.jobs import IMMEDIATE_EVERY, digest_triggers
+    def _alert_jobs(self, now: datetime, digests: dict[str, Any]) -> None:
+        from ..alerts.jobs import IMMEDIATE_EVERY
 
-        added = default_subscribers(self.ctx.engine)
-        if added:
-            log.info("subscribed %s address(es) of ECC_ALERT_EMAILS to alert mail", added)
         sched = self.scheduler
-        for cadence, trigger in digest_triggers().items():
+        for cadence, trigger in digests.items():
             job_id = f"alerts:{cadence}"
             job = sched.get_job(job_id, jobstore="default")
             if job is None:
