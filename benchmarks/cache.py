@@ -35,20 +35,20 @@ from __future__ import annotations
 
 import json
 import os
-import random
+import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
+import time
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
-from decimal import Decimal
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from sqlalchemy import Connection, Engine, and_, create_engine, func, insert, select, text
+from sqlalchemy import Connection, Engine, create_engine, func, select, text
 from sqlalchemy.engine import make_url
 
 from benchmarks.run import PG_URL, TODAY, emit, machine, median_of, parser, pg_database, timed
@@ -56,10 +56,11 @@ from ecc.cache import metrics_for
 from ecc.cache.redis_layer import layer_for
 from ecc.db import init_schema, make_engine
 from ecc.demo import generate
-from ecc.load import load_directory, mark_data_version
+from ecc.demo_day import append_day, append_day_to_csv
+from ecc.load import load_directory
 from ecc.metrics.state import Scope, data_today
 from ecc.periods import preset_period
-from ecc.schema import activities, arr_events, csms, customers, health_scores
+from ecc.schema import customers, dashboard_metrics
 from ecc.ui.pages import Page, build_context, load_all
 from ecc.ui.view import View, validate
 
@@ -93,6 +94,7 @@ engine.dispose()
 print(json.dumps({
     "status": report.status, "requests": report.requests, "rows": report.rows,
     "snapshots": report.snapshots, "seconds": seconds, "peak_kb": peak,
+    "reused": report.reused, "prepared": report.prepared,
     "baseline_kb": baseline, "data_as_of": str(report.data_as_of),
 }))
 """
@@ -108,6 +110,8 @@ class Refresh:
     peak_mb: float
     baseline_mb: float
     data_as_of: str
+    reused: int = 0
+    prepared: int = 0
 
 
 @dataclass
@@ -127,7 +131,10 @@ class Result:
     load_s: float | None = None
     first: Refresh | None = None
     full: Refresh | None = None
+    idle: Refresh | None = None  # the refresh with nothing new: prepares tomorrow
     incremental: Refresh | None = None
+    day_load_s: float | None = None  # loading the CSVs with the day added
+    verified: str = ""  # incremental vs full, key by key
     appended: dict[str, int] = field(default_factory=dict)
     reads: list[Read] = field(default_factory=list)
     read_today: date | None = None
@@ -158,120 +165,12 @@ def run_refresh(url: str, *, full: bool) -> Refresh:
         peak_mb=got["peak_kb"] / 1024,
         baseline_mb=got["baseline_kb"] / 1024,
         data_as_of=got["data_as_of"],
+        reused=got["reused"],
+        prepared=got["prepared"],
     )
 
 
 # ---------------------------------------------------------------- a day of new data
-
-
-def append_day(engine: Engine, seed: int = 7) -> tuple[date, dict[str, int]]:
-    """Append one plausible day after the data's latest date, in one transaction that
-    also marks a new data version; returns the day and the rows added per table."""
-    rng = random.Random(seed)
-    with engine.begin() as conn:
-        latest = data_today(conn)
-        if latest is None:
-            raise RuntimeError("the database holds no data")
-        day = latest + timedelta(days=1)
-        tag = f"BENCH{day:%Y%m%d}"
-        arr = active_arr(conn, day)
-        active = sorted(arr)
-        # every customer's owner (one scan: an IN list of 90,000 ids exceeds the drivers'
-        # parameter limits)
-        owner = dict(conn.execute(select(customers.c.customer_id, customers.c.csm_id)).all())
-        # health: every 7th active customer (weekly cadence), near its latest score
-        scored = active[::7]
-        latest_score = last_scores(conn, scored)
-        scores = [
-            {
-                "customer_id": c,
-                "scored_on": day,
-                "score": max(
-                    Decimal(0),
-                    min(Decimal(100), latest_score.get(c, Decimal(70)) + rng.randint(-3, 3)),
-                ),
-            }
-            for c in scored
-        ]
-        # activities: a meeting, an email answering the customer and a task per active CSM
-        book: dict[str, list[str]] = {}
-        for c in active:
-            book.setdefault(owner[c], []).append(c)
-        active_csms = conn.execute(select(csms.c.csm_id).where(csms.c.active)).scalars().all()
-        acts: list[dict[str, Any]] = []
-        for csm in sorted(active_csms):
-            accounts: list[str | None] = [*book.get(csm, [])] or [None]
-            for i, (kind, completed, hours) in enumerate(
-                [
-                    ("meeting", True, None),
-                    ("email", True, round(rng.uniform(0.5, 12), 1)),
-                    ("task", rng.random() < 0.7, None),
-                ]
-            ):
-                acts.append(
-                    {
-                        "activity_id": f"{tag}-{csm}-{i}",
-                        "csm_id": csm,
-                        "customer_id": rng.choice(accounts),
-                        "kind": kind,
-                        "occurred_on": day,
-                        "completed": completed,
-                        "response_hours": hours,
-                    }
-                )
-        # ARR: an upsell of two active customers, about 10% of their ARR
-        events = []
-        for i, c in enumerate(rng.sample(active, min(2, len(active)))):
-            delta = max(Decimal(100), (arr[c] / 1000).quantize(Decimal(1)) * 100)
-            events.append(
-                {
-                    "event_id": f"{tag}-EV{i}",
-                    "customer_id": c,
-                    "event_date": day,
-                    "kind": "expansion",
-                    "arr_delta": delta,
-                    "expansion_type": "upsell",
-                }
-            )
-        if scores:
-            conn.execute(insert(health_scores), scores)
-        if acts:
-            conn.execute(insert(activities), acts)
-        if events:
-            conn.execute(insert(arr_events), events)
-        mark_data_version(conn)
-    return day, {"health_scores": len(scores), "activities": len(acts), "arr_events": len(events)}
-
-
-def active_arr(conn: Connection, day: date) -> dict[str, Decimal]:
-    """ARR per customer with ARR > 0 on ``day``."""
-    total = func.sum(arr_events.c.arr_delta)
-    rows = conn.execute(
-        select(arr_events.c.customer_id, total)
-        .where(arr_events.c.event_date <= day)
-        .group_by(arr_events.c.customer_id)
-    ).all()
-    return {c: Decimal(v) for c, v in rows if v is not None and Decimal(v) > 0}
-
-
-def last_scores(conn: Connection, wanted: list[str]) -> dict[str, Decimal]:
-    """The latest health score of each customer (all customers read, ``wanted`` kept)."""
-    latest = (
-        select(health_scores.c.customer_id, func.max(health_scores.c.scored_on).label("d"))
-        .group_by(health_scores.c.customer_id)
-        .subquery()
-    )
-    rows = conn.execute(
-        select(health_scores.c.customer_id, health_scores.c.score).join(
-            latest,
-            and_(
-                health_scores.c.customer_id == latest.c.customer_id,
-                health_scores.c.scored_on == latest.c.d,
-            ),
-        )
-    ).all()
-    keep = set(wanted)
-    return {c: s for c, s in rows if c in keep}
 
 
 # ---------------------------------------------------------------- reads
@@ -378,12 +277,30 @@ def check_served_from_cache(engine: Engine) -> None:
 # ---------------------------------------------------------------- one database
 
 
+def cache_payloads(engine: Engine) -> dict[tuple[str, str], str]:
+    t = dashboard_metrics
+    with engine.connect() as conn:
+        return {
+            (r[0], r[1]): r[2] for r in conn.execute(select(t.c.cache_key, t.c.area, t.c.payload))
+        }
+
+
 def bench_database(
-    url: str, result: Result, repeat: int, redis_url: str | None, folder: Path | None
+    url: str,
+    result: Result,
+    repeat: int,
+    redis_url: str | None,
+    folder: Path | None,
+    *,
+    load: bool,
+    verify: bool,
 ) -> Result:
+    """``folder``: the CSV files the database is (``load`` False) or is to be loaded from;
+    the day of new data is added to them and loaded, so the refresh knows what changed.
+    Without a folder the day is inserted directly (and the refresh recomputes all)."""
     engine = make_engine(url)
     try:
-        if folder is not None:
+        if folder is not None and load:
             init_schema(engine)
             result.load_s = timed(load_directory, engine, folder)
             print(f"  loaded in {result.load_s:.1f} s", flush=True)
@@ -391,12 +308,32 @@ def bench_database(
         print(f"  first refresh: {result.first}", flush=True)
         result.full = run_refresh(url, full=True)
         print(f"  full refresh: {result.full}", flush=True)
+        result.idle = run_refresh(url, full=False)
+        print(f"  idle refresh (prepares tomorrow): {result.idle}", flush=True)
         result.read_today, result.reads = measure_reads(engine, repeat, redis_url)
-        day, result.appended = append_day(engine)
-        print(f"  appended {day}: {result.appended}", flush=True)
+        started = time.perf_counter()
+        if folder is not None:
+            day, result.appended = append_day_to_csv(engine, folder)
+        else:
+            day, result.appended = append_day(engine)
+        result.day_load_s = time.perf_counter() - started
+        print(f"  appended {day}: {result.appended} in {result.day_load_s:.1f} s", flush=True)
         result.incremental = run_refresh(url, full=False)
         print(f"  incremental refresh: {result.incremental}", flush=True)
         check_served_from_cache(engine)
+        if verify:
+            incremental = cache_payloads(engine)
+            again = run_refresh(url, full=True)
+            full = cache_payloads(engine)
+            differ = sorted(
+                k for k in set(incremental) | set(full) if incremental.get(k) != full.get(k)
+            )
+            result.verified = (
+                f"{len(full):,} cache rows equal to a full refresh's"
+                if not differ
+                else f"{len(differ)} of {len(full):,} cache rows differ, e.g. {differ[:3]}"
+            )
+            print(f"  verified ({again.seconds:.1f} s full): {result.verified}", flush=True)
     finally:
         engine.dispose()
     return result
@@ -418,7 +355,9 @@ def pg_bench_in_use() -> bool:
     return bool(n)
 
 
-def run(sizes: list[int], repeat: int, databases: list[str], redis_url: str | None) -> list[Result]:
+def run(
+    sizes: list[int], repeat: int, databases: list[str], redis_url: str | None, verify: bool
+) -> list[Result]:
     results: list[Result] = []
     for n in sizes:
         with tempfile.TemporaryDirectory() as tmp:
@@ -436,18 +375,30 @@ def run(sizes: list[int], repeat: int, databases: list[str], redis_url: str | No
                     url = pg_database()
                 else:
                     raise SystemExit(f"unknown database {db!r}; use sqlite or postgresql")
-                results.append(bench_database(url, Result(n, db), repeat, redis_url, folder=folder))
+                # each database gets its own copy: the day of new data is added to it
+                copy = Path(tmp) / f"csv-{db}"
+                shutil.rmtree(copy, ignore_errors=True)
+                shutil.copytree(folder, copy)
+                results.append(
+                    bench_database(
+                        url, Result(n, db), repeat, redis_url, copy, load=True, verify=verify
+                    )
+                )
     return results
 
 
-def run_reuse(url: str, repeat: int, redis_url: str | None) -> list[Result]:
+def run_reuse(
+    url: str, repeat: int, redis_url: str | None, folder: Path | None, verify: bool
+) -> list[Result]:
     engine = make_engine(url)
     with engine.connect() as conn:
         n = conn.execute(select(func.count()).select_from(customers)).scalar_one()
     name = engine.dialect.name
     engine.dispose()
     print(f"{url}: {n:,} customers, {name}", flush=True)
-    return [bench_database(url, Result(n, name), repeat, redis_url, folder=None)]
+    return [
+        bench_database(url, Result(n, name), repeat, redis_url, folder, load=False, verify=verify)
+    ]
 
 
 # ---------------------------------------------------------------- markdown
@@ -480,11 +431,17 @@ def markdown(results: list[Result], repeat: int, redis_url: str | None, reuse: s
         "`first` = the first refresh of the database (every month-end snapshot and the "
         "whole cache); `full` = `ecc refresh --full`; `incremental` = `ecc refresh` after "
         "one day of new data (a health score for every 7th active customer, 3 activities "
-        "per active CSM, 2 expansions), `snap.` = the month-end snapshots it built.",
+        "per active CSM, 2 expansions; `ecc.demo_day`), added to the CSV files and loaded "
+        "(`day load`), so the load records what changed; `idle` = `ecc refresh` with "
+        "nothing new, which computes ahead the areas of tomorrow's closed periods "
+        "(`prepared`: how many); `reused` = area results the incremental refresh carried "
+        "over; `snap.` = the month-end snapshots it built; `incremental = full`: the cache "
+        "after the incremental refresh compared key by key with a full refresh's.",
         "",
         "| customers | database | cache rows | first s | first MB | full s | full MB "
-        "| incremental s | incremental MB | snap. |",
-        "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| idle s (prepared) | day load s | incremental s | incremental MB | reused | snap. "
+        "| incremental = full |",
+        "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
     ]
     for res in results:
         fs, fm = _cell(res.first)
@@ -492,9 +449,12 @@ def markdown(results: list[Result], repeat: int, redis_url: str | None, reuse: s
         is_, im = _cell(res.incremental)
         rows = res.full.rows if res.full else 0
         snaps = res.incremental.snapshots if res.incremental else ""
+        idle = f"{res.idle.seconds:.2f} ({res.idle.prepared})" if res.idle else ""
+        day = f"{res.day_load_s:.1f}" if res.day_load_s is not None else ""
+        reused = res.incremental.reused if res.incremental else ""
         lines.append(
             f"| {res.customers:,} | {res.database} | {rows:,} | {fs} | {fm} | {us} | {um} "
-            f"| {is_} | {im} | {snaps} |"
+            f"| {idle} | {day} | {is_} | {im} | {reused} | {snaps} | {res.verified or '-'} |"
         )
     redis_note = (
         f"`Redis` = the same through Redis ({redis_url}; the warm-up read fills it)"
@@ -539,6 +499,18 @@ def main() -> None:
         default=REDIS_URL,
         help="Redis for the read-through measurements ('' to skip them)",
     )
+    ap.add_argument(
+        "--csv",
+        type=Path,
+        default=None,
+        help="with --reuse-url: the CSV folder that database was loaded from (the day of "
+        "new data is added to these files and loaded)",
+    )
+    ap.add_argument(
+        "--verify",
+        action="store_true",
+        help="after the incremental refresh, run a full one and compare the cache key by key",
+    )
     args = ap.parse_args()
     os.environ.pop("ECC_REDIS_URL", None)
     redis_url: str | None = args.redis_url or None
@@ -546,13 +518,14 @@ def main() -> None:
         print(f"Redis at {redis_url} is not answering; reads through Redis are skipped")
         redis_url = None
     if args.reuse_url:
-        results = run_reuse(args.reuse_url, args.repeat, redis_url)
+        results = run_reuse(args.reuse_url, args.repeat, redis_url, args.csv, args.verify)
     else:
         results = run(
             [int(s) for s in args.sizes.split(",")],
             args.repeat,
             args.databases.split(","),
             redis_url,
+            args.verify,
         )
     md = markdown(results, args.repeat, redis_url, args.reuse_url)
     emit(md, args.write)

@@ -102,11 +102,17 @@ def _upgrade_4_to_5(conn: Any) -> None:
     the caller's create_all)."""
 
 
+def _upgrade_5_to_6(conn: Any) -> None:
+    """Version 6 added source_digests, source_changes and area_results, with which a
+    refresh reuses the areas a load did not change (created by the caller's create_all)."""
+
+
 UPGRADES: dict[str, Callable[[Any], None]] = {
     "1": _upgrade_1_to_2,
     "2": _upgrade_2_to_3,
     "3": _upgrade_3_to_4,
     "4": _upgrade_4_to_5,
+    "5": _upgrade_5_to_6,
 }
 
 

@@ -56,6 +56,7 @@ from sqlalchemy import Connection, Engine, Table, select
 from sqlalchemy.exc import DBAPIError
 from tqdm import tqdm
 
+from .changes import CustomerDiff, Digests, record_load
 from .db import init_schema
 from .errors import ConfigError, LoadError, Problem
 from .schema import SOURCE_TABLES, ecc_meta
@@ -90,7 +91,10 @@ def load_directory(
     shown: list[Problem] = []
     total = 0
     parent_keys: dict[str, set[Hashable] | None] = {}
+    digests: dict[str, Digests] = {}
     with engine.begin() as conn:
+        previous_version = data_version(conn)
+        customer_diff = CustomerDiff(conn)
         for table in reversed(SOURCE_TABLES):
             conn.execute(table.delete())
         for spec in SPECS:
@@ -98,7 +102,16 @@ def load_directory(
             path = directory / spec.file
             keys: set[Hashable] | None = set()
             if path.exists():
-                loader = _FileLoader(conn, spec, path, sink, parent_keys, clean=total == 0)
+                loader = _FileLoader(
+                    conn,
+                    spec,
+                    path,
+                    sink,
+                    parent_keys,
+                    clean=total == 0,
+                    digests=digests.setdefault(spec.table, Digests(spec.table)),
+                    customers=customer_diff if spec.table == "customers" else None,
+                )
                 counts[spec.table] = loader.run(show)
                 keys = loader.keys
             else:
@@ -109,7 +122,14 @@ def load_directory(
             total += sink.total
         if total:
             raise LoadError(shown[: max(max_problems, 0)], total)
-        mark_data_version(conn)
+        version = mark_data_version(conn)
+        record_load(
+            conn,
+            previous_version=previous_version,
+            version=version,
+            digests={t: d.rows() for t, d in digests.items()},
+            customer_change=customer_diff.change(),
+        )
     _refresh_statistics(engine)
     return counts
 
@@ -180,8 +200,12 @@ class _FileLoader:
         parent_keys: dict[str, set[Hashable] | None],
         *,
         clean: bool,
+        digests: Digests,
+        customers: CustomerDiff | None = None,
     ) -> None:
         self.conn = conn
+        self.digests = digests
+        self.customers = customers
         self.spec = spec
         self.table = _TABLES[spec.table]
         self.path = path
@@ -237,6 +261,9 @@ class _FileLoader:
                 rows += 1
                 values = validator.row(line, cells)
                 if values is not None and self.clean and self.sink.total == 0:
+                    self.digests.add(values, cells)
+                    if self.customers is not None:
+                        self.customers.add(values)
                     if not self._batch:
                         self._batch_first = line
                     self._batch.append(values)

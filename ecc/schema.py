@@ -35,7 +35,7 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator, TypeEngine
 
 #: Bumped whenever a table changes shape; ``ecc init`` records it, every connection checks it.
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 
 _CENT = Decimal("0.01")
 
@@ -408,4 +408,43 @@ alert_deliveries = Table(
     Column("email", String(254), primary_key=True),
     Column("alert_id", Integer, ForeignKey("executive_alerts.alert_id"), primary_key=True),
     Column("mail_id", Integer, ForeignKey("mail_outbox.mail_id"), nullable=False),
+)
+
+source_digests = Table(
+    "source_digests",
+    metadata,
+    # what the last load held, per source table and day (DAY_KEYS in ecc/changes.py): the
+    # number of rows and a digest of their cells; a table without a day key has one row
+    # on WHOLE_TABLE. The next load compares its own with these to tell what it changed.
+    Column("table_name", String(64), nullable=False),
+    Column("day", Date, nullable=False),
+    Column("rows", Integer, nullable=False),
+    Column("digest", String(32), nullable=False),
+    PrimaryKeyConstraint("table_name", "day", name="pk_source_digests"),
+)
+
+source_changes = Table(
+    "source_changes",
+    metadata,
+    # one row per load: what it changed relative to the data version before it, as JSON
+    # {table: earliest changed day | "all"}; a table it left as it was is not named
+    Column("data_version", String(64), primary_key=True),
+    Column("previous_version", String(64)),
+    Column("changes", Text, nullable=False),
+    Column("recorded_at", DateTime, nullable=False),
+)
+
+area_results = Table(
+    "area_results",
+    metadata,
+    # one metric area for one period, comparison, scope and settings, kept between
+    # refreshes: a refresh reuses it while no source row it could read has changed
+    Column("result_key", String(64), primary_key=True),  # a digest of ``key``
+    Column("key", Text, nullable=False),  # JSON: area, dates, scope, comparison, settings
+    Column("area", String(32), nullable=False),
+    Column("reads_until", Date, nullable=False),  # the latest day any of its rows can have
+    Column("data_version", String(64), nullable=False),  # the data it was computed from
+    Column("code", String(32), nullable=False),  # the metric code that computed it
+    Column("payload", Text, nullable=False),
+    Column("computed_at", DateTime, nullable=False),
 )

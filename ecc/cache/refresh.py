@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import orjson
@@ -35,13 +35,15 @@ from ..leaderboard import PRESET as LEADERBOARD_PRESET
 from ..leaderboard import record_leaderboard
 from ..load import data_version
 from ..metrics import expansion, renewals, risk, segments
-from ..metrics.compute import ALL_AREAS, compute_all
+from ..metrics.compute import ALL_AREAS, area_key, compute_all, compute_areas, contexts
+from ..metrics.context import Context
 from ..metrics.csms import prefetch as prefetch_activity
-from ..metrics.reuse import reuse_results
-from ..metrics.state import Scope, data_today, expect_by_segment, state_memo
+from ..metrics.reuse import computed, reuse_results, seed
+from ..metrics.state import Scope, data_today, expect_by_segment, state_memo, use_snapshots
 from ..periods import PRESETS, Period, comparison_period, preset_period
 from ..schema import ecc_meta, refresh_runs
-from . import store
+from . import carry, store
+from .carry import AreaKey, is_area_key
 from .keys import cache_key
 from .lock import refresh_lock
 from .redis_layer import layer_for
@@ -86,6 +88,8 @@ class RefreshReport:
     snapshots: int
     seconds: float
     data_as_of: date | None
+    reused: int = 0  # area results carried over from earlier refreshes
+    prepared: int = 0  # area results of tomorrow's closed periods computed ahead
 
 
 def utcnow() -> datetime:
@@ -120,6 +124,15 @@ def _periods(jobs: list[Job]) -> list[Period]:
 
 
 @contextmanager
+def _reader(engine: Engine) -> Iterator[Connection]:
+    """A connection reading one consistent snapshot (REPEATABLE READ on PostgreSQL)."""
+    with engine.connect() as conn:
+        if conn.dialect.name == "postgresql":
+            conn = conn.execution_options(isolation_level="REPEATABLE READ")
+        yield conn
+
+
+@contextmanager
 def _second_reader(conn: Connection) -> Iterator[Callable[..., Future[Any]] | None]:
     """On PostgreSQL: a worker thread with a second connection reading the very snapshot
     of ``conn`` (exported and imported), to run independent queries while ``conn`` works —
@@ -144,15 +157,61 @@ def _second_reader(conn: Connection) -> Iterator[Callable[..., Future[Any]] | No
             other.rollback()
 
 
-def _rows(conn: Connection, jobs: list[Job], settings: MetricSettings) -> Iterator[store.CacheRow]:
+#: Areas that read the queries the second connection runs ahead (RANGE_QUERIES, and the
+#: per-CSM activity queries for ``csms``).
+_RANGE_READERS = frozenset({"segments", "expansion", "renewals", "risk"})
+
+
+def _parts(
+    conn: Connection, jobs: list[Job], settings: MetricSettings
+) -> list[tuple[Context, list[str]]]:
+    """Every (context, areas) the jobs compute, in the jobs' order."""
     names = list(ALL_AREAS)
+    return [
+        part
+        for job in jobs
+        for part in contexts(conn, job.period, job.compare, job.scope, settings, names)[1]
+    ]
+
+
+def _keys(parts: list[tuple[Context, list[str]]]) -> list[AreaKey]:
+    return list(dict.fromkeys(area_key(n, ctx) for ctx, names in parts for n in names))
+
+
+def _run_ahead(
+    conn: Connection, missing: list[AreaKey], submit: Callable[..., Future[Any]] | None
+) -> None:
+    """Have the second connection run the period queries of the areas to compute."""
+    if submit is None:
+        return
+    activity = [Period(k[2], k[3]) for k in missing if k[1] == "csms"]
+    ranged = [Period(k[2], k[3]) for k in missing if k[1] in _RANGE_READERS or k[1] == "csms"]
+    prefetch_activity(conn, list(dict.fromkeys(activity)), submit)
+    for period in dict.fromkeys(ranged):
+        for query in RANGE_QUERIES:
+            expect_by_segment(query, period.start, period.end, submit=submit)
+
+
+@dataclass
+class Computed:
+    rows: list[store.CacheRow]
+    areas: list[tuple[AreaKey, Any]]  # every area result of this run, by key
+    reused: int  # area results carried over from earlier refreshes
+
+
+def _compute(
+    conn: Connection,
+    jobs: list[Job],
+    settings: MetricSettings,
+    keys: list[AreaKey],
+    carried: dict[AreaKey, Any],
+) -> Computed:
+    names = list(ALL_AREAS)
+    rows: list[store.CacheRow] = []
     with state_memo(conn), reuse_results(), _second_reader(conn) as submit:
-        if submit is not None:
-            periods = _periods(jobs)
-            prefetch_activity(conn, periods, submit)
-            for period in periods:
-                for query in RANGE_QUERIES:
-                    expect_by_segment(query, period.start, period.end, submit=submit)
+        usable = {k: carried[k] for k in keys if k in carried}
+        seed(usable)
+        _run_ahead(conn, [k for k in keys if k not in usable], submit)
         for job in jobs:
             result = compute_all(
                 conn,
@@ -162,7 +221,18 @@ def _rows(conn: Connection, jobs: list[Job], settings: MetricSettings) -> Iterat
                 settings=settings,
                 areas=names,
             )
-            yield from store.split(job.key, result, names)
+            rows.extend(store.split(job.key, result, names))
+        areas = [(k, v) for k, v in computed() if is_area_key(k)]
+    return Computed(rows, areas, len(usable))
+
+
+def _prepare_parts(
+    conn: Connection, today: date, settings: MetricSettings
+) -> list[tuple[Context, list[str]]]:
+    """The areas of tomorrow's requests that read no day after ``today``: the closed
+    periods and every comparison period; an idle refresh computes them ahead."""
+    tomorrow = today + timedelta(days=1)
+    return [(c, n) for c, n in _parts(conn, plan(tomorrow), settings) if c.period.end <= today]
 
 
 def _start_run(engine: Engine, kind: str) -> int:
@@ -230,15 +300,20 @@ def refresh(
                     "the database holds no data yet; run `ecc load DIR` or `ecc demo` first"
                 )
             if not (full or rebuild_snapshots) and last is not None and last == (version, today):
-                return _finish_skipped(engine, run_id, started, version, today)
+                prepared = _prepare(engine, today, settings)
+                return _finish_skipped(engine, run_id, started, version, today, prepared)
             snapshots = update_snapshots(engine, today, rebuild=rebuild_snapshots)
-            with engine.connect() as conn:
-                if conn.dialect.name == "postgresql":
-                    conn = conn.execution_options(isolation_level="REPEATABLE READ")
+            with _reader(engine) as conn:
                 # the data version is read again inside the snapshot the numbers come from
                 version = data_version(conn) or version
                 jobs = plan(today)
-                rows = list(_rows(conn, jobs, settings))
+                keys = _keys(_parts(conn, jobs, settings))
+                fresh = full or rebuild_snapshots
+                carried = {} if fresh else carry.usable(conn, version, keys)
+                done = _compute(conn, jobs, settings, keys, carried)
+                # kept for the next refresh: today's areas and tomorrow's closed periods
+                wanted = keys + _keys(_prepare_parts(conn, today, settings))
+            rows = done.rows
             board = Job(preset_period(LEADERBOARD_PRESET, today), "previous", Scope()).key
             board_rows = next(
                 (
@@ -253,9 +328,12 @@ def refresh(
                 n = store.replace_all(
                     conn, rows, data_version=version, data_as_of=today, computed_at=computed_at
                 )
+                carry.keep(conn, done.areas, carried=carried, version=version, wanted=wanted)
                 _set_meta(conn, "cache_generation", str(run_id))
                 _set_meta(conn, "cache_refreshed_at", computed_at.isoformat())
-                seconds = _finish(conn, run_id, started, "succeeded", version, today, n, snapshots)
+                seconds = _finish(
+                    conn, run_id, started, "succeeded", version, today, n, snapshots, done.reused
+                )
         except BaseException as exc:
             detail = str(exc) if isinstance(exc, EccError) else traceback.format_exc(limit=8)
             try:
@@ -274,7 +352,9 @@ def refresh(
             redis.invalidate()
         record_leaderboard(engine, today, settings=settings, rows=board_rows)
         _evaluate_alerts(engine, today, run_id)
-        return RefreshReport(run_id, "succeeded", len(jobs), n, snapshots, seconds, today)
+        return RefreshReport(
+            run_id, "succeeded", len(jobs), n, snapshots, seconds, today, reused=done.reused
+        )
 
 
 def _evaluate_alerts(engine: Engine, today: date, run_id: int) -> None:
@@ -309,6 +389,7 @@ def _finish(
     today: date,
     rows: int,
     snapshots: int,
+    reused: int = 0,
 ) -> float:
     """Mark the run finished with ``status``; the seconds it took."""
     seconds = time.perf_counter() - started
@@ -321,6 +402,7 @@ def _finish(
             data_version=version,
             data_as_of=today,
             entries=rows,
+            reused=reused,
             snapshots=snapshots,
             seconds=seconds,
         )
@@ -329,8 +411,47 @@ def _finish(
 
 
 def _finish_skipped(
-    engine: Engine, run_id: int, started: float, version: str, today: date
+    engine: Engine, run_id: int, started: float, version: str, today: date, prepared: int
 ) -> RefreshReport:
     with engine.begin() as conn:
         seconds = _finish(conn, run_id, started, "skipped", version, today, 0, 0)
-    return RefreshReport(run_id, "skipped", 0, 0, 0, seconds, today)
+    return RefreshReport(run_id, "skipped", 0, 0, 0, seconds, today, prepared=prepared)
+
+
+#: ecc_meta key: the data version and day whose next day's closed periods are prepared.
+PREPARED = "prepared_for"
+
+
+def _prepare(engine: Engine, today: date, settings: MetricSettings) -> int:
+    """In a refresh with no new data: compute ahead, and keep, the areas of tomorrow's
+    requests that read no day after ``today`` (closed periods, comparison periods), so
+    that the refresh after the next day's data computes only the periods containing it.
+    Once per data version and day; the number of areas computed."""
+    with _reader(engine) as conn:
+        version = data_version(conn)
+        marker = f"{version}|{today.isoformat()}|{carry.CODE}|{settings!r}"
+        done = conn.execute(select(ecc_meta.c.value).where(ecc_meta.c.key == PREPARED)).scalar()
+        if version is None or done == marker:
+            return 0
+        parts = _prepare_parts(conn, today, settings)
+        keys = _keys(parts)
+        today_keys = _keys(_parts(conn, plan(today), settings))
+        carried = carry.usable(conn, version, keys + today_keys)
+        missing = [k for k in keys if k not in carried]
+        areas: list[tuple[AreaKey, Any]] = []
+        if missing:
+            with (
+                use_snapshots(conn),
+                state_memo(conn),
+                reuse_results(),
+                _second_reader(conn) as submit,
+            ):
+                seed({k: carried[k] for k in keys if k in carried})
+                _run_ahead(conn, missing, submit)
+                for ctx, names in parts:
+                    compute_areas(ctx, names)
+                areas = [(k, v) for k, v in computed() if is_area_key(k)]
+    with engine.begin() as conn:
+        carry.keep(conn, areas, carried=carried, version=version, wanted=today_keys + keys)
+        _set_meta(conn, PREPARED, marker)
+    return len(missing)

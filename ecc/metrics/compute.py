@@ -46,8 +46,9 @@ ALL_AREAS: dict[str, Family] = {**AREAS, **EXTRA_AREAS}
 USES_COMPARISON = frozenset({"portfolio", "risk"})
 
 
-def _area(name: str, ctx: Context) -> Any:
-    key = (
+def area_key(name: str, ctx: Context) -> tuple[Any, ...]:
+    """What an area's values depend on besides the data: a refresh computes each once."""
+    return (
         "area",
         name,
         ctx.period.start,  # the numbers depend on the dates, not on how they were chosen
@@ -56,7 +57,10 @@ def _area(name: str, ctx: Context) -> Any:
         ctx.comparison if name in USES_COMPARISON else None,
         repr(ctx.settings),  # settings hold dicts; their repr is a stable key
     )
-    return shared(key, lambda: ALL_AREAS[name](ctx))
+
+
+def _area(name: str, ctx: Context) -> Any:
+    return shared(area_key(name, ctx), lambda: ALL_AREAS[name](ctx))
 
 
 def compute_areas(ctx: Context, areas: Iterable[str] | None = None) -> dict[str, Any]:
@@ -108,6 +112,41 @@ def compute_all(
         return _compute(source, period, compare, scope, settings, areas)
 
 
+def contexts(
+    conn: Connection,
+    period: Period,
+    compare: str | None,
+    scope: Scope,
+    settings: MetricSettings,
+    names: list[str],
+) -> tuple[Comparison | None, list[tuple[Context, list[str]]]]:
+    """The comparison (None without ``compare``) and the contexts one request computes,
+    each with its areas: the period's, then the comparison period's when computable."""
+    comparison = comparison_period(period, compare) if compare else None
+    computable = comparison is not None and comparison_computable(conn, comparison)
+    ctx = Context(
+        conn=conn,
+        period=period,
+        scope=scope,
+        comparison=comparison.period if comparison is not None and computable else None,
+        settings=settings,
+        alerts=AlertSettings(),
+    )
+    out = [(ctx, names)]
+    if comparison is not None and computable:
+        cctx = Context(
+            conn=conn,
+            period=comparison.period,
+            scope=scope,
+            comparison=None,
+            settings=settings,
+            alerts=ctx.alerts,
+        )
+        # the extra areas are page details of the period itself: no comparison
+        out.append((cctx, [n for n in names if n in AREAS]))
+    return comparison, out
+
+
 def _compute(
     conn: Connection,
     period: Period,
@@ -119,34 +158,13 @@ def _compute(
     scope = scope or Scope()
     settings = settings or MetricSettings()
     names = list(AREAS) if areas is None else list(areas)
-    comparison = comparison_period(period, compare) if compare else None
-    computable = comparison is not None and comparison_computable(conn, comparison)
-    ctx = Context(
-        conn=conn,
-        period=period,
-        scope=scope,
-        comparison=comparison.period if comparison is not None and computable else None,
-        settings=settings,
-        alerts=AlertSettings(),
-    )
+    comparison, parts = contexts(conn, period, compare, scope, settings, names)
     out: dict[str, Any] = {
         "period": period.as_dict(),
         "comparison": comparison.as_dict() if comparison is not None else None,
         "filters": scope.as_dict(),
     }
-    out.update(compute_areas(ctx, names))
+    out.update(compute_areas(*parts[0]))
     if comparison is not None:
-        if computable:
-            cctx = Context(
-                conn=conn,
-                period=comparison.period,
-                scope=scope,
-                comparison=None,
-                settings=settings,
-                alerts=ctx.alerts,
-            )
-            # the extra areas are page details of the period itself: no comparison
-            out["comparison_values"] = compute_areas(cctx, [n for n in names if n in AREAS])
-        else:
-            out["comparison_values"] = None
+        out["comparison_values"] = compute_areas(*parts[1]) if len(parts) > 1 else None
     return out

@@ -8,7 +8,7 @@ by what they depend on and handed out again; outside it nothing is kept.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Iterator
+from collections.abc import Callable, Hashable, Iterator, Mapping
 from concurrent.futures import Future
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -55,3 +55,17 @@ def expect(key: Hashable, future: Future[Any]) -> None:
     results = _RESULTS.get()
     if results is not None and key not in results:
         results[key] = future
+
+
+def seed(values: Mapping[Any, Any]) -> None:
+    """Inside :func:`reuse_results`: hand these results out as if already computed."""
+    results = _RESULTS.get()
+    if results is not None:
+        for key, value in values.items():
+            results.setdefault(key, value)
+
+
+def computed() -> list[tuple[Any, Any]]:
+    """Inside :func:`reuse_results`: every finished result, by key (none outside)."""
+    results = _RESULTS.get() or {}
+    return [(k, v) for k, v in results.items() if not isinstance(v, Future)]
