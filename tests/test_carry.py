@@ -1,0 +1,277 @@
+"""Incremental refresh (issue 4): area results carried from one refresh to the next.
+
+A load records what it changed; a refresh reuses every kept area that reads nothing
+changed on or before its last day, and an idle refresh computes tomorrow's closed periods
+ahead. Whatever was reused, the cache must equal a full refresh's, key by key.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from collections.abc import Callable, Iterator
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, event, insert, select
+
+from ecc.cache import carry
+from ecc.cache.refresh import refresh
+from ecc.changes import WHOLE_TABLE, changes_since
+from ecc.demo import generate
+from ecc.demo_day import append_day, append_day_to_csv
+from ecc.load import data_version, load_directory
+from ecc.metrics import compute_all
+from ecc.metrics.compute import ALL_AREAS
+from ecc.periods import preset_period
+from ecc.schema import SOURCE_TABLES, area_results, dashboard_metrics, health_scores
+
+TODAY = date(2026, 11, 24)
+SOURCE_NAMES = [t.name for t in SOURCE_TABLES]
+
+
+@pytest.fixture
+def folder(tmp_path: Path) -> Path:
+    out = tmp_path / "csv"
+    generate(out, customers=120, seed=5, today=TODAY)
+    return out
+
+
+@pytest.fixture
+def loaded(engine: Engine, folder: Path) -> Engine:
+    """The demo loaded from CSV, refreshed, then refreshed again with nothing new (which
+    prepares tomorrow's closed periods)."""
+    load_directory(engine, folder)
+    first = refresh(engine)
+    assert first.status == "succeeded" and first.reused == 0
+    idle = refresh(engine)
+    assert idle.status == "skipped" and idle.prepared > 0
+    return engine
+
+
+def _cache(engine: Engine) -> dict[tuple[str, str], str]:
+    t = dashboard_metrics
+    with engine.connect() as conn:
+        rows = conn.execute(select(t.c.cache_key, t.c.area, t.c.payload)).all()
+    return {(r[0], r[1]): r[2] for r in rows}
+
+
+def _equals_a_full_refresh(engine: Engine) -> None:
+    incremental = _cache(engine)
+    assert refresh(engine, full=True).reused == 0
+    full = _cache(engine)
+    assert set(incremental) == set(full)
+    differ = [k for k in full if incremental[k] != full[k]]
+    assert not differ, f"{len(differ)} cache rows differ from a full refresh, e.g. {differ[:3]}"
+
+
+def _edit_csv(folder: Path, table: str, change: Callable[[list[dict[str, str]]], None]) -> None:
+    path = folder / f"{table}.csv"
+    with path.open(encoding="utf-8", newline="") as fh:
+        reader = csv.DictReader(fh)
+        header = list(reader.fieldnames or [])
+        rows = list(reader)
+    change(rows)
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        writer = csv.DictWriter(fh, header, lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+def _reused_areas(engine: Engine) -> set[str]:
+    """The areas of the kept results computed before the latest load (i.e. carried)."""
+    with engine.connect() as conn:
+        version = data_version(conn)
+        rows = conn.execute(select(area_results.c.area, area_results.c.data_version)).all()
+    return {area for area, v in rows if v != version}
+
+
+def test_a_day_of_new_data_reuses_the_closed_periods_and_equals_a_full_refresh(
+    loaded: Engine, folder: Path
+) -> None:
+    day, added = append_day_to_csv(loaded, folder)
+    assert day == TODAY + timedelta(days=1) and added["health_scores"] > 0
+    report = refresh(loaded)
+    assert report.status == "succeeded" and report.data_as_of == day
+    assert report.reused > 0
+    # what must be recomputed: the areas of the periods that contain the new day
+    with loaded.connect() as conn:
+        kept = conn.execute(select(area_results.c.key, area_results.c.data_version)).all()
+        version = data_version(conn)
+    new_ends = {carry._decode(k)[3] for k, v in kept if v == version}
+    old_ends = {carry._decode(k)[3] for k, v in kept if v != version}
+    assert max(old_ends) < day, "a result that reads the new day was carried over"
+    assert day in new_ends
+    _equals_a_full_refresh(loaded)
+
+
+def test_the_refresh_after_a_day_reuses_what_the_idle_refresh_prepared(
+    loaded: Engine, folder: Path
+) -> None:
+    append_day_to_csv(loaded, folder)
+    report = refresh(loaded)
+    with loaded.connect() as conn:
+        period = preset_period("this_quarter", report.data_as_of or TODAY)
+        version = data_version(conn)
+        kept = conn.execute(select(area_results.c.key, area_results.c.data_version)).all()
+    computed = [carry._decode(k) for k, v in kept if v == version]
+    # this quarter's comparison period (prepared the day before) was not computed again
+    previous = (date(2026, 7, 1), date(2026, 8, 25))
+    assert period.start == date(2026, 10, 1)
+    assert not [k for k in computed if (k[2], k[3]) == previous]
+    assert [k for k in computed if (k[2], k[3]) == (period.start, period.end)]
+
+
+def _owner_change(rows: list[dict[str, str]]) -> None:
+    other = next(r["csm_id"] for r in rows if r["csm_id"] != rows[0]["csm_id"])
+    rows[0]["csm_id"] = other
+
+
+def _past_score(rows: list[dict[str, str]]) -> None:
+    row = next(r for r in rows if r["scored_on"].startswith("2026-02"))
+    row["score"] = "3" if row["score"] != "3" else "97"
+
+
+def _renewal_forecast(rows: list[dict[str, str]]) -> None:
+    row = next(r for r in rows if not r["outcome"])
+    row["forecast_status"] = "at_risk" if row["forecast_status"] == "on_track" else "on_track"
+
+
+def _go_live(rows: list[dict[str, str]]) -> None:
+    row = next(r for r in rows if not r["onboarded_on"])
+    row["onboarded_on"] = TODAY.isoformat()
+
+
+@pytest.mark.parametrize(
+    ("table", "change", "expect"),
+    [
+        # a score in February changes the periods that read February or later
+        ("health_scores", _past_score, "some"),
+        # an owner is read for every period: nothing can be carried over
+        ("customers", _owner_change, "none"),
+        # renewals have no day: every area that reads them is recomputed, the others kept
+        ("renewals", _renewal_forecast, "no renewals"),
+        # a go-live on the latest day changes only the periods containing it
+        ("customers", _go_live, "some"),
+    ],
+)
+def test_a_change_to_loaded_data_recomputes_what_reads_it(
+    loaded: Engine,
+    folder: Path,
+    table: str,
+    change: Callable[[list[dict[str, str]]], None],
+    expect: str,
+) -> None:
+    _edit_csv(folder, table, change)
+    load_directory(loaded, folder)
+    report = refresh(loaded)
+    assert report.status == "succeeded"
+    reused = _reused_areas(loaded)
+    if expect == "none":
+        assert report.reused == 0
+    elif expect == "no renewals":
+        assert report.reused > 0
+        assert not reused & {"renewals", "retention", "workload"}
+    else:
+        assert report.reused > 0
+    _equals_a_full_refresh(loaded)
+
+
+def test_rows_written_without_a_load_reuse_nothing(loaded: Engine) -> None:
+    append_day(loaded)  # inserts and marks a new data version: what changed is unknown
+    report = refresh(loaded)
+    assert report.status == "succeeded" and report.reused == 0
+    _equals_a_full_refresh(loaded)
+
+
+def test_a_load_after_rows_written_by_hand_is_not_compared_with_older_digests(
+    loaded: Engine, folder: Path
+) -> None:
+    # a score written by hand (not in the files), then the files loaded again: the load
+    # cannot know what the hand-written row changed, so nothing is reused
+    with loaded.begin() as conn:
+        conn.execute(
+            insert(health_scores).values(customer_id="C00001", scored_on=date(2024, 1, 3), score=1)
+        )
+        from ecc.load import mark_data_version
+
+        mark_data_version(conn)
+    load_directory(loaded, folder)
+    with loaded.connect() as conn:
+        assert changes_since(conn, "an unknown version", data_version(conn) or "") is None
+    report = refresh(loaded)
+    assert report.reused == 0
+    _equals_a_full_refresh(loaded)
+
+
+def test_loads_record_the_earliest_changed_day_per_table(engine: Engine, folder: Path) -> None:
+    load_directory(engine, folder)
+    with engine.connect() as conn:
+        first = data_version(conn)
+    assert first is not None
+    load_directory(engine, folder)  # the same files: nothing changed
+    with engine.connect() as conn:
+        second = data_version(conn)
+        assert second is not None and changes_since(conn, first, second) == {}
+    _edit_csv(folder, "health_scores", _past_score)
+    _edit_csv(folder, "renewals", _renewal_forecast)
+    load_directory(engine, folder)
+    with engine.connect() as conn:
+        third = data_version(conn)
+        assert third is not None
+        got = changes_since(conn, first, third)
+    assert got is not None and set(got) == {"health_scores", "renewals"}
+    assert got["health_scores"].isoformat().startswith("2026-02")
+    assert got["renewals"] == WHOLE_TABLE
+
+
+# ---------------------------------------------------------------- what each area reads
+
+
+#: The project's tables an area may read, and the source tables they are built from.
+DERIVED = {"month_end_snapshots": {"arr_events", "health_scores"}, "snapshot_months": set()}
+
+
+def _tables_named(sql: str) -> set[str]:
+    named: set[str] = set()
+    for name in [*SOURCE_NAMES, *DERIVED]:
+        if re.search(rf'(?<![\w.])"?{name}"?(?![\w])', sql):
+            named |= DERIVED.get(name, {name})
+    return named
+
+
+def _statements(engine: Engine, areas: list[str]) -> list[str]:
+    statements: list[str] = []
+
+    def record(conn: object, cursor: object, sql: str, *args: object) -> None:
+        statements.append(sql)
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        compute_all(engine, preset_period("this_quarter", TODAY), compare="previous", areas=areas)
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    return statements
+
+
+@pytest.mark.parametrize("area", sorted(ALL_AREAS))
+def test_reads_lists_every_table_an_area_reads(demo_engine: Engine, area: str) -> None:
+    """Each area computed alone (nothing shared with another), every statement recorded:
+    the source tables they name must all be in carry.READS[area]. What every request
+    reads whatever its areas (whether the comparison starts after the first data) is not
+    an area's: it decides only whether comparison values are computed at all."""
+    common = set(_statements(demo_engine, []))
+    statements = [s for s in _statements(demo_engine, [area]) if s not in common]
+    read: set[str] = set()
+    for sql in statements:
+        read |= _tables_named(sql)
+    assert statements and read
+    assert read <= carry.READS[area], f"{area} reads {sorted(read - carry.READS[area])} too"
+
+
+@pytest.fixture
+def demo_engine(engine: Engine, folder: Path) -> Iterator[Engine]:
+    load_directory(engine, folder)
+    refresh(engine)  # the month-end snapshots, which the areas read
+    yield engine
