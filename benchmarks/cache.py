@@ -52,7 +52,7 @@ from sqlalchemy import Connection, Engine, create_engine, func, select, text
 from sqlalchemy.engine import make_url
 
 from benchmarks.run import PG_URL, TODAY, emit, machine, median_of, parser, pg_database, timed
-from ecc.cache import metrics_for
+from ecc.cache import metrics_for, store
 from ecc.cache.redis_layer import layer_for
 from ecc.db import init_schema, make_engine
 from ecc.demo import generate
@@ -60,7 +60,7 @@ from ecc.demo_day import append_day, append_day_to_csv
 from ecc.load import load_directory
 from ecc.metrics.state import Scope, data_today
 from ecc.periods import preset_period
-from ecc.schema import customers, dashboard_metrics
+from ecc.schema import customers
 from ecc.ui.pages import Page, build_context, load_all
 from ecc.ui.view import View, validate
 
@@ -278,11 +278,8 @@ def check_served_from_cache(engine: Engine) -> None:
 
 
 def cache_payloads(engine: Engine) -> dict[tuple[str, str], str]:
-    t = dashboard_metrics
     with engine.connect() as conn:
-        return {
-            (r[0], r[1]): r[2] for r in conn.execute(select(t.c.cache_key, t.c.area, t.c.payload))
-        }
+        return {k: payload for k, (payload, _) in store.payloads(conn).items()}
 
 
 def bench_database(

@@ -245,10 +245,13 @@ ecc_meta = Table(
 dashboard_metrics = Table(
     "dashboard_metrics",
     metadata,
-    # one row per (request, area): the area's values and comparison values as JSON
+    # one row per (request, area): the kept results (area_results) of the area's values
+    # and comparison values; a request's ``_meta`` row holds its JSON in ``payload``
     Column("cache_key", String(255), nullable=False),
     Column("area", String(32), nullable=False),
-    Column("payload", Text, nullable=False),
+    Column("payload", Text),
+    Column("value_ref", String(32)),
+    Column("comparison_ref", String(32)),
     Column("data_version", String(64), nullable=False),  # ecc_meta data_version it reflects
     Column("data_as_of", Date, nullable=False),  # the request's ``today``
     Column("computed_at", DateTime, nullable=False),

@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, func, select, text
 
-from ecc.cache import metrics_for
+from ecc.cache import metrics_for, store
 from ecc.cache.lock import RefreshBusy, refresh_lock
 from ecc.cache.refresh import RefreshFailed, plan, refresh
 from ecc.demo import build_demo
@@ -63,12 +63,8 @@ def layer(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> st
 
 
 def _rows_by_key(engine: Engine) -> dict[tuple[str, str], tuple[str, Any]]:
-    t = dashboard_metrics
     with engine.connect() as conn:
-        return {
-            (r.cache_key, r.area): (r.payload, r.computed_at)
-            for r in conn.execute(select(t.c.cache_key, t.c.area, t.c.payload, t.c.computed_at))
-        }
+        return store.payloads(conn, stale=True)
 
 
 # ---------------------------------------------------------------- same numbers
@@ -317,6 +313,10 @@ def test_readers_during_a_refresh_see_one_refresh_or_the_other(demo: Engine) -> 
                 ).all()
             assert len(rows) == 1 + len(compute_mod.ALL_AREAS), "a half-written cache"
             assert len({(r.computed_at, r.data_version) for r in rows}) == 1, "a mixed cache"
+            with demo.connect() as conn:
+                # every result the rows name is there (a refresh replaces both at once)
+                got = store.payloads(conn, key, stale=True)
+            assert len(got) == len(rows), "a cache row naming a missing result"
             seen.add(rows[0].computed_at)
             reads += 1
     finally:

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, event, insert, select
 
-from ecc.cache import carry
+from ecc.cache import carry, store
 from ecc.cache.refresh import refresh
 from ecc.changes import WHOLE_TABLE, changes_since
 from ecc.demo import generate
@@ -25,7 +25,7 @@ from ecc.load import data_version, load_directory
 from ecc.metrics import compute_all
 from ecc.metrics.compute import ALL_AREAS
 from ecc.periods import preset_period
-from ecc.schema import SOURCE_TABLES, area_results, dashboard_metrics, health_scores
+from ecc.schema import SOURCE_TABLES, area_results, health_scores
 
 TODAY = date(2026, 11, 24)
 SOURCE_NAMES = [t.name for t in SOURCE_TABLES]
@@ -51,10 +51,8 @@ def loaded(engine: Engine, folder: Path) -> Engine:
 
 
 def _cache(engine: Engine) -> dict[tuple[str, str], str]:
-    t = dashboard_metrics
     with engine.connect() as conn:
-        rows = conn.execute(select(t.c.cache_key, t.c.area, t.c.payload)).all()
-    return {(r[0], r[1]): r[2] for r in rows}
+        return {k: payload for k, (payload, _) in store.payloads(conn).items()}
 
 
 def _equals_a_full_refresh(engine: Engine) -> None:

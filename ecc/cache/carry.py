@@ -126,13 +126,18 @@ def _still_valid(area: str, reads_until: date, changes: Mapping[str, date] | Non
     return all(changes.get(t, date.max) > reads_until for t in READS[area])
 
 
-def usable(conn: Connection, version: str, keys: Iterable[AreaKey]) -> dict[AreaKey, Any]:
+def result_key(key: AreaKey) -> str:
+    """The ``area_results`` row of an area key (what cache rows name)."""
+    return _digest(_encode(key))
+
+
+def usable(conn: Connection, version: str, keys: Iterable[AreaKey]) -> set[AreaKey]:
     """Those of ``keys`` kept by an earlier refresh that nothing changed since (the data is
-    now at ``version``), as JSON fragments: the cache rows embed them as they are."""
+    now at ``version``): their rows can be named by the new cache as they are."""
     t = area_results
-    wanted = {_digest(_encode(k)): k for k in keys}
+    wanted = {result_key(k): k for k in keys}
     folded: dict[str, Mapping[str, date] | None] = {}
-    valid: list[str] = []
+    out: set[AreaKey] = set()
     for row in conn.execute(
         select(t.c.result_key, t.c.area, t.c.reads_until, t.c.data_version).where(t.c.code == CODE)
     ):
@@ -141,13 +146,7 @@ def usable(conn: Connection, version: str, keys: Iterable[AreaKey]) -> dict[Area
         if row.data_version not in folded:
             folded[row.data_version] = changes_since(conn, row.data_version, version)
         if _still_valid(row.area, row.reads_until, folded[row.data_version]):
-            valid.append(row.result_key)
-    out: dict[AreaKey, Any] = {}
-    for chunk in _chunks(valid, 500):
-        for result_key, payload in conn.execute(
-            select(t.c.result_key, t.c.payload).where(t.c.result_key.in_(chunk))
-        ):
-            out[wanted[result_key]] = orjson.Fragment(payload)
+            out.add(wanted[row.result_key])
     return out
 
 
@@ -155,7 +154,7 @@ def keep(
     conn: Connection,
     results: Iterable[tuple[AreaKey, Any]],
     *,
-    carried: Mapping[AreaKey, Any],
+    carried: set[AreaKey],
     version: str,
     wanted: Iterable[AreaKey] | None = None,
 ) -> int:
@@ -167,13 +166,13 @@ def keep(
     keys = set(carried)
     rows: list[dict[str, Any]] = []
     for key, value in results:
-        if key in carried:
+        if key in carried or key in keys:
             continue
         keys.add(key)
         encoded = _encode(key)
         rows.append(
             {
-                "result_key": _digest(encoded),
+                "result_key": _digest(encoded),  # = result_key(key)
                 "key": encoded,
                 "area": key[1],
                 "reads_until": key[3],
@@ -186,7 +185,7 @@ def keep(
     if wanted is not None:
         keys &= set(wanted)
         rows = [r for r in rows if _decode(r["key"]) in keys]
-    keep_digests = {_digest(_encode(k)) for k in keys}
+    keep_digests = {result_key(k) for k in keys}
     new = {r["result_key"] for r in rows}
     existing = {r[0] for r in conn.execute(select(t.c.result_key))}
     drop = sorted((existing - keep_digests) | (existing & new))

@@ -35,12 +35,12 @@ from ..leaderboard import PRESET as LEADERBOARD_PRESET
 from ..leaderboard import record_leaderboard
 from ..load import data_version
 from ..metrics import expansion, renewals, risk, segments
-from ..metrics.compute import ALL_AREAS, area_key, compute_all, compute_areas, contexts
+from ..metrics.compute import ALL_AREAS, AREAS, area_key, compute_areas, contexts
 from ..metrics.context import Context
 from ..metrics.csms import prefetch as prefetch_activity
-from ..metrics.reuse import computed, reuse_results, seed
+from ..metrics.reuse import computed, reuse_results
 from ..metrics.state import Scope, data_today, expect_by_segment, state_memo, use_snapshots
-from ..periods import PRESETS, Period, comparison_period, preset_period
+from ..periods import PRESETS, Comparison, Period, comparison_period, preset_period
 from ..schema import ecc_meta, refresh_runs
 from . import carry, store
 from .carry import AreaKey, is_area_key
@@ -162,16 +162,22 @@ def _second_reader(conn: Connection) -> Iterator[Callable[..., Future[Any]] | No
 _RANGE_READERS = frozenset({"segments", "expansion", "renewals", "risk"})
 
 
+Request = tuple[Job, Comparison | None, list[tuple[Context, list[str]]]]
+
+
+def _requests(conn: Connection, jobs: list[Job], settings: MetricSettings) -> list[Request]:
+    """Each job with its comparison and the (context, areas) it is made of."""
+    names = list(ALL_AREAS)
+    return [
+        (job, *contexts(conn, job.period, job.compare, job.scope, settings, names)) for job in jobs
+    ]
+
+
 def _parts(
     conn: Connection, jobs: list[Job], settings: MetricSettings
 ) -> list[tuple[Context, list[str]]]:
     """Every (context, areas) the jobs compute, in the jobs' order."""
-    names = list(ALL_AREAS)
-    return [
-        part
-        for job in jobs
-        for part in contexts(conn, job.period, job.compare, job.scope, settings, names)[1]
-    ]
+    return [part for _, _, parts in _requests(conn, jobs, settings) for part in parts]
 
 
 def _keys(parts: list[tuple[Context, list[str]]]) -> list[AreaKey]:
@@ -192,38 +198,37 @@ def _run_ahead(
             expect_by_segment(query, period.start, period.end, submit=submit)
 
 
-@dataclass
-class Computed:
-    rows: list[store.CacheRow]
-    areas: list[tuple[AreaKey, Any]]  # every area result of this run, by key
-    reused: int  # area results carried over from earlier refreshes
+def _compute_missing(
+    conn: Connection, parts: list[tuple[Context, list[str]]], carried: set[AreaKey]
+) -> list[tuple[AreaKey, Any]]:
+    """Compute every area of ``parts`` not carried over, each once; the results by key."""
+    with (
+        use_snapshots(conn),
+        state_memo(conn),
+        reuse_results(),
+        _second_reader(conn) as submit,
+    ):
+        _run_ahead(conn, [k for k in _keys(parts) if k not in carried], submit)
+        for ctx, names in parts:
+            todo = [n for n in names if area_key(n, ctx) not in carried]
+            if todo:
+                compute_areas(ctx, todo)
+        return [(k, v) for k, v in computed() if is_area_key(k)]
 
 
-def _compute(
-    conn: Connection,
-    jobs: list[Job],
-    settings: MetricSettings,
-    keys: list[AreaKey],
-    carried: dict[AreaKey, Any],
-) -> Computed:
-    names = list(ALL_AREAS)
-    rows: list[store.CacheRow] = []
-    with state_memo(conn), reuse_results(), _second_reader(conn) as submit:
-        usable = {k: carried[k] for k in keys if k in carried}
-        seed(usable)
-        _run_ahead(conn, [k for k in keys if k not in usable], submit)
-        for job in jobs:
-            result = compute_all(
-                conn,
-                job.period,
-                compare=job.compare,
-                scope=job.scope,
-                settings=settings,
-                areas=names,
-            )
-            rows.extend(store.split(job.key, result, names))
-        areas = [(k, v) for k, v in computed() if is_area_key(k)]
-    return Computed(rows, areas, len(usable))
+def _cache_rows(request: Request) -> Iterator[store.CacheRow]:
+    """A request's cache rows: its ``_meta`` and, per area, the results it names."""
+    job, comparison, parts = request
+    (ctx, names), cctx = parts[0], parts[1][0] if len(parts) > 1 else None
+    yield store.meta_row(job.key, job.period, comparison, job.scope, cctx is not None)
+    for name in names:
+        compared = cctx is not None and name in AREAS
+        yield store.CacheRow(
+            job.key,
+            name,
+            value_ref=carry.result_key(area_key(name, ctx)),
+            comparison_ref=carry.result_key(area_key(name, cctx)) if compared and cctx else None,
+        )
 
 
 def _prepare_parts(
@@ -307,32 +312,28 @@ def refresh(
                 # the data version is read again inside the snapshot the numbers come from
                 version = data_version(conn) or version
                 jobs = plan(today)
-                keys = _keys(_parts(conn, jobs, settings))
+                requests = _requests(conn, jobs, settings)
+                parts = [part for _, _, ps in requests for part in ps]
+                keys = _keys(parts)
                 fresh = full or rebuild_snapshots
-                carried = {} if fresh else carry.usable(conn, version, keys)
-                done = _compute(conn, jobs, settings, keys, carried)
+                carried = set() if fresh else carry.usable(conn, version, keys)
+                new = _compute_missing(conn, parts, carried)
                 # kept for the next refresh: today's areas and tomorrow's closed periods
                 wanted = keys + _keys(_prepare_parts(conn, today, settings))
-            rows = done.rows
+            rows = [row for request in requests for row in _cache_rows(request)]
             board = Job(preset_period(LEADERBOARD_PRESET, today), "previous", Scope()).key
-            board_rows = next(
-                (
-                    orjson.loads(r.payload)["value"]["rows"]
-                    for r in rows
-                    if r.cache_key == board and r.area == "csms"
-                ),
-                None,
-            )
             computed_at = utcnow()
             with engine.begin() as conn:
+                carry.keep(conn, new, carried=carried, version=version, wanted=wanted)
                 n = store.replace_all(
                     conn, rows, data_version=version, data_as_of=today, computed_at=computed_at
                 )
-                carry.keep(conn, done.areas, carried=carried, version=version, wanted=wanted)
+                board_rows = _board_rows(conn, board)
                 _set_meta(conn, "cache_generation", str(run_id))
                 _set_meta(conn, "cache_refreshed_at", computed_at.isoformat())
+                reused = len(keys) - len({k for k, _ in new} & set(keys))
                 seconds = _finish(
-                    conn, run_id, started, "succeeded", version, today, n, snapshots, done.reused
+                    conn, run_id, started, "succeeded", version, today, n, snapshots, reused
                 )
         except BaseException as exc:
             detail = str(exc) if isinstance(exc, EccError) else traceback.format_exc(limit=8)
@@ -353,8 +354,17 @@ def refresh(
         record_leaderboard(engine, today, settings=settings, rows=board_rows)
         _evaluate_alerts(engine, today, run_id)
         return RefreshReport(
-            run_id, "succeeded", len(jobs), n, snapshots, seconds, today, reused=done.reused
+            run_id, "succeeded", len(jobs), n, snapshots, seconds, today, reused=reused
         )
+
+
+def _board_rows(conn: Connection, key: str) -> list[dict[str, Any]] | None:
+    """The CSM rows of the leaderboard's request, read back from the new cache."""
+    got = store.payloads(conn, key, ["csms"]).get((key, "csms"))
+    if got is None:
+        return None
+    rows: list[dict[str, Any]] = orjson.loads(got[0])["value"]["rows"]
+    return rows
 
 
 def _evaluate_alerts(engine: Engine, today: date, run_id: int) -> None:
@@ -438,19 +448,7 @@ def _prepare(engine: Engine, today: date, settings: MetricSettings) -> int:
         today_keys = _keys(_parts(conn, plan(today), settings))
         carried = carry.usable(conn, version, keys + today_keys)
         missing = [k for k in keys if k not in carried]
-        areas: list[tuple[AreaKey, Any]] = []
-        if missing:
-            with (
-                use_snapshots(conn),
-                state_memo(conn),
-                reuse_results(),
-                _second_reader(conn) as submit,
-            ):
-                seed({k: carried[k] for k in keys if k in carried})
-                _run_ahead(conn, missing, submit)
-                for ctx, names in parts:
-                    compute_areas(ctx, names)
-                areas = [(k, v) for k, v in computed() if is_area_key(k)]
+        areas = _compute_missing(conn, parts, carried) if missing else []
     with engine.begin() as conn:
         carry.keep(conn, areas, carried=carried, version=version, wanted=today_keys + keys)
         _set_meta(conn, PREPARED, marker)

@@ -10,7 +10,7 @@ so a reader sees the previous refresh or the new one, never a mix.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -19,16 +19,22 @@ import orjson
 from sqlalchemy import Connection, insert, select
 
 from ..metrics.compute import EXTRA_AREAS
-from ..schema import dashboard_metrics, ecc_meta
+from ..metrics.state import Scope
+from ..periods import Comparison, Period
+from ..schema import area_results, dashboard_metrics, ecc_meta
 
 META = "_meta"
 
 
 @dataclass(frozen=True)
 class CacheRow:
+    """A ``_meta`` row carries its JSON; an area row the keys of its two results."""
+
     cache_key: str
     area: str
-    payload: str
+    payload: str | None = None
+    value_ref: str | None = None
+    comparison_ref: str | None = None
 
 
 @dataclass(frozen=True)
@@ -39,19 +45,30 @@ class Cached:
     computed_at: datetime
 
 
-def split(key: str, result: dict[str, Any], areas: Sequence[str]) -> Iterator[CacheRow]:
-    """The cache rows of one ``compute_all`` result (its areas and comparison values)."""
-    cvalues = result.get("comparison_values")
+def meta_row(
+    key: str,
+    period: Period,
+    comparison: Comparison | None,
+    scope: Scope,
+    computable: bool,
+) -> CacheRow:
+    """The ``_meta`` row of a request: what ``compute_all`` puts around the areas."""
     meta = {
-        "period": result["period"],
-        "comparison": result["comparison"],
-        "filters": result["filters"],
-        "computable": cvalues is not None,
+        "period": period.as_dict(),
+        "comparison": comparison.as_dict() if comparison is not None else None,
+        "filters": scope.as_dict(),
+        "computable": computable,
     }
-    yield CacheRow(key, META, _dumps(meta))
-    for area in areas:
-        body = {"value": result[area], "comparison": cvalues.get(area) if cvalues else None}
-        yield CacheRow(key, area, _dumps(body))
+    return CacheRow(key, META, payload=_dumps(meta))
+
+
+def body(value: str | bytes, comparison: str | bytes | None) -> str:
+    """An area row's JSON, ``{"value": ..., "comparison": ...}``, from its results' JSON."""
+    if isinstance(value, bytes):
+        value = value.decode()
+    if isinstance(comparison, bytes):
+        comparison = comparison.decode()
+    return f'{{"value":{value},"comparison":{"null" if comparison is None else comparison}}}'
 
 
 def assemble(payloads: dict[str, str], areas: Sequence[str]) -> dict[str, Any] | None:
@@ -76,21 +93,50 @@ def assemble(payloads: dict[str, str], areas: Sequence[str]) -> dict[str, Any] |
     return out
 
 
-def read(conn: Connection, key: str, areas: Sequence[str]) -> Cached | None:
-    """The cached metrics of ``key`` for ``areas``, or None (a miss or stale rows)."""
+def payloads(
+    conn: Connection,
+    key: str | None = None,
+    areas: Sequence[str] | None = None,
+    *,
+    stale: bool = False,
+) -> dict[tuple[str, str], tuple[str, datetime]]:
+    """(cache key, area) -> (the row's JSON, computed_at) of one request (``key``,
+    ``areas``) or of every row; of the current data version only unless ``stale``."""
     current = select(ecc_meta.c.value).where(ecc_meta.c.key == "data_version").scalar_subquery()
     t = dashboard_metrics
-    rows = conn.execute(
-        select(t.c.area, t.c.payload, t.c.computed_at).where(
-            t.c.cache_key == key,
-            t.c.area.in_([META, *areas]),
-            t.c.data_version == current,
+    v = area_results.alias("v")
+    c = area_results.alias("c")
+    q = (
+        select(t.c.cache_key, t.c.area, t.c.payload, v.c.payload, c.c.payload, t.c.computed_at)
+        .select_from(
+            t.outerjoin(v, v.c.result_key == t.c.value_ref).outerjoin(
+                c, c.c.result_key == t.c.comparison_ref
+            )
         )
-    ).all()
-    data = assemble({r.area: r.payload for r in rows}, areas)
+    )
+    if not stale:
+        q = q.where(t.c.data_version == current)
+    if key is not None:
+        q = q.where(t.c.cache_key == key)
+    if areas is not None:
+        q = q.where(t.c.area.in_([META, *areas]))
+    out: dict[tuple[str, str], tuple[str, datetime]] = {}
+    for cache_key, area, own, value, comparison, computed_at in conn.execute(q):
+        if own is not None:
+            out[(cache_key, area)] = (own, computed_at)
+        elif value is not None:
+            out[(cache_key, area)] = (body(value, comparison), computed_at)
+        # a row whose result is missing is a miss (it cannot be, see the module doc)
+    return out
+
+
+def read(conn: Connection, key: str, areas: Sequence[str]) -> Cached | None:
+    """The cached metrics of ``key`` for ``areas``, or None (a miss or stale rows)."""
+    rows = payloads(conn, key, areas)
+    data = assemble({area: p for (_, area), (p, _) in rows.items()}, areas)
     if data is None:
         return None
-    return Cached(data=data, computed_at=min(r.computed_at for r in rows))
+    return Cached(data=data, computed_at=min(at for _, at in rows.values()))
 
 
 def replace_all(
@@ -112,6 +158,8 @@ def replace_all(
                 "cache_key": row.cache_key,
                 "area": row.area,
                 "payload": row.payload,
+                "value_ref": row.value_ref,
+                "comparison_ref": row.comparison_ref,
                 "data_version": data_version,
                 "data_as_of": data_as_of,
                 "computed_at": computed_at,

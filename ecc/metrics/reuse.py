@@ -8,7 +8,7 @@ by what they depend on and handed out again; outside it nothing is kept.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Iterator, Mapping
+from collections.abc import Callable, Hashable, Iterator
 from concurrent.futures import Future
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -55,14 +55,6 @@ def expect(key: Hashable, future: Future[Any]) -> None:
     results = _RESULTS.get()
     if results is not None and key not in results:
         results[key] = future
-
-
-def seed(values: Mapping[Any, Any]) -> None:
-    """Inside :func:`reuse_results`: hand these results out as if already computed."""
-    results = _RESULTS.get()
-    if results is not None:
-        for key, value in values.items():
-            results.setdefault(key, value)
 
 
 def computed() -> list[tuple[Any, Any]]:
