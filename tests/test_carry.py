@@ -104,9 +104,12 @@ def test_a_day_of_new_data_reuses_the_closed_periods_and_equals_a_full_refresh(
     _equals_a_full_refresh(loaded)
 
 
+@pytest.mark.parametrize("full_in_between", [False, True])
 def test_the_refresh_after_a_day_reuses_what_the_idle_refresh_prepared(
-    loaded: Engine, folder: Path
+    loaded: Engine, folder: Path, full_in_between: bool
 ) -> None:
+    if full_in_between:  # recomputes today's areas, keeps what was prepared for tomorrow
+        assert refresh(loaded, full=True).reused == 0
     append_day_to_csv(loaded, folder)
     report = refresh(loaded)
     with loaded.connect() as conn:

@@ -315,11 +315,15 @@ def refresh(
                 requests = _requests(conn, jobs, settings)
                 parts = [part for _, _, ps in requests for part in ps]
                 keys = _keys(parts)
+                ahead = _keys(_prepare_parts(conn, today, settings))
+                # what earlier refreshes kept and no load changed since; --full recomputes
+                # all of today's areas (and keeps what was computed ahead for tomorrow)
                 fresh = full or rebuild_snapshots
-                carried = set() if fresh else carry.usable(conn, version, keys)
+                valid = carry.usable(conn, version, (ahead if fresh else keys + ahead))
+                carried = valid - set(keys) if fresh else valid
                 new = _compute_missing(conn, parts, carried)
                 # kept for the next refresh: today's areas and tomorrow's closed periods
-                wanted = keys + _keys(_prepare_parts(conn, today, settings))
+                wanted = keys + ahead
             rows = [row for request in requests for row in _cache_rows(request)]
             board = Job(preset_period(LEADERBOARD_PRESET, today), "previous", Scope()).key
             computed_at = utcnow()
@@ -331,6 +335,8 @@ def refresh(
                 board_rows = _board_rows(conn, board)
                 _set_meta(conn, "cache_generation", str(run_id))
                 _set_meta(conn, "cache_refreshed_at", computed_at.isoformat())
+                # the next idle refresh looks again at what tomorrow needs
+                conn.execute(ecc_meta.delete().where(ecc_meta.c.key == PREPARED))
                 reused = len(keys) - len({k for k, _ in new} & set(keys))
                 seconds = _finish(
                     conn, run_id, started, "succeeded", version, today, n, snapshots, reused
