@@ -103,7 +103,8 @@ def _upgrade_4_to_5(conn: Any) -> None:
 
 
 def _upgrade_5_to_6(conn: Any) -> None:
-    """Version 6 added source_digests, source_changes and area_results, with which a
+    """Version 6 added source_digests, source_changes, area_results and partial_results,
+    with which a
     refresh reuses the areas a load did not change, and made dashboard_metrics rows name
     their area results: the cache is rebuilt by the next ``ecc refresh``."""
     conn.execute(text("DROP TABLE IF EXISTS dashboard_metrics"))

@@ -451,3 +451,16 @@ area_results = Table(
     Column("payload", Text, nullable=False),
     Column("computed_at", DateTime, nullable=False),
 )
+
+partial_results = Table(
+    "partial_results",
+    metadata,
+    # a result shared inside a refresh (a date's customer summaries, a range's sums, a
+    # segment-grouped query), kept for the next refresh while nothing it reads changed
+    Column("result_key", String(64), primary_key=True),  # a digest of key, code, settings
+    Column("key", Text, nullable=False),  # its repr, for people
+    Column("reads_until", Date, nullable=False),  # the latest date in its key
+    Column("data_version", String(64), nullable=False),
+    Column("value", LargeBinary, nullable=False),  # pickled
+    Column("computed_at", DateTime, nullable=False),
+)

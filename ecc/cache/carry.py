@@ -27,7 +27,7 @@ from sqlalchemy import Connection, delete, insert, select
 from ..changes import changes_since
 from ..metrics.state import Scope
 from ..periods import Period
-from ..schema import area_results
+from ..schema import area_results, dashboard_metrics
 
 #: Source tables each area reads (directly, through shared helpers or month-end
 #: snapshots, which are built from ``arr_events`` and ``health_scores``).
@@ -157,10 +157,13 @@ def keep(
     carried: set[AreaKey],
     version: str,
     wanted: Iterable[AreaKey] | None = None,
+    protect_cache: bool = False,
 ) -> int:
     """Store the newly computed ``results`` (inside the caller's transaction) and drop
     kept results that are neither still valid (``carried``) nor new. With ``wanted``,
-    only those keys are kept. The number of new rows."""
+    only those keys are kept, and with ``protect_cache`` also every result the cache names
+    (outside a refresh's swap, which replaces the cache in the same transaction). The
+    number of new rows."""
     t = area_results
     now = datetime.now(UTC).replace(tzinfo=None)
     keys = set(carried)
@@ -186,6 +189,11 @@ def keep(
         keys &= set(wanted)
         rows = [r for r in rows if _decode(r["key"]) in keys]
     keep_digests = {result_key(k) for k in keys}
+    if protect_cache:  # whatever the cache now names stays, whoever computed it
+        for refs in conn.execute(
+            select(dashboard_metrics.c.value_ref, dashboard_metrics.c.comparison_ref)
+        ):
+            keep_digests.update(r for r in refs if r is not None)
     new = {r["result_key"] for r in rows}
     existing = {r[0] for r in conn.execute(select(t.c.result_key))}
     drop = sorted((existing - keep_digests) | (existing & new))

@@ -20,14 +20,25 @@ log = logging.getLogger("ecc.cache")
 
 def _describe(report: RefreshReport) -> str:
     if report.status == "skipped":
+        ahead = (
+            f"; computed {report.prepared:,} area results of tomorrow's requests ahead"
+            if report.prepared
+            else ""
+        )
         return (
             f"refresh {report.run_id}: nothing changed since the last refresh "
-            f"(data as of {report.data_as_of}); cache kept ({report.seconds:.1f} s)"
+            f"(data as of {report.data_as_of}); cache kept{ahead} ({report.seconds:.1f} s)"
         )
+    reused = (
+        f", {report.reused:,} area results and {report.intermediates:,} intermediate results "
+        "reused (their data did not change)"
+        if report.reused or report.intermediates
+        else ""
+    )
     return (
         f"refresh {report.run_id}: {report.requests:,} requests, {report.rows:,} cache rows, "
-        f"{report.snapshots} month-end snapshots built, data as of {report.data_as_of}, "
-        f"in {report.seconds:.1f} s"
+        f"{report.snapshots} month-end snapshots built{reused}, data as of "
+        f"{report.data_as_of}, in {report.seconds:.1f} s"
     )
 
 

@@ -46,6 +46,7 @@ from . import carry, store
 from .carry import AreaKey, is_area_key
 from .keys import cache_key
 from .lock import refresh_lock
+from .partials import Partials
 from .redis_layer import layer_for
 
 log = logging.getLogger("ecc.cache")
@@ -89,6 +90,7 @@ class RefreshReport:
     seconds: float
     data_as_of: date | None
     reused: int = 0  # area results carried over from earlier refreshes
+    intermediates: int = 0  # intermediate results loaded instead of computed
     prepared: int = 0  # area results of tomorrow's closed periods computed ahead
 
 
@@ -199,13 +201,17 @@ def _run_ahead(
 
 
 def _compute_missing(
-    conn: Connection, parts: list[tuple[Context, list[str]]], carried: set[AreaKey]
-) -> list[tuple[AreaKey, Any]]:
-    """Compute every area of ``parts`` not carried over, each once; the results by key."""
+    conn: Connection,
+    parts: list[tuple[Context, list[str]]],
+    carried: set[AreaKey],
+    partials: Partials,
+) -> tuple[list[tuple[AreaKey, Any]], list[tuple[Any, Any]]]:
+    """Compute every area of ``parts`` not carried over, each once, loading the kept
+    intermediate results still valid; the new area results and intermediates by key."""
     with (
         use_snapshots(conn),
         state_memo(conn),
-        reuse_results(),
+        reuse_results(partials),
         _second_reader(conn) as submit,
     ):
         _run_ahead(conn, [k for k in _keys(parts) if k not in carried], submit)
@@ -213,7 +219,10 @@ def _compute_missing(
             todo = [n for n in names if area_key(n, ctx) not in carried]
             if todo:
                 compute_areas(ctx, todo)
-        return [(k, v) for k, v in computed() if is_area_key(k)]
+        done = computed()
+    return [(k, v) for k, v in done if is_area_key(k)], [
+        (k, v) for k, v in done if not is_area_key(k)
+    ]
 
 
 def _cache_rows(request: Request) -> Iterator[store.CacheRow]:
@@ -229,15 +238,6 @@ def _cache_rows(request: Request) -> Iterator[store.CacheRow]:
             value_ref=carry.result_key(area_key(name, ctx)),
             comparison_ref=carry.result_key(area_key(name, cctx)) if compared and cctx else None,
         )
-
-
-def _prepare_parts(
-    conn: Connection, today: date, settings: MetricSettings
-) -> list[tuple[Context, list[str]]]:
-    """The areas of tomorrow's requests that read no day after ``today``: the closed
-    periods and every comparison period; an idle refresh computes them ahead."""
-    tomorrow = today + timedelta(days=1)
-    return [(c, n) for c, n in _parts(conn, plan(tomorrow), settings) if c.period.end <= today]
 
 
 def _start_run(engine: Engine, kind: str) -> int:
@@ -315,13 +315,15 @@ def refresh(
                 requests = _requests(conn, jobs, settings)
                 parts = [part for _, _, ps in requests for part in ps]
                 keys = _keys(parts)
-                ahead = _keys(_prepare_parts(conn, today, settings))
+                # what the idle refresh computed ahead for tomorrow's requests
+                ahead = _keys(_parts(conn, plan(today + timedelta(days=1)), settings))
                 # what earlier refreshes kept and no load changed since; --full recomputes
                 # all of today's areas (and keeps what was computed ahead for tomorrow)
                 fresh = full or rebuild_snapshots
                 valid = carry.usable(conn, version, (ahead if fresh else keys + ahead))
                 carried = valid - set(keys) if fresh else valid
-                new = _compute_missing(conn, parts, carried)
+                partials = Partials(conn, version, repr(settings), load=not fresh)
+                new, intermediates = _compute_missing(conn, parts, carried, partials)
                 # kept for the next refresh: today's areas and tomorrow's closed periods
                 wanted = keys + ahead
             rows = [row for request in requests for row in _cache_rows(request)]
@@ -329,6 +331,7 @@ def refresh(
             computed_at = utcnow()
             with engine.begin() as conn:
                 carry.keep(conn, new, carried=carried, version=version, wanted=wanted)
+                partials.save(conn, intermediates)
                 n = store.replace_all(
                     conn, rows, data_version=version, data_as_of=today, computed_at=computed_at
                 )
@@ -360,7 +363,15 @@ def refresh(
         record_leaderboard(engine, today, settings=settings, rows=board_rows)
         _evaluate_alerts(engine, today, run_id)
         return RefreshReport(
-            run_id, "succeeded", len(jobs), n, snapshots, seconds, today, reused=reused
+            run_id,
+            "succeeded",
+            len(jobs),
+            n,
+            snapshots,
+            seconds,
+            today,
+            reused=reused,
+            intermediates=len(partials.used),
         )
 
 
@@ -439,9 +450,10 @@ PREPARED = "prepared_for"
 
 
 def _prepare(engine: Engine, today: date, settings: MetricSettings) -> int:
-    """In a refresh with no new data: compute ahead, and keep, the areas of tomorrow's
-    requests that read no day after ``today`` (closed periods, comparison periods), so
-    that the refresh after the next day's data computes only the periods containing it.
+    """In a refresh with no new data: compute ahead, and keep, tomorrow's requests on
+    today's data. The areas and intermediates that read no day after ``today`` (closed
+    periods, comparison periods, earlier dates' summaries) stay valid after tomorrow's
+    load, so the refresh after the next day's data computes only what reads that day.
     Once per data version and day; the number of areas computed."""
     with _reader(engine) as conn:
         version = data_version(conn)
@@ -449,13 +461,27 @@ def _prepare(engine: Engine, today: date, settings: MetricSettings) -> int:
         done = conn.execute(select(ecc_meta.c.value).where(ecc_meta.c.key == PREPARED)).scalar()
         if version is None or done == marker:
             return 0
-        parts = _prepare_parts(conn, today, settings)
+        # tomorrow's whole plan on today's data: what reads no later day stays valid
+        # after tomorrow's load; what reads tomorrow is recomputed then
+        parts = _parts(conn, plan(today + timedelta(days=1)), settings)
         keys = _keys(parts)
         today_keys = _keys(_parts(conn, plan(today), settings))
         carried = carry.usable(conn, version, keys + today_keys)
         missing = [k for k in keys if k not in carried]
-        areas = _compute_missing(conn, parts, carried) if missing else []
+        partials = Partials(conn, version, repr(settings), load=True)
+        areas, intermediates = (
+            _compute_missing(conn, parts, carried, partials) if missing else ([], [])
+        )
     with engine.begin() as conn:
-        carry.keep(conn, areas, carried=carried, version=version, wanted=today_keys + keys)
+        carry.keep(
+            conn,
+            areas,
+            carried=carried,
+            version=version,
+            wanted=today_keys + keys,
+            protect_cache=True,
+        )
+        if missing:
+            partials.save(conn, intermediates)
         _set_meta(conn, PREPARED, marker)
     return len(missing)

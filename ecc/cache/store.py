@@ -106,12 +106,11 @@ def payloads(
     t = dashboard_metrics
     v = area_results.alias("v")
     c = area_results.alias("c")
-    q = (
-        select(t.c.cache_key, t.c.area, t.c.payload, v.c.payload, c.c.payload, t.c.computed_at)
-        .select_from(
-            t.outerjoin(v, v.c.result_key == t.c.value_ref).outerjoin(
-                c, c.c.result_key == t.c.comparison_ref
-            )
+    q = select(
+        t.c.cache_key, t.c.area, t.c.payload, v.c.payload, c.c.payload, t.c.computed_at
+    ).select_from(
+        t.outerjoin(v, v.c.result_key == t.c.value_ref).outerjoin(
+            c, c.c.result_key == t.c.comparison_ref
         )
     )
     if not stale:

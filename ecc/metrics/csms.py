@@ -32,6 +32,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from functools import partial
 from typing import Any, NamedTuple, TypedDict, TypeVar, cast
 
 from sqlalchemy import Connection, case, func, or_, select
@@ -197,7 +198,8 @@ def prefetch(conn: Connection, periods: Iterable[Period], submit: Callable[..., 
     only the source tables — while this connection computes the rest."""
     for period in periods:
         for name, query in (("activities", _activity_counts), ("response", _response_medians)):
-            expect(("per-csm", name, period.start, period.end), submit(query, period, Scope()))
+            key = ("per-csm", name, period.start, period.end)
+            expect(key, partial(submit, query, period, Scope()))
 
 
 def _activity_counts(conn: Connection, period: Period, scope: Scope) -> dict[str, ActivityCounts]:

@@ -12,19 +12,33 @@ from collections.abc import Callable, Hashable, Iterator
 from concurrent.futures import Future
 from contextlib import contextmanager
 from contextvars import ContextVar
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 T = TypeVar("T")
 
 _RESULTS: ContextVar[dict[Hashable, Any] | None] = ContextVar("ecc_results", default=None)
 
 
+class Kept(Protocol):
+    """Results kept from earlier runs (:mod:`ecc.cache.partials`)."""
+
+    def has(self, key: Hashable) -> bool: ...
+
+    def load(self, key: Hashable) -> tuple[bool, Any]: ...
+
+
+_KEPT: ContextVar[Kept | None] = ContextVar("ecc_kept", default=None)
+
+
 @contextmanager
-def reuse_results() -> Iterator[None]:
+def reuse_results(kept: Kept | None = None) -> Iterator[None]:
+    """Share results inside the block; ``kept`` hands out results of earlier runs."""
     token = _RESULTS.set({})
+    kept_token = _KEPT.set(kept)
     try:
         yield
     finally:
+        _KEPT.reset(kept_token)
         _RESULTS.reset(token)
 
 
@@ -41,7 +55,9 @@ def shared(key: Hashable, compute: Callable[[], T]) -> T:
     if results is None:
         return compute()
     if key not in results:
-        results[key] = compute()
+        kept = _KEPT.get()
+        found, value = kept.load(key) if kept is not None else (False, None)
+        results[key] = value if found else compute()
     value = results[key]
     if isinstance(value, Future):
         value = results[key] = value.result()
@@ -49,12 +65,17 @@ def shared(key: Hashable, compute: Callable[[], T]) -> T:
     return out
 
 
-def expect(key: Hashable, future: Future[Any]) -> None:
-    """Inside :func:`reuse_results`: ``key``'s result is being computed by ``future`` (on
-    another connection, in another thread); :func:`shared` waits for it."""
+def expect(key: Hashable, start: Callable[[], Future[Any]]) -> None:
+    """Inside :func:`reuse_results`: ``key``'s result will be computed by the future that
+    ``start()`` returns (on another connection, in another thread); :func:`shared` waits
+    for it. Nothing is started for a result already there or kept from an earlier run."""
     results = _RESULTS.get()
-    if results is not None and key not in results:
-        results[key] = future
+    if results is None or key in results:
+        return
+    kept = _KEPT.get()
+    if kept is not None and kept.has(key):
+        return
+    results[key] = start()
 
 
 def computed() -> list[tuple[Any, Any]]:

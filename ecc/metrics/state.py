@@ -102,7 +102,7 @@ def expect_by_segment(
     segment-grouped ``query(conn, *args, Scope())`` that :func:`by_segment` will ask for."""
     if reuse_active():
         key = (query.__module__, query.__qualname__, *args)
-        expect(key, submit(query, *args, Scope()))
+        expect(key, lambda: submit(query, *args, Scope()))
 
 
 #: The finest grain of the additive sums a refresh shares: every filter (a segment, one

@@ -1,0 +1,128 @@
+"""Intermediate results carried from one refresh to the next (``partial_results``).
+
+Inside a refresh every area is built from shared intermediate results: a date's customer
+summaries, a range's retention or activity sums, a segment-grouped query
+(:func:`ecc.metrics.reuse.shared`). Their keys name the dates they read up to, so, like
+the areas (:mod:`.carry`), they stay valid while no source row dated on or before the
+latest date in their key changed — and, as they are not tied to one area, while no
+table without a day key (renewals, CSMs, targets, a customer's attributes) changed at
+all. A refresh loads such a result instead of computing it; the idle refresh that
+prepares tomorrow computes tomorrow's whole plan on today's data, so that the refresh
+after the next day's data finds every intermediate of an earlier date already there.
+
+Values are pickled: the database is the command center's own.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import pickle
+from collections.abc import Hashable, Iterable, Iterator
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import Connection, delete, insert, select
+
+from ..changes import changes_since
+from ..periods import Period
+from ..schema import partial_results
+from .carry import CODE, is_area_key
+
+
+def reads_until(key: Any) -> date | None:
+    """The latest date named anywhere in ``key`` (None when it names none)."""
+    if isinstance(key, date):
+        return key.date() if isinstance(key, datetime) else key
+    if isinstance(key, Period):
+        return key.end
+    if isinstance(key, tuple | list | frozenset):
+        dates = [d for d in (reads_until(k) for k in key) if d is not None]
+        return max(dates) if dates else None
+    return None
+
+
+class Partials:
+    """The kept intermediate results usable now, loaded on demand (``reuse.Kept``)."""
+
+    def __init__(self, conn: Connection, version: str, settings: str, *, load: bool) -> None:
+        self.conn = conn
+        self.version = version
+        self.salt = f"{CODE}|{settings}"
+        self.valid: set[str] = set()
+        self.used: set[str] = set()
+        if load:
+            self._index()
+
+    def digest(self, key: Hashable) -> str | None:
+        if is_area_key(key) or reads_until(key) is None:
+            return None
+        return hashlib.blake2b(f"{self.salt}|{key!r}".encode(), digest_size=16).hexdigest()
+
+    def _index(self) -> None:
+        t = partial_results
+        folded: dict[str, dict[str, date] | None] = {}
+        for result_key, until, version in self.conn.execute(
+            select(t.c.result_key, t.c.reads_until, t.c.data_version)
+        ):
+            if version not in folded:
+                folded[version] = changes_since(self.conn, version, self.version)
+            changes = folded[version]
+            # any table counts: an intermediate may be read by any area
+            if changes is not None and all(day > until for day in changes.values()):
+                self.valid.add(result_key)
+
+    def has(self, key: Hashable) -> bool:
+        d = self.digest(key)
+        return d is not None and d in self.valid
+
+    def load(self, key: Hashable) -> tuple[bool, Any]:
+        d = self.digest(key)
+        if d is None or d not in self.valid:
+            return False, None
+        t = partial_results
+        blob = self.conn.execute(select(t.c.value).where(t.c.result_key == d)).scalar()
+        if blob is None:
+            return False, None
+        self.used.add(d)
+        return True, pickle.loads(blob)
+
+    def save(self, conn: Connection, results: Iterable[tuple[Hashable, Any]]) -> int:
+        """Keep the results this run computed (inside the caller's transaction), and only
+        those and the ones it used; the number written."""
+        t = partial_results
+        now = datetime.now(UTC).replace(tzinfo=None)
+        rows: list[dict[str, Any]] = []
+        for key, value in results:
+            d = self.digest(key)
+            if d is None or d in self.used:
+                continue
+            try:
+                blob = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+            except Exception:  # not picklable: computed again next time
+                continue
+            until = reads_until(key)
+            assert until is not None
+            rows.append(
+                {
+                    "result_key": d,
+                    "key": repr(key)[:2000],
+                    "reads_until": until,
+                    "data_version": self.version,
+                    "value": blob,
+                    "computed_at": now,
+                }
+            )
+        keep = self.used | {r["result_key"] for r in rows}
+        existing = [r[0] for r in conn.execute(select(t.c.result_key))]
+        drop = [k for k in existing if k not in self.used]
+        for chunk in _chunks(drop, 500):
+            conn.execute(delete(t).where(t.c.result_key.in_(chunk)))
+        unique = {r["result_key"]: r for r in rows if r["result_key"] in keep}
+        for chunk in _chunks(list(unique.values()), 100):
+            conn.execute(insert(t), chunk)
+        return len(unique)
+
+
+def _chunks(items: list[Any], size: int) -> Iterator[list[Any]]:
+    for i in range(0, len(items), size):
+        yield items[i : i + size]
