@@ -95,6 +95,7 @@ print(json.dumps({
     "status": report.status, "requests": report.requests, "rows": report.rows,
     "snapshots": report.snapshots, "seconds": seconds, "peak_kb": peak,
     "reused": report.reused, "prepared": report.prepared,
+    "intermediates": getattr(report, "intermediates", 0),
     "baseline_kb": baseline, "data_as_of": str(report.data_as_of),
 }))
 """
@@ -112,6 +113,7 @@ class Refresh:
     data_as_of: str
     reused: int = 0
     prepared: int = 0
+    intermediates: int = 0
 
 
 @dataclass
@@ -167,6 +169,7 @@ def run_refresh(url: str, *, full: bool) -> Refresh:
         data_as_of=got["data_as_of"],
         reused=got["reused"],
         prepared=got["prepared"],
+        intermediates=got["intermediates"],
     )
 
 
@@ -430,9 +433,10 @@ def markdown(results: list[Result], repeat: int, redis_url: str | None, reuse: s
         "one day of new data (a health score for every 7th active customer, 3 activities "
         "per active CSM, 2 expansions; `ecc.demo_day`), added to the CSV files and loaded "
         "(`day load`), so the load records what changed; `idle` = `ecc refresh` with "
-        "nothing new, which computes ahead the areas of tomorrow's closed periods "
-        "(`prepared`: how many); `reused` = area results the incremental refresh carried "
-        "over; `snap.` = the month-end snapshots it built; `incremental = full`: the cache "
+        "nothing new, which computes tomorrow's requests ahead on today's data "
+        "(`prepared`: how many area results it computed); `reused` = area results the "
+        "incremental refresh carried over + intermediate results it loaded; `snap.` = "
+        "the month-end snapshots it built; `incremental = full`: the cache "
         "after the incremental refresh compared key by key with a full refresh's.",
         "",
         "| customers | database | cache rows | first s | first MB | full s | full MB "
@@ -448,7 +452,9 @@ def markdown(results: list[Result], repeat: int, redis_url: str | None, reuse: s
         snaps = res.incremental.snapshots if res.incremental else ""
         idle = f"{res.idle.seconds:.2f} ({res.idle.prepared})" if res.idle else ""
         day = f"{res.day_load_s:.1f}" if res.day_load_s is not None else ""
-        reused = res.incremental.reused if res.incremental else ""
+        reused = (
+            f"{res.incremental.reused} + {res.incremental.intermediates}" if res.incremental else ""
+        )
         lines.append(
             f"| {res.customers:,} | {res.database} | {rows:,} | {fs} | {fm} | {us} | {um} "
             f"| {idle} | {day} | {is_} | {im} | {reused} | {snaps} | {res.verified or '-'} |"
