@@ -96,6 +96,7 @@ print(json.dumps({
     "snapshots": report.snapshots, "seconds": seconds, "peak_kb": peak,
     "reused": report.reused, "prepared": report.prepared,
     "intermediates": getattr(report, "intermediates", 0),
+    "swap_seconds": report.seconds,
     "baseline_kb": baseline, "data_as_of": str(report.data_as_of),
 }))
 """
@@ -114,6 +115,7 @@ class Refresh:
     reused: int = 0
     prepared: int = 0
     intermediates: int = 0
+    swap_seconds: float = 0.0  # from the start to the cache swap (before leaderboard, alerts)
 
 
 @dataclass
@@ -170,6 +172,7 @@ def run_refresh(url: str, *, full: bool) -> Refresh:
         reused=got["reused"],
         prepared=got["prepared"],
         intermediates=got["intermediates"],
+        swap_seconds=got["swap_seconds"],
     )
 
 
@@ -407,7 +410,11 @@ def run_reuse(
 def _cell(r: Refresh | None) -> tuple[str, str]:
     if r is None:
         return "", ""
-    s = f"{r.seconds:.2f}" if r.status == "succeeded" else f"{r.status} ({r.seconds:.2f})"
+    if r.status == "succeeded":
+        # whole refresh (to the cache swap)
+        s = f"{r.seconds:.2f} ({r.swap_seconds:.2f})" if r.swap_seconds else f"{r.seconds:.2f}"
+    else:
+        s = f"{r.status} ({r.seconds:.2f})"
     return s, f"{r.peak_mb:.0f}"
 
 
@@ -429,7 +436,9 @@ def markdown(results: list[Result], repeat: int, redis_url: str | None, reuse: s
         "`refresh()`, and the child's peak RSS in MB (about "
         f"{baseline} MB of it is Python with the library imported, before the refresh). "
         "`first` = the first refresh of the database (every month-end snapshot and the "
-        "whole cache); `full` = `ecc refresh --full`; `incremental` = `ecc refresh` after "
+        "whole cache); seconds are the whole `refresh()` and, in brackets, to the cache swap "
+        "(dashboards show the new data from then; the leaderboard record and the alert "
+        "rules follow); `full` = `ecc refresh --full`; `incremental` = `ecc refresh` after "
         "one day of new data (a health score for every 7th active customer, 3 activities "
         "per active CSM, 2 expansions; `ecc.demo_day`), added to the CSV files and loaded "
         "(`day load`), so the load records what changed; `idle` = `ecc refresh` with "

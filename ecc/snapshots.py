@@ -154,10 +154,12 @@ def update_snapshots(engine: Engine, today: date, *, rebuild: bool = False) -> i
         if first is None:
             return 0
         ends = closed_month_ends(first, today)
-        prints = fingerprints(conn, ends)
         taken = dict(
             conn.execute(select(snapshot_months.c.month_end, snapshot_months.c.fingerprint)).all()
         )
+        if not rebuild and _unchanged_since_verified(conn, ends, taken):
+            return 0
+        prints = fingerprints(conn, ends)
         # months past the data (after a load of shorter history) are dropped
         stale = [m for m in taken if m not in prints]
         if stale:
@@ -171,6 +173,28 @@ def update_snapshots(engine: Engine, today: date, *, rebuild: bool = False) -> i
         if version is not None:
             conn.execute(insert(ecc_meta).values(key=VERIFIED, value=version))
     return len(todo)
+
+
+def _unchanged_since_verified(
+    conn: Connection, ends: list[date], taken: dict[date, str]
+) -> bool:
+    """True (and the snapshots marked verified for the data now loaded) when the loads
+    since the last verification changed no ledger or score row dated up to the last
+    closed month end and no month closed since: then no fingerprint can have changed."""
+    from .changes import changes_since
+
+    verified = conn.execute(select(ecc_meta.c.value).where(ecc_meta.c.key == VERIFIED)).scalar()
+    version = data_version(conn)
+    if verified is None or version is None or sorted(taken) != ends or not ends:
+        return False
+    changes = changes_since(conn, verified, version)
+    if changes is None:
+        return False
+    if any(changes.get(t, date.max) <= ends[-1] for t in ("arr_events", "health_scores")):
+        return False
+    conn.execute(ecc_meta.delete().where(ecc_meta.c.key == VERIFIED))
+    conn.execute(insert(ecc_meta).values(key=VERIFIED, value=version))
+    return True
 
 
 def usable_snapshot_dates(conn: Connection) -> frozenset[date]:

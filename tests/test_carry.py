@@ -12,6 +12,7 @@ import re
 from collections.abc import Callable, Iterator
 from datetime import date, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import Engine, event, insert, select
@@ -283,3 +284,27 @@ def demo_engine(engine: Engine, folder: Path) -> Iterator[Engine]:
     load_directory(engine, folder)
     refresh(engine)  # the month-end snapshots, which the areas read
     yield engine
+
+
+def test_snapshots_are_checked_again_only_when_a_load_changed_a_closed_month(
+    loaded: Engine, folder: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ecc import snapshots
+
+    checks: list[int] = []
+    fingerprints = snapshots.fingerprints
+
+    def counted(conn: Any, ends: list[date]) -> dict[date, str]:
+        checks.append(len(ends))
+        return fingerprints(conn, ends)
+
+    monkeypatch.setattr(snapshots, "fingerprints", counted)
+    append_day_to_csv(loaded, folder)  # a new day in an open month: nothing to check
+    assert refresh(loaded).snapshots == 0 and checks == []
+    with loaded.connect() as conn:
+        assert snapshots.usable_snapshot_dates(conn), "the snapshots were not marked verified"
+    _edit_csv(folder, "health_scores", _past_score)  # February changed: rebuilt from there
+    load_directory(loaded, folder)
+    report = refresh(loaded)
+    assert len(checks) == 1 and report.snapshots == 9  # the month ends from February
+    _equals_a_full_refresh(loaded)
