@@ -48,10 +48,10 @@ class Partials:
         self.conn = conn
         self.version = version
         self.salt = f"{CODE}|{settings}"
+        self.loading = load  # False: compute everything (``--full``), keep what is valid
         self.valid: set[str] = set()
         self.used: set[str] = set()
-        if load:
-            self._index()
+        self._index()
 
     def digest(self, key: Hashable) -> str | None:
         if is_area_key(key) or reads_until(key) is None:
@@ -73,11 +73,11 @@ class Partials:
 
     def has(self, key: Hashable) -> bool:
         d = self.digest(key)
-        return d is not None and d in self.valid
+        return self.loading and d is not None and d in self.valid
 
     def load(self, key: Hashable) -> tuple[bool, Any]:
         d = self.digest(key)
-        if d is None or d not in self.valid:
+        if not self.loading or d is None or d not in self.valid:
             return False, None
         t = partial_results
         blob = self.conn.execute(select(t.c.value).where(t.c.result_key == d)).scalar()
@@ -86,15 +86,19 @@ class Partials:
         self.used.add(d)
         return True, pickle.loads(blob)
 
-    def save(self, conn: Connection, results: Iterable[tuple[Hashable, Any]]) -> int:
-        """Keep the results this run computed (inside the caller's transaction), and only
-        those and the ones it used; the number written."""
+    def save(
+        self, conn: Connection, results: Iterable[tuple[Hashable, Any]], *, prune: bool
+    ) -> int:
+        """Keep the results this run computed (inside the caller's transaction) and drop
+        the kept ones no longer valid; with ``prune``, keep only what this run computed or
+        used (the run that computes tomorrow's requests: exactly what tomorrow needs).
+        The number written."""
         t = partial_results
         now = datetime.now(UTC).replace(tzinfo=None)
-        rows: list[dict[str, Any]] = []
+        rows: dict[str, dict[str, Any]] = {}
         for key, value in results:
             d = self.digest(key)
-            if d is None or d in self.used:
+            if d is None or d in self.used or d in rows:
                 continue
             try:
                 blob = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
@@ -102,25 +106,22 @@ class Partials:
                 continue
             until = reads_until(key)
             assert until is not None
-            rows.append(
-                {
-                    "result_key": d,
-                    "key": repr(key)[:2000],
-                    "reads_until": until,
-                    "data_version": self.version,
-                    "value": blob,
-                    "computed_at": now,
-                }
-            )
-        keep = self.used | {r["result_key"] for r in rows}
-        existing = [r[0] for r in conn.execute(select(t.c.result_key))]
-        drop = [k for k in existing if k not in self.used]
-        for chunk in _chunks(drop, 500):
+            rows[d] = {
+                "result_key": d,
+                "key": repr(key)[:2000],
+                "reads_until": until,
+                "data_version": self.version,
+                "value": blob,
+                "computed_at": now,
+            }
+        existing = {r[0] for r in conn.execute(select(t.c.result_key))}
+        stale = existing - self.valid
+        drop = existing - self.used if prune else stale | (existing & set(rows))
+        for chunk in _chunks(sorted(drop), 500):
             conn.execute(delete(t).where(t.c.result_key.in_(chunk)))
-        unique = {r["result_key"]: r for r in rows if r["result_key"] in keep}
-        for chunk in _chunks(list(unique.values()), 100):
+        for chunk in _chunks(list(rows.values()), 100):
             conn.execute(insert(t), chunk)
-        return len(unique)
+        return len(rows)
 
 
 def _chunks(items: list[Any], size: int) -> Iterator[list[Any]]:

@@ -331,7 +331,7 @@ def refresh(
             computed_at = utcnow()
             with engine.begin() as conn:
                 carry.keep(conn, new, carried=carried, version=version, wanted=wanted)
-                partials.save(conn, intermediates)
+                partials.save(conn, intermediates, prune=False)
                 n = store.replace_all(
                     conn, rows, data_version=version, data_as_of=today, computed_at=computed_at
                 )
@@ -468,10 +468,10 @@ def _prepare(engine: Engine, today: date, settings: MetricSettings) -> int:
         today_keys = _keys(_parts(conn, plan(today), settings))
         carried = carry.usable(conn, version, keys + today_keys)
         missing = [k for k in keys if k not in carried]
+        # every area of tomorrow is computed (from what is kept, mostly), so that the
+        # intermediates it uses are exactly the ones kept for tomorrow
         partials = Partials(conn, version, repr(settings), load=True)
-        areas, intermediates = (
-            _compute_missing(conn, parts, carried, partials) if missing else ([], [])
-        )
+        areas, intermediates = _compute_missing(conn, parts, set(), partials)
     with engine.begin() as conn:
         carry.keep(
             conn,
@@ -481,7 +481,6 @@ def _prepare(engine: Engine, today: date, settings: MetricSettings) -> int:
             wanted=today_keys + keys,
             protect_cache=True,
         )
-        if missing:
-            partials.save(conn, intermediates)
+        partials.save(conn, intermediates, prune=True)
         _set_meta(conn, PREPARED, marker)
     return len(missing)
