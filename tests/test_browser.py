@@ -183,6 +183,13 @@ def test_a_bad_url_parameter_shows_a_message_and_the_default_view(
     msg = tab.page.text_content(".ecc-message") or ""
     assert "unknown segment 'Retail'" in msg
     assert "Traceback" not in tab.html()
+    # the address settles on the valid part of the request (the waiting kernel may show
+    # the default view's address for a moment under load)
+    tab.page.wait_for_function(
+        "new URLSearchParams(location.search).get('preset') === 'ytd'"
+        " && !new URLSearchParams(location.search).has('segment')",
+        timeout=30_000,
+    )
     assert tab.query().get("preset") == "ytd" and "segment" not in tab.query()
     tab.page.close()
 
