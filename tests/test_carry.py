@@ -308,3 +308,29 @@ def test_snapshots_are_checked_again_only_when_a_load_changed_a_closed_month(
     report = refresh(loaded)
     assert len(checks) == 1 and report.snapshots == 9  # the month ends from February
     _equals_a_full_refresh(loaded)
+
+
+class _Payload:
+    """A pickle that would run a command when loaded by a plain unpickler."""
+
+    def __reduce__(self) -> tuple[Any, tuple[str]]:
+        import os
+
+        return (os.system, ("touch /tmp/ecc-should-not-exist",))
+
+
+def test_a_kept_intermediate_written_by_someone_else_cannot_run_code(
+    loaded: Engine, folder: Path
+) -> None:
+    import pickle
+
+    from ecc.schema import partial_results as table
+
+    with loaded.begin() as conn:
+        n = conn.execute(table.update().values(value=pickle.dumps(_Payload()))).rowcount
+    assert n > 0
+    append_day_to_csv(loaded, folder)
+    report = refresh(loaded)
+    assert not Path("/tmp/ecc-should-not-exist").exists()
+    assert report.status == "succeeded" and report.intermediates == 0  # all computed again
+    _equals_a_full_refresh(loaded)

@@ -10,12 +10,17 @@ all. A refresh loads such a result instead of computing it; the idle refresh tha
 prepares tomorrow computes tomorrow's whole plan on today's data, so that the refresh
 after the next day's data finds every intermediate of an earlier date already there.
 
-Values are pickled: the database is the command center's own.
+Values are pickled, and read back by an unpickler that builds only plain data —
+containers, numbers, dates, decimals and the metric modules' records — so a row
+written into the table by anyone else cannot run code in a refresh; such a row is a
+miss, and the result is computed again.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
+import io
 import pickle
 from collections.abc import Hashable, Iterable, Iterator
 from datetime import UTC, date, datetime
@@ -39,6 +44,38 @@ def reads_until(key: Any) -> date | None:
         dates = [d for d in (reads_until(k) for k in key) if d is not None]
         return max(dates) if dates else None
     return None
+
+
+#: What a kept intermediate may be made of (module -> names), besides the records of
+#: ``ecc.metrics`` (dataclasses and named tuples).
+_PLAIN: dict[str, frozenset[str]] = {
+    "builtins": frozenset(
+        {"dict", "list", "tuple", "set", "frozenset", "int", "float", "str", "bool", "bytes"}
+    ),
+    "decimal": frozenset({"Decimal"}),
+    "datetime": frozenset({"date", "datetime", "timedelta"}),
+    "collections": frozenset({"OrderedDict", "defaultdict", "Counter"}),
+}
+
+
+class _PlainUnpickler(pickle.Unpickler):
+    def find_class(self, module: str, name: str) -> Any:
+        if name in _PLAIN.get(module, frozenset()):
+            return super().find_class(module, name)
+        if module.startswith("ecc.metrics."):
+            # the metric modules' records: dataclasses and named tuples, which only hold
+            # the values they are given
+            found = super().find_class(module, name)
+            if isinstance(found, type) and (
+                dataclasses.is_dataclass(found)
+                or (issubclass(found, tuple) and hasattr(found, "_fields"))
+            ):
+                return found
+        raise pickle.UnpicklingError(f"{module}.{name} is not plain data")
+
+
+def _loads(blob: bytes) -> Any:
+    return _PlainUnpickler(io.BytesIO(blob)).load()
 
 
 class Partials:
@@ -83,8 +120,12 @@ class Partials:
         blob = self.conn.execute(select(t.c.value).where(t.c.result_key == d)).scalar()
         if blob is None:
             return False, None
+        try:
+            value = _loads(blob)
+        except Exception:  # not written by a refresh: compute it again
+            return False, None
         self.used.add(d)
-        return True, pickle.loads(blob)
+        return True, value
 
     def save(
         self, conn: Connection, results: Iterable[tuple[Hashable, Any]], *, prune: bool
