@@ -68,7 +68,10 @@ class Tab:
     def open(self, url: str) -> float:
         started = time.perf_counter()
         self.page.goto(url, wait_until="commit", timeout=90_000)
-        self.page.wait_for_selector("[data-metric]", timeout=90_000)
+        # generous: the test server starts a preheated kernel per notebook (about twenty
+        # with the other module's server) on two cores, and a page whose kernel is still
+        # starting waits for it
+        self.page.wait_for_selector("[data-metric]", timeout=180_000)
         return time.perf_counter() - started
 
     def html(self) -> str:

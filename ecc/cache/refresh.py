@@ -281,13 +281,16 @@ def refresh(
     full: bool = False,
     rebuild_snapshots: bool = False,
     settings: MetricSettings | None = None,
+    prepare: bool = True,
 ) -> RefreshReport:
     """Run one refresh; raise RefreshBusy if another is running, RefreshFailed on error.
 
     ``rebuild_snapshots`` also rebuilds every month-end snapshot (recorded owners kept).
     Without ``full``, a refresh finds nothing to do when neither the data version nor
     the latest data date changed since the last successful run, and it keeps every
-    month-end snapshot whose source rows did not change.
+    month-end snapshot whose source rows did not change; then, with ``prepare``, it
+    computes tomorrow's requests ahead (:func:`_prepare`), which a process that also
+    serves pages turns off.
     """
     from ..snapshots import update_snapshots
 
@@ -305,7 +308,7 @@ def refresh(
                     "the database holds no data yet; run `ecc load DIR` or `ecc demo` first"
                 )
             if not (full or rebuild_snapshots) and last is not None and last == (version, today):
-                prepared = _prepare(engine, today, settings)
+                prepared = _prepare(engine, today, settings) if prepare else 0
                 return _finish_skipped(engine, run_id, started, version, today, prepared)
             snapshots = update_snapshots(engine, today, rebuild=rebuild_snapshots)
             with _reader(engine) as conn:

@@ -106,7 +106,9 @@ def _refresher(db_url: str | None, minutes: int) -> Any:
 
     def job() -> None:
         try:
-            report = refresh(engine)
+            # the work ahead for tomorrow is left to the `ecc refresh` job: in this
+            # process it would hold up the pages being served
+            report = refresh(engine, prepare=False)
             print(
                 f"cache refresh {report.status}: {report.rows} rows in {report.seconds:.1f} s",
                 flush=True,
