@@ -110,12 +110,18 @@ def _upgrade_5_to_6(conn: Any) -> None:
     conn.execute(text("DROP TABLE IF EXISTS dashboard_metrics"))
 
 
+def _upgrade_6_to_7(conn: Any) -> None:
+    """Version 7 added kept_states and kept_state_rows, the customer states a refresh
+    keeps for the next one (created by the caller's create_all)."""
+
+
 UPGRADES: dict[str, Callable[[Any], None]] = {
     "1": _upgrade_1_to_2,
     "2": _upgrade_2_to_3,
     "3": _upgrade_3_to_4,
     "4": _upgrade_4_to_5,
     "5": _upgrade_5_to_6,
+    "6": _upgrade_6_to_7,
 }
 
 

@@ -35,7 +35,7 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator, TypeEngine
 
 #: Bumped whenever a table changes shape; ``ecc init`` records it, every connection checks it.
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 
 _CENT = Decimal("0.01")
 
@@ -463,4 +463,27 @@ partial_results = Table(
     Column("data_version", String(64), nullable=False),
     Column("value", LargeBinary, nullable=False),  # pickled
     Column("computed_at", DateTime, nullable=False),
+)
+
+
+kept_states = Table(
+    "kept_states",
+    metadata,
+    # a date whose customer state (ARR and health per customer) a refresh computed, kept
+    # for the next refresh while no ledger or score row dated on or before it changed
+    Column("as_of", Date, primary_key=True),
+    Column("data_version", String(64), nullable=False),
+    Column("code", String(64), nullable=False),  # the metric code's digest
+    Column("kept_at", DateTime, nullable=False),
+)
+
+kept_state_rows = Table(
+    "kept_state_rows",
+    metadata,
+    # per customer with ARR or a score at a kept date (the others have neither)
+    Column("as_of", Date, nullable=False),
+    Column("customer_id", String(64), nullable=False),
+    Column("arr", Money(), nullable=False),
+    Column("score", Score()),
+    PrimaryKeyConstraint("as_of", "customer_id", name="pk_kept_state_rows"),
 )

@@ -9,7 +9,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from ecc.hub.settings import ROOT, proxy_command
-from tests.servers import IN_CI, free_port
+from tests.servers import IN_CI, free_port, kernels_waiting, pool_sizes
 
 
 def need_proxy() -> None:
@@ -52,14 +52,24 @@ class Stack:
 
 
 def _wait_for(log: Path, proc: subprocess.Popen[bytes], text: str, timeout: float) -> None:
+    _wait_until(log, proc, lambda log_text: text in log_text, timeout, repr(text))
+
+
+def _wait_until(
+    log: Path,
+    proc: subprocess.Popen[bytes],
+    ready: Callable[[str], bool],
+    timeout: float,
+    what: str,
+) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if text in log.read_text(errors="replace"):
+        if ready(log.read_text(errors="replace")):
             return
         if proc.poll() is not None:
             raise RuntimeError(f"ecc hub start exited: {log.read_text()[-3000:]}")
         time.sleep(0.5)
-    raise RuntimeError(f"no {text!r} within {timeout:.0f} s: {log.read_text()[-3000:]}")
+    raise RuntimeError(f"no {what} within {timeout:.0f} s: {log.read_text()[-3000:]}")
 
 
 def _ours(hub_dir: Path) -> list[int]:
@@ -156,6 +166,10 @@ def hub_stack(
     try:
         _wait_for(log, proc, "Ctrl-C stops the hub", timeout)
         _wait_for(log, proc, "Kernel pool of portfolio.ipynb is filled", timeout)
+        pools = pool_sizes(pool_size)
+        _wait_until(
+            log, proc, lambda text: kernels_waiting(text, pools), timeout, "preheated pages"
+        )
         demo = hub_dir / "demo-logins.txt"
         for line in demo.read_text().splitlines() if demo.exists() else []:
             name, password = line.split("\t")

@@ -40,11 +40,26 @@ def need_chromium() -> None:
         pytest.skip(f"Chromium not installed at {CHROMIUM} (apt-get install chromium)")
 
 
+def kernels_waiting(log_text: str, pools: dict[str, int]) -> bool:
+    """Whether the log shows, for each page, as many preheated kernels ready for a viewer
+    as its pool holds (``ecc.ui.app.request_query`` logs each). Before that a kernel may
+    still be importing or computing its page, and a request for it waits."""
+    return all(log_text.count(f"ecc: {name} ready for a viewer") >= n for name, n in pools.items())
+
+
+def pool_sizes(pool_size: int) -> dict[str, int]:
+    """Kernels per page that `ecc serve --pool-size pool_size` keeps warm."""
+    from ecc.ui.serve import POOLS
+
+    sizes = {nb.stem: pool_size for nb in (ROOT / "notebooks").glob("*.ipynb")}
+    sizes.update({Path(k).stem: max(v, pool_size) for k, v in POOLS.items()})
+    return {k: v for k, v in sizes.items() if v > 0}
+
+
 @contextmanager
-def voila_server(
-    db_url: str, log: Path, *, pool_size: int = 1, wait_for: str = "portfolio.ipynb"
-) -> Iterator[str]:
-    """`ecc serve` on a free port; yields the base URL once the landing page's pool is warm."""
+def voila_server(db_url: str, log: Path, *, pool_size: int = 1) -> Iterator[str]:
+    """`ecc serve` on a free port; yields the base URL once every preheated kernel is
+    waiting for a viewer."""
     port = free_port()
     with log.open("w") as fh:
         proc = subprocess.Popen(
@@ -68,10 +83,11 @@ def voila_server(
             cwd=ROOT,
         )
     try:
-        deadline = time.monotonic() + 240
+        pools = pool_sizes(pool_size)
+        deadline = time.monotonic() + 300
         while time.monotonic() < deadline:
             text = log.read_text()
-            if f"Kernel pool of {wait_for} is filled" in text:
+            if kernels_waiting(text, pools):
                 break
             if proc.poll() is not None:
                 raise RuntimeError(f"ecc serve exited: {text[-2000:]}")

@@ -7,13 +7,13 @@ import logging
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Connection, Engine, select
 
 from ..config import AlertSettings
 from ..errors import ConfigError
 from ..schema import ecc_meta
 from .rules import evaluate
-from .store import record
+from .store import Fired, record
 
 log = logging.getLogger("ecc.alerts")
 
@@ -49,25 +49,39 @@ def run_range(
     return AlertRun(since, until, len(fired), new)
 
 
-def run_since_last(
-    engine: Engine, today: date, settings: AlertSettings | None = None
-) -> AlertRun | None:
-    """After a refresh: evaluate the days after the last evaluated one up to ``today``
-    (the first time, the last FIRST_LOOKBACK_DAYS days), and remember ``today``."""
-    with engine.connect() as conn:
-        last = conn.execute(
-            select(ecc_meta.c.value).where(ecc_meta.c.key == EVALUATED_THROUGH)
-        ).scalar()
+def due_since(conn: Connection, today: date) -> date | None:
+    """The first day the rules are still to be evaluated for, up to ``today`` (the day
+    after the last evaluated one; the first time, FIRST_LOOKBACK_DAYS back), or None."""
+    last = conn.execute(
+        select(ecc_meta.c.value).where(ecc_meta.c.key == EVALUATED_THROUGH)
+    ).scalar()
     since = (
         date.fromisoformat(last) + timedelta(days=1)
         if last
         else today - timedelta(days=FIRST_LOOKBACK_DAYS - 1)
     )
-    if since > today:
-        return None
-    result = run_range(engine, since, today, settings)
+    return None if since > today else since
+
+
+def record_evaluated(engine: Engine, since: date, today: date, fired: list[Fired]) -> AlertRun:
+    """Record the alerts the rules fired on [since, today] and remember ``today``."""
     with engine.begin() as conn:
+        new = record(conn, fired)
         conn.execute(ecc_meta.delete().where(ecc_meta.c.key == EVALUATED_THROUGH))
         conn.execute(ecc_meta.insert().values(key=EVALUATED_THROUGH, value=today.isoformat()))
-    log.info("alerts for %s..%s: %d fired, %d new", since, today, result.fired, len(result.new))
-    return result
+    log.info("alerts for %s..%s: %d fired, %d new", since, today, len(fired), len(new))
+    return AlertRun(since, today, len(fired), new)
+
+
+def run_since_last(
+    engine: Engine, today: date, settings: AlertSettings | None = None
+) -> AlertRun | None:
+    """Evaluate the days after the last evaluated one up to ``today`` (the first time,
+    the last FIRST_LOOKBACK_DAYS days), record what fired and remember ``today``. (A
+    refresh evaluates them on its own read of the data: :mod:`ecc.cache.refresh`.)"""
+    with engine.connect() as conn:
+        since = due_since(conn, today)
+        if since is None:
+            return None
+        fired = evaluate(conn, since, today, settings)
+    return record_evaluated(engine, since, today, fired)

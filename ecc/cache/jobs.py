@@ -30,9 +30,9 @@ def _describe(report: RefreshReport) -> str:
             f"(data as of {report.data_as_of}); cache kept{ahead} ({report.seconds:.1f} s)"
         )
     reused = (
-        f", {report.reused:,} area results and {report.intermediates:,} intermediate results "
-        "reused (their data did not change)"
-        if report.reused or report.intermediates
+        f", {report.reused:,} area results, {report.intermediates:,} intermediate results "
+        f"and {report.states:,} customer states reused (their data did not change)"
+        if report.reused or report.intermediates or report.states
         else ""
     )
     return (

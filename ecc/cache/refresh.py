@@ -21,7 +21,7 @@ import time
 import traceback
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -39,7 +39,14 @@ from ..metrics.compute import ALL_AREAS, AREAS, area_key, compute_areas, context
 from ..metrics.context import Context
 from ..metrics.csms import prefetch as prefetch_activity
 from ..metrics.reuse import computed, reuse_results
-from ..metrics.state import Scope, data_today, expect_by_segment, state_memo, use_snapshots
+from ..metrics.state import (
+    Scope,
+    data_today,
+    expect_by_segment,
+    kept_states,
+    state_memo,
+    use_snapshots,
+)
 from ..periods import PRESETS, Comparison, Period, comparison_period, preset_period
 from ..schema import ecc_meta, refresh_runs
 from . import carry, store
@@ -48,6 +55,7 @@ from .keys import cache_key
 from .lock import refresh_lock
 from .partials import Partials
 from .redis_layer import layer_for
+from .states import States
 
 log = logging.getLogger("ecc.cache")
 
@@ -92,6 +100,7 @@ class RefreshReport:
     reused: int = 0  # area results carried over from earlier refreshes
     intermediates: int = 0  # intermediate results loaded instead of computed
     prepared: int = 0  # area results of tomorrow's closed periods computed ahead
+    states: int = 0  # customer states read back or brought forward from kept ones
 
 
 def utcnow() -> datetime:
@@ -170,9 +179,11 @@ Request = tuple[Job, Comparison | None, list[tuple[Context, list[str]]]]
 def _requests(conn: Connection, jobs: list[Job], settings: MetricSettings) -> list[Request]:
     """Each job with its comparison and the (context, areas) it is made of."""
     names = list(ALL_AREAS)
-    return [
-        (job, *contexts(conn, job.period, job.compare, job.scope, settings, names)) for job in jobs
-    ]
+    with reuse_results():  # the first date with data is looked up once
+        return [
+            (job, *contexts(conn, job.period, job.compare, job.scope, settings, names))
+            for job in jobs
+        ]
 
 
 def _parts(
@@ -192,12 +203,15 @@ def _run_ahead(
     """Have the second connection run the period queries of the areas to compute."""
     if submit is None:
         return
-    activity = [Period(k[2], k[3]) for k in missing if k[1] == "csms"]
+    activity = {Period(k[2], k[3]) for k in missing if k[1] == "csms"}
     ranged = [Period(k[2], k[3]) for k in missing if k[1] in _RANGE_READERS or k[1] == "csms"]
-    prefetch_activity(conn, list(dict.fromkeys(activity)), submit)
+    # the worker runs them in this order: each period's range queries (risk, renewals and
+    # expansion ask for them early in a request) before its activity queries (csms, later)
     for period in dict.fromkeys(ranged):
         for query in RANGE_QUERIES:
             expect_by_segment(query, period.start, period.end, submit=submit)
+        if period in activity:
+            prefetch_activity(conn, [period], submit)
 
 
 def _compute_missing(
@@ -205,12 +219,20 @@ def _compute_missing(
     parts: list[tuple[Context, list[str]]],
     carried: set[AreaKey],
     partials: Partials,
+    states: States,
+    today: date,
+    *,
+    prune: bool,
+    then: Callable[[Connection], None] | None = None,
 ) -> tuple[list[tuple[AreaKey, Any]], list[tuple[Any, Any]]]:
     """Compute every area of ``parts`` not carried over, each once, loading the kept
-    intermediate results still valid; the new area results and intermediates by key."""
+    intermediate results and customer states still valid; the new area results and
+    intermediates by key. The customer states built up to ``today`` are kept: this
+    commits ``conn``'s transaction, whose reads are over."""
     with (
         use_snapshots(conn),
         state_memo(conn),
+        kept_states(states),
         reuse_results(partials),
         _second_reader(conn) as submit,
     ):
@@ -220,6 +242,10 @@ def _compute_missing(
             if todo:
                 compute_areas(ctx, todo)
         done = computed()
+        states.save(conn, today, prune=prune)
+        if then is not None:  # with the run's results and states still at hand
+            then(conn)
+    conn.commit()  # the kept states, and the memo's temporary tables dropped
     return [(k, v) for k, v in done if is_area_key(k)], [
         (k, v) for k, v in done if not is_area_key(k)
     ]
@@ -326,7 +352,11 @@ def refresh(
                 valid = carry.usable(conn, version, (ahead if fresh else keys + ahead))
                 carried = valid - set(keys) if fresh else valid
                 partials = Partials(conn, version, repr(settings), load=not fresh)
-                new, intermediates = _compute_missing(conn, parts, carried, partials)
+                states = States(conn, version, load=not fresh)
+                alerts = _Alerts(today, run_id)
+                new, intermediates = _compute_missing(
+                    conn, parts, carried, partials, states, today, prune=False, then=alerts
+                )
                 # kept for the next refresh: today's areas and tomorrow's closed periods
                 wanted = keys + ahead
             rows = [row for request in requests for row in _cache_rows(request)]
@@ -364,7 +394,7 @@ def refresh(
         if redis is not None:
             redis.invalidate()
         record_leaderboard(engine, today, settings=settings, rows=board_rows)
-        _evaluate_alerts(engine, today, run_id)
+        alerts.record(engine)
         return RefreshReport(
             run_id,
             "succeeded",
@@ -375,6 +405,7 @@ def refresh(
             today,
             reused=reused,
             intermediates=len(partials.used),
+            states=states.from_kept,
         )
 
 
@@ -387,15 +418,43 @@ def _board_rows(conn: Connection, key: str) -> list[dict[str, Any]] | None:
     return rows
 
 
-def _evaluate_alerts(engine: Engine, today: date, run_id: int) -> None:
-    """The alert rules over the days since their last evaluation (METRICS.md); a failure
-    is logged and the next refresh evaluates those days again."""
-    from ..alerts.run import run_since_last
+class _Alerts:
+    """The alert rules over the days since their last evaluation (METRICS.md), evaluated
+    on the refresh's own read of the data, with its results and customer states at hand
+    (the CSMs' books on the last day, for one), and recorded after the cache is replaced.
+    A failure is logged, and the next refresh evaluates those days again."""
 
-    try:
-        run_since_last(engine, today)
-    except Exception:
-        log.exception("alert evaluation after refresh %s failed; the next refresh retries", run_id)
+    def __init__(self, today: date, run_id: int) -> None:
+        self.today = today
+        self.run_id = run_id
+        self.evaluated: tuple[date, list[Any]] | None = None
+
+    def __call__(self, conn: Connection) -> None:
+        from ..alerts.rules import evaluate
+        from ..alerts.run import due_since
+
+        try:
+            # on PostgreSQL a failed statement aborts the transaction: a savepoint keeps
+            # the refresh's work (SQLite's transactions survive a failed statement)
+            pg = conn.dialect.name == "postgresql"
+            with conn.begin_nested() if pg else nullcontext():
+                since = due_since(conn, self.today)
+                if since is not None:
+                    self.evaluated = (since, evaluate(conn, since, self.today))
+        except Exception:
+            log.exception("alert evaluation in refresh %s failed; the next retries", self.run_id)
+
+    def record(self, engine: Engine) -> None:
+        from ..alerts.run import record_evaluated
+
+        if self.evaluated is None:
+            return
+        try:
+            record_evaluated(engine, self.evaluated[0], self.today, self.evaluated[1])
+        except Exception:
+            log.exception(
+                "recording the alerts of refresh %s failed; the next retries", self.run_id
+            )
 
 
 def _last_success(conn: Connection) -> tuple[str, date] | None:
@@ -474,7 +533,10 @@ def _prepare(engine: Engine, today: date, settings: MetricSettings) -> int:
         # every area of tomorrow is computed (from what is kept, mostly), so that the
         # intermediates it uses are exactly the ones kept for tomorrow
         partials = Partials(conn, version, repr(settings), load=True)
-        areas, intermediates = _compute_missing(conn, parts, set(), partials)
+        states = States(conn, version, load=True)
+        areas, intermediates = _compute_missing(
+            conn, parts, set(), partials, states, today, prune=True
+        )
     with engine.begin() as conn:
         carry.keep(
             conn,

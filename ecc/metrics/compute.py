@@ -71,7 +71,7 @@ def compute_areas(ctx: Context, areas: Iterable[str] | None = None) -> dict[str,
 
 def comparison_computable(conn: Connection, comparison: Comparison) -> bool:
     """False when the comparison range starts before the first date with data (FR-10)."""
-    first = first_data_date(conn)
+    first = shared(("first-data-date",), lambda: first_data_date(conn))
     return first is not None and comparison.period.start >= first
 
 

@@ -8,7 +8,7 @@ by what they depend on and handed out again; outside it nothing is kept.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Iterator
+from collections.abc import Callable, Hashable, Iterator, Sequence
 from concurrent.futures import Future
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -30,16 +30,27 @@ class Kept(Protocol):
 _KEPT: ContextVar[Kept | None] = ContextVar("ecc_kept", default=None)
 
 
+#: Inside :func:`reuse_results`: derived values that are not results (never kept).
+_SCRATCH: ContextVar[dict[Hashable, Any] | None] = ContextVar("ecc_scratch", default=None)
+
+
 @contextmanager
 def reuse_results(kept: Kept | None = None) -> Iterator[None]:
     """Share results inside the block; ``kept`` hands out results of earlier runs."""
     token = _RESULTS.set({})
     kept_token = _KEPT.set(kept)
+    scratch_token = _SCRATCH.set({})
     try:
         yield
     finally:
+        _SCRATCH.reset(scratch_token)
         _KEPT.reset(kept_token)
         _RESULTS.reset(token)
+
+
+def scratch() -> dict[Hashable, Any] | None:
+    """Inside :func:`reuse_results`: a dictionary for memos of the block (None outside)."""
+    return _SCRATCH.get()
 
 
 def active() -> bool:
@@ -62,6 +73,35 @@ def shared(key: Hashable, compute: Callable[[], T]) -> T:
     if isinstance(value, Future):
         value = results[key] = value.result()
     out: T = value
+    return out
+
+
+def shared_each(
+    keys: Sequence[Hashable], compute: Callable[[list[Hashable]], dict[Hashable, T]]
+) -> dict[Hashable, T]:
+    """Like :func:`shared` for several results that one query computes together:
+    ``compute(missing)`` is called once for the keys neither computed nor kept yet (and
+    must return a result for each). Inside :func:`reuse_results` only."""
+    results = _RESULTS.get()
+    assert results is not None, "shared_each is for use inside reuse_results"
+    kept = _KEPT.get()
+    missing: list[Hashable] = []
+    for key in dict.fromkeys(keys):
+        if key in results:
+            continue
+        found, value = kept.load(key) if kept is not None else (False, None)
+        if found:
+            results[key] = value
+        else:
+            missing.append(key)
+    if missing:
+        results.update(compute(missing))
+    out: dict[Hashable, T] = {}
+    for key in keys:
+        value = results[key]
+        if isinstance(value, Future):
+            value = results[key] = value.result()
+        out[key] = value
     return out
 
 

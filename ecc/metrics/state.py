@@ -11,13 +11,13 @@ no metric module writes its own version of "ARR at d" or "health at d".
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Hashable, Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from sqlalchemy import (
     Column,
@@ -36,13 +36,22 @@ from sqlalchemy import (
     null,
     or_,
     select,
+    text,
+    type_coerce,
 )
 from sqlalchemy import union_all as sql_union_all
 
 from ..config import AT_RISK_MIN, HEALTHY_MIN
-from ..schema import activities, arr_events, customers, health_scores, support_tickets
+from ..schema import (
+    activities,
+    arr_events,
+    customers,
+    health_scores,
+    kept_state_rows,
+    support_tickets,
+)
 from .reuse import active as reuse_active
-from .reuse import expect, shared
+from .reuse import expect, scratch, shared, shared_each
 
 ZERO = Decimal("0.00")
 
@@ -118,7 +127,26 @@ def roll_up(
     by: str | None,
     add: Callable[[V, V], V],
 ) -> dict[str, V]:
-    """Sums at the (segment, csm_id, ...) grain rolled up to a scope, overall or ``by``."""
+    """Sums at the (segment, csm_id, ...) grain rolled up to a scope, overall or ``by``.
+
+    Inside a refresh each roll-up of a grain is made once (several areas ask for the
+    same one); the memo holds the grain itself, so its id cannot be reused meanwhile."""
+    memo = scratch()
+    if memo is not None:
+        key = ("roll-up", id(grain), scope, by, add)
+        hit = memo.get(key)
+        if hit is None or hit[0] is not grain:
+            hit = memo[key] = (grain, _roll_up(grain, scope, by, add))
+        return dict(hit[1])
+    return _roll_up(grain, scope, by, add)
+
+
+def _roll_up(
+    grain: dict[tuple[str, ...], V],
+    scope: Scope,
+    by: str | None,
+    add: Callable[[V, V], V],
+) -> dict[str, V]:
     out: dict[str, V] = {}
     for (segment, csm_id, *_rest), value in grain.items():
         if scope.segment is not None and segment != scope.segment:
@@ -341,9 +369,20 @@ class _StateMemo:
             prefixes=["TEMPORARY"],
         )
         t.create(self.conn)
-        source = _state_select(d, scope, active_only=False, name="memo")
+        kept = _KEPT.get() if scope == everyone else None
+        base = _nearest_base(d, kept)
+        if base is None:
+            source = _state_select(d, scope, active_only=False, name="memo")
+        else:
+            source = _patched_select(d, base)
         self.conn.execute(t.insert().from_select([c.name for c in t.columns], source))
+        if self.conn.dialect.name == "postgresql":
+            # temporary tables are never analysed by autovacuum: without statistics the
+            # joins on them are planned for a handful of rows
+            self.conn.execute(text(f"ANALYZE {t.name}"))
         self.tables[(d, scope)] = t
+        if kept is not None:
+            kept.built(d, t, base)
         return t
 
     def close(self) -> None:
@@ -353,6 +392,101 @@ class _StateMemo:
 
 
 _MEMO: ContextVar[_StateMemo | None] = ContextVar("ecc_state_memo", default=None)
+
+
+class KeptStates(Protocol):
+    """Customer states kept by earlier refreshes (:mod:`ecc.cache.states`)."""
+
+    def base(self, d: date) -> date | None:
+        """The latest kept date on or before d whose state is still valid, if any."""
+
+    def built(self, d: date, table: Table, base: date | None) -> None:
+        """The state at d is in ``table`` (of the memo's connection), made from the kept
+        state at ``base`` (None: from the source tables)."""
+
+
+_KEPT: ContextVar[KeptStates | None] = ContextVar("ecc_kept_states", default=None)
+
+#: The most days of ledger and score rows a state is brought forward over from a kept
+#: state. Measured at 100,000 customers on PostgreSQL: one day takes 0.3-0.5 s against
+#: 0.9 s from the source tables; from three days on, the joins cost more than that.
+MAX_PATCH_DAYS = 1
+
+
+@contextmanager
+def kept_states(kept: KeptStates | None) -> Iterator[None]:
+    """Within this block (a refresh), build each date's state from a kept state of the
+    same day or the day before (brought forward over that day's rows) when there is one;
+    and tell ``kept`` about every state built."""
+    token = _KEPT.set(kept)
+    try:
+        yield
+    finally:
+        _KEPT.reset(token)
+
+
+def _nearest_base(d: date, kept: KeptStates | None) -> date | None:
+    """The kept state to build the state at d from, if there is one close enough."""
+    base = kept.base(d) if kept is not None else None
+    return base if base is not None and (d - base).days <= MAX_PATCH_DAYS else None
+
+
+def _patched_select(d: date, base: date) -> Select[Any]:
+    """The state at d (every customer, as :func:`_state_select` with ``active_only``
+    False) from the kept state at ``base`` <= d: ARR plus the ledger's deltas in
+    (base, d], and the latest score in (base, d] or else the kept score."""
+    kept = kept_state_rows
+    bs = (
+        select(kept.c.customer_id, kept.c.arr, kept.c.score)
+        .where(kept.c.as_of == base)
+        .subquery("base")
+    )
+    money_type = arr_events.c.arr_delta.type
+    zero = literal(ZERO, type_=money_type)
+    arr: Any = func.coalesce(bs.c.arr, zero)
+    score: Any = bs.c.score
+    frm: Any = customers.outerjoin(bs, bs.c.customer_id == customers.c.customer_id)
+    if d > base:
+        ev = (
+            select(arr_events.c.customer_id, func.sum(arr_events.c.arr_delta).label("delta"))
+            .where(arr_events.c.event_date > base, arr_events.c.event_date <= d)
+            .group_by(arr_events.c.customer_id)
+            .subquery("delta")
+        )
+        last = (
+            select(
+                health_scores.c.customer_id, func.max(health_scores.c.scored_on).label("last_on")
+            )
+            .where(health_scores.c.scored_on > base, health_scores.c.scored_on <= d)
+            .group_by(health_scores.c.customer_id)
+            .subquery("last")
+        )
+        ns = (
+            select(health_scores.c.customer_id, health_scores.c.score)
+            .select_from(
+                health_scores.join(
+                    last,
+                    and_(
+                        last.c.customer_id == health_scores.c.customer_id,
+                        last.c.last_on == health_scores.c.scored_on,
+                    ),
+                )
+            )
+            .subquery("newest")
+        )
+        frm = frm.outerjoin(ev, ev.c.customer_id == customers.c.customer_id).outerjoin(
+            ns, ns.c.customer_id == customers.c.customer_id
+        )
+        arr = arr + func.coalesce(ev.c.delta, zero)
+        score = func.coalesce(ns.c.score, bs.c.score)
+    return select(
+        customers.c.customer_id,
+        customers.c.name,
+        customers.c.segment,
+        customers.c.csm_id,
+        type_coerce(arr, money_type).label("arr"),
+        type_coerce(score, health_scores.c.score.type).label("score"),
+    ).select_from(frm)
 
 
 @contextmanager
@@ -502,13 +636,16 @@ def retention_series(
     snaps = _SNAPSHOTS.get()
     done: dict[tuple[date, date], RetentionSums] = {}
     batch = [p for p in dict.fromkeys(pairs) if p[0] in snaps and p[1] in snaps]
-    if len(batch) > 1 and reuse_active():  # a refresh: once per series for every filter
-        grain = shared(
-            ("retention-series", tuple(batch)),
-            lambda: _series_grain(conn, batch),
+    if len(batch) > 1 and reuse_active():
+        # a refresh: each pair once for every filter and every series it is part of (the
+        # trends of overlapping periods share most of their month ends); the pairs not
+        # computed yet in one query
+        grains = shared_each(
+            [("retention-pair", *p) for p in batch],
+            lambda keys: _pair_grains(conn, [(k[1], k[2]) for k in keys]),  # type: ignore[index]
         )
-        for p in batch:
-            part = {k[2:]: v for k, v in grain.items() if k[:2] == p}
+        for key, part in grains.items():
+            p = (key[1], key[2])  # type: ignore[index]
             done[p] = roll_up(part, scope, None, add_retention).get("", RetentionSums())
     elif len(batch) > 1:
         done.update(_series(conn, batch, scope, ()))
@@ -520,11 +657,17 @@ def retention_series(
     return out
 
 
-def _series_grain(
+def _pair_grains(
     conn: Connection, batch: list[tuple[date, date]]
-) -> dict[tuple[Any, ...], RetentionSums]:
-    """(d0, end, segment, csm_id) -> retention sums, for every filter to roll up."""
-    return _series(conn, batch, Scope(), GRAIN, keyed=True)
+) -> dict[Hashable, dict[tuple[Any, ...], RetentionSums]]:
+    """Per pair ("retention-pair", d0, end): (segment, csm_id) -> retention sums, for
+    every filter to roll up."""
+    out: dict[Hashable, dict[tuple[Any, ...], RetentionSums]] = {
+        ("retention-pair", *p): {} for p in batch
+    }
+    for k, v in _series(conn, batch, Scope(), GRAIN, keyed=True).items():
+        out[("retention-pair", k[0], k[1])][k[2:]] = v
+    return out
 
 
 def _series(
@@ -595,6 +738,12 @@ def retention_sums(
 def _retention_sums(
     conn: Connection, d0: date, end: date, scope: Scope, keys: tuple[str, ...]
 ) -> dict[tuple[str, ...], RetentionSums]:
+    snaps = _SNAPSHOTS.get()
+    if d0 in snaps and end in snaps:
+        # both month ends: one join of the snapshot table with itself (SQLite cannot
+        # flatten the two joined subqueries below and would compare every pair of rows)
+        found = _series(conn, [(d0, end)], scope, keys, keyed=True)
+        return {k[2:]: v for k, v in found.items()}
     s0 = arr_state(d0, scope, name="ret_s0")
     s1 = arr_state(end, scope, name="ret_s1")
     group = [s0.c[k] for k in keys]

@@ -38,6 +38,7 @@ from typing import TypedDict
 
 from sqlalchemy import ColumnElement, Connection, Subquery, and_, case, exists, func, select
 
+from ..config import MetricSettings
 from ..rebalance import CSM, Account, recommend, utilization
 from ..schema import csms, customers, renewals, save_plays
 from .context import Context, money
@@ -305,13 +306,21 @@ def _row(t: Load, over: Fraction, under: Fraction) -> WorkloadRow:
 def workload(ctx: Context) -> WorkloadResult:
     """Rows per active CSM at end and the rebalancing moves (see the module docstring).
 
-    Grain: one row per active CSM in scope; recommendations for the team in scope.
+    Grain: one row per active CSM in scope; recommendations for the team in scope. The
+    rows and moves are those at the period's end: inside a refresh, the periods that end
+    on the same day (this month, quarter and year to date) share them.
     """
-    end = ctx.period.end
-    over = Fraction(str(ctx.settings.over_utilization))
-    under = Fraction(str(ctx.settings.under_utilization))
-    team_scope = Scope(segment=ctx.scope.segment)
-    team = loads(ctx.conn, end, team_scope)
+    key = ("workload-at", ctx.period.end, ctx.scope, repr(ctx.settings))
+    return shared(key, lambda: _workload_at(ctx.conn, ctx.period.end, ctx.scope, ctx.settings))
+
+
+def _workload_at(
+    conn: Connection, end: date, scope: Scope, settings: MetricSettings
+) -> WorkloadResult:
+    over = Fraction(str(settings.over_utilization))
+    under = Fraction(str(settings.under_utilization))
+    team_scope = Scope(segment=scope.segment)
+    team = loads(conn, end, team_scope)
     planned = [t for t in team if t.utilization is not None]
     givers = [t.csm_id for t in planned if (t.utilization or 0) > over]
     moves = recommend(
@@ -328,10 +337,10 @@ def workload(ctx: Context) -> WorkloadResult:
             )
             for t in planned
         ],
-        movable_accounts(ctx.conn, end, team_scope, givers),
-        max_utilization=ctx.settings.over_utilization,
+        movable_accounts(conn, end, team_scope, givers),
+        max_utilization=settings.over_utilization,
     )
-    only = ctx.scope.csm_id
+    only = scope.csm_id
     rows = [_row(t, over, under) for t in team if only is None or t.csm_id == only]
     recommendations = [
         Recommendation(

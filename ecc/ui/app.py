@@ -65,10 +65,16 @@ def warm_up() -> None:
         pass  # shown to the viewer when the page is built
 
 
-def request_query() -> str:
-    """The viewer's query string (waits for the request in a preheated Voilà kernel)."""
+def request_query(page_name: str) -> str:
+    """The viewer's query string (waits for the request in a preheated Voilà kernel).
+
+    A preheated kernel says in the server's log when it starts waiting: its page is
+    then ready to be served at once."""
     try:
         import voila.utils
+
+        if os.environ.get("VOILA_PREHEAT", "False") == "True":
+            print(f"ecc: {page_name} ready for a viewer", file=sys.__stderr__, flush=True)
 
         return voila.utils.get_query_string() or os.environ.get("QUERY_STRING", "") or ""
     except ImportError:  # pragma: no cover - voila is a dependency
@@ -327,7 +333,7 @@ def show(page_name: str, **parameters: Any) -> Dashboard | None:
             _show_report(page, parameters)
             return None
         ready = _prerender(page)
-        query = request_query()
+        query = request_query(page.name)
         view = parse_query(query) if query else parameters_view(parameters)
         if (
             ready is not None

@@ -92,31 +92,25 @@ def serve(
 
 
 def _refresher(db_url: str | None, minutes: int) -> Any:
-    """A background scheduler that refreshes the cache at once and every ``minutes``."""
+    """A background scheduler that runs ``ecc refresh`` at once and every ``minutes``.
+
+    Each refresh runs in a child process: a refresh that finds nothing new computes
+    tomorrow's requests ahead (``ecc.cache.refresh``), which in this process would hold
+    up the pages being served."""
     from datetime import UTC, datetime
 
     from apscheduler.schedulers.background import BackgroundScheduler
 
-    from ..cache.lock import RefreshBusy
-    from ..cache.refresh import refresh
-    from ..db import make_engine
-    from ..errors import EccError
+    from ..hub.settings import venv_bin
 
-    engine = make_engine(db_url)
+    cmd = [venv_bin("ecc"), "refresh", *(["--db", db_url] if db_url else [])]
 
     def job() -> None:
-        try:
-            # the work ahead for tomorrow is left to the `ecc refresh` job: in this
-            # process it would hold up the pages being served
-            report = refresh(engine, prepare=False)
-            print(
-                f"cache refresh {report.status}: {report.rows} rows in {report.seconds:.1f} s",
-                flush=True,
-            )
-        except RefreshBusy:
-            pass  # another process is refreshing this database
-        except EccError as exc:
-            print(f"cache refresh failed: {exc}", file=sys.stderr, flush=True)
+        done = subprocess.run(cmd, capture_output=True, text=True, check=False)
+        for line in done.stdout.splitlines():
+            print(f"cache {line}", flush=True)
+        if done.returncode != 0:  # e.g. another process is refreshing this database
+            print(f"cache refresh: {done.stderr.strip()}", file=sys.stderr, flush=True)
 
     scheduler = BackgroundScheduler(timezone="UTC")
     scheduler.add_job(
