@@ -6,7 +6,7 @@ Runs one refresh of the database at URL (as ``ecc refresh`` would, ``--full`` as
 ``ecc refresh --full``) with every statement timed and charged to the innermost
 function of ``ecc`` that issued it, and prints the functions by SQL seconds, then the
 statements that took longest, then the refresh's own report. Beware: it refreshes
-that database's cache. The second connection's statements (PostgreSQL) are timed too;
+that database's cache. The second connection's statements are timed too;
 they overlap the first connection's, so the SQL seconds can add up to more than the
 wall time.
 """

@@ -112,6 +112,17 @@ def quarter_label(d: date) -> str:
     return f"{d.year}-Q{quarter_of(d)}"
 
 
+def month_pieces(start: date, end: date) -> list[tuple[date, date]]:
+    """[start, end] cut at month ends: (start, end) pairs, each within one calendar month."""
+    out: list[tuple[date, date]] = []
+    a = start
+    while a <= end:
+        b = min(month_end(a), end)
+        out.append((a, b))
+        a = b + timedelta(days=1)
+    return out
+
+
 def month_ends_between(start: date, end: date) -> list[date]:
     """Every month end ``m`` with ``start <= m <= end``, ascending."""
     out: list[date] = []

@@ -12,6 +12,7 @@ from ecc.periods import (
     add_months,
     comparison_period,
     minus_year,
+    month_pieces,
     preset_period,
     trend_dates,
 )
@@ -102,3 +103,32 @@ def test_unknown_preset_and_comparison_name_the_choices() -> None:
         preset_period("next_month", D("2026-01-01"))
     with pytest.raises(ConfigError, match="previous, yoy"):
         comparison_period(Period(D("2026-01-01"), D("2026-01-02")), "mom")
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "pieces"),
+    [
+        ("2026-11-01", "2026-11-25", [("2026-11-01", "2026-11-25")]),
+        ("2026-11-25", "2026-11-25", [("2026-11-25", "2026-11-25")]),
+        (
+            "2026-01-15",
+            "2026-03-01",
+            [
+                ("2026-01-15", "2026-01-31"),
+                ("2026-02-01", "2026-02-28"),
+                ("2026-03-01", "2026-03-01"),
+            ],
+        ),
+        ("2025-12-31", "2026-01-01", [("2025-12-31", "2025-12-31"), ("2026-01-01", "2026-01-01")]),
+        ("2024-02-01", "2024-02-29", [("2024-02-01", "2024-02-29")]),
+    ],
+)
+def test_month_pieces_cover_the_range_once_within_months(
+    start: str, end: str, pieces: list[tuple[str, str]]
+) -> None:
+    got = month_pieces(date.fromisoformat(start), date.fromisoformat(end))
+    assert got == [(date.fromisoformat(a), date.fromisoformat(b)) for a, b in pieces]
+
+
+def test_month_pieces_of_a_reversed_range_are_none() -> None:
+    assert month_pieces(date(2026, 3, 2), date(2026, 3, 1)) == []

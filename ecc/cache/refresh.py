@@ -20,14 +20,13 @@ import logging
 import time
 import traceback
 from collections.abc import Callable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
-from contextlib import contextmanager, nullcontext
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, Engine, insert, select, text, update
+from sqlalchemy import Connection, Engine, insert, select, update
 
 from ..config import SEGMENTS, MetricSettings
 from ..errors import DataError, EccError
@@ -54,12 +53,13 @@ from .carry import AreaKey, is_area_key
 from .keys import cache_key
 from .lock import refresh_lock
 from .partials import Partials
+from .reader import Read, Submit, consistent_read, second_reader
 from .redis_layer import layer_for
 from .states import States
 
 log = logging.getLogger("ecc.cache")
 
-#: Segment-grouped queries over a period that read only the source tables: on PostgreSQL a
+#: Segment-grouped queries over a period that read only the source tables: a
 #: second connection runs them while the first computes the rest.
 RANGE_QUERIES: tuple[Callable[..., dict[str, Any]], ...] = (
     segments.cohort_expansion,
@@ -134,40 +134,6 @@ def _periods(jobs: list[Job]) -> list[Period]:
     return list(out)
 
 
-@contextmanager
-def _reader(engine: Engine) -> Iterator[Connection]:
-    """A connection reading one consistent snapshot (REPEATABLE READ on PostgreSQL)."""
-    with engine.connect() as conn:
-        if conn.dialect.name == "postgresql":
-            conn = conn.execution_options(isolation_level="REPEATABLE READ")
-        yield conn
-
-
-@contextmanager
-def _second_reader(conn: Connection) -> Iterator[Callable[..., Future[Any]] | None]:
-    """On PostgreSQL: a worker thread with a second connection reading the very snapshot
-    of ``conn`` (exported and imported), to run independent queries while ``conn`` works —
-    the machine's other core. None elsewhere (SQLite cannot share a snapshot)."""
-    if conn.dialect.name != "postgresql":
-        yield None
-        return
-    snapshot = conn.execute(text("SELECT pg_export_snapshot()")).scalar_one()
-    with (
-        conn.engine.connect().execution_options(isolation_level="REPEATABLE READ") as other,
-        ThreadPoolExecutor(1, thread_name_prefix="ecc-refresh") as pool,
-    ):
-        other.execute(text(f"SET TRANSACTION SNAPSHOT '{snapshot}'"))
-
-        def submit(fn: Callable[..., Any], *args: Any) -> Future[Any]:
-            return pool.submit(fn, other, *args)
-
-        try:
-            yield submit
-        finally:
-            pool.shutdown(wait=True, cancel_futures=True)
-            other.rollback()
-
-
 #: Areas that read the queries the second connection runs ahead (RANGE_QUERIES, and the
 #: per-CSM activity queries for ``csms``).
 _RANGE_READERS = frozenset({"segments", "expansion", "renewals", "risk"})
@@ -197,9 +163,7 @@ def _keys(parts: list[tuple[Context, list[str]]]) -> list[AreaKey]:
     return list(dict.fromkeys(area_key(n, ctx) for ctx, names in parts for n in names))
 
 
-def _run_ahead(
-    conn: Connection, missing: list[AreaKey], submit: Callable[..., Future[Any]] | None
-) -> None:
+def _run_ahead(conn: Connection, missing: list[AreaKey], submit: Submit | None) -> None:
     """Have the second connection run the period queries of the areas to compute."""
     if submit is None:
         return
@@ -215,7 +179,7 @@ def _run_ahead(
 
 
 def _compute_missing(
-    conn: Connection,
+    read: Read,
     parts: list[tuple[Context, list[str]]],
     carried: set[AreaKey],
     partials: Partials,
@@ -228,13 +192,14 @@ def _compute_missing(
     """Compute every area of ``parts`` not carried over, each once, loading the kept
     intermediate results and customer states still valid; the new area results and
     intermediates by key. The customer states built up to ``today`` are kept: this
-    commits ``conn``'s transaction, whose reads are over."""
+    commits the read's transaction, whose reads are over."""
+    conn = read.conn
     with (
         use_snapshots(conn),
         state_memo(conn),
         kept_states(states),
         reuse_results(partials),
-        _second_reader(conn) as submit,
+        second_reader(read.twin) as submit,
     ):
         _run_ahead(conn, [k for k in _keys(parts) if k not in carried], submit)
         for ctx, names in parts:
@@ -242,9 +207,13 @@ def _compute_missing(
             if todo:
                 compute_areas(ctx, todo)
         done = computed()
-        states.save(conn, today, prune=prune)
         if then is not None:  # with the run's results and states still at hand
             then(conn)
+        if conn.dialect.name == "sqlite":
+            # SQLite cannot write from a read transaction a load has since moved past;
+            # the states are kept with the data version read, which tells their validity
+            conn.commit()
+        states.save(conn, today, prune=prune)
     conn.commit()  # the kept states, and the memo's temporary tables dropped
     return [(k, v) for k, v in done if is_area_key(k)], [
         (k, v) for k, v in done if not is_area_key(k)
@@ -337,7 +306,8 @@ def refresh(
                 prepared = _prepare(engine, today, settings) if prepare else 0
                 return _finish_skipped(engine, run_id, started, version, today, prepared)
             snapshots = update_snapshots(engine, today, rebuild=rebuild_snapshots)
-            with _reader(engine) as conn:
+            with consistent_read(engine) as read:
+                conn = read.conn
                 # the data version is read again inside the snapshot the numbers come from
                 version = data_version(conn) or version
                 jobs = plan(today)
@@ -355,7 +325,7 @@ def refresh(
                 states = States(conn, version, load=not fresh)
                 alerts = _Alerts(today, run_id)
                 new, intermediates = _compute_missing(
-                    conn, parts, carried, partials, states, today, prune=False, then=alerts
+                    read, parts, carried, partials, states, today, prune=False, then=alerts
                 )
                 # kept for the next refresh: today's areas and tomorrow's closed periods
                 wanted = keys + ahead
@@ -517,7 +487,8 @@ def _prepare(engine: Engine, today: date, settings: MetricSettings) -> int:
     periods, comparison periods, earlier dates' summaries) stay valid after tomorrow's
     load, so the refresh after the next day's data computes only what reads that day.
     Once per data version and day; the number of areas computed."""
-    with _reader(engine) as conn:
+    with consistent_read(engine) as read:
+        conn = read.conn
         version = data_version(conn)
         marker = f"{version}|{today.isoformat()}|{carry.CODE}|{settings!r}"
         done = conn.execute(select(ecc_meta.c.value).where(ecc_meta.c.key == PREPARED)).scalar()
@@ -535,7 +506,7 @@ def _prepare(engine: Engine, today: date, settings: MetricSettings) -> int:
         partials = Partials(conn, version, repr(settings), load=True)
         states = States(conn, version, load=True)
         areas, intermediates = _compute_missing(
-            conn, parts, set(), partials, states, today, prune=True
+            read, parts, set(), partials, states, today, prune=True
         )
     with engine.begin() as conn:
         carry.keep(

@@ -42,7 +42,7 @@ from ..schema import activities
 from ..schema import csms as csms_t
 from .context import Context, money
 from .reuse import active as reuse_active
-from .reuse import expect, shared
+from .reuse import expect, expect_by_month, shared, shared_by_month
 from .state import (
     GRAIN,
     ZERO,
@@ -182,12 +182,18 @@ def _per_csm(
     query: Callable[[Connection, Period, Scope], dict[str, T]],
 ) -> dict[str, T]:
     """A per-CSM query whose filters only choose which CSMs are rows: inside a refresh it
-    runs once per period for every CSM and each filter takes its CSMs' rows."""
+    runs once per period for every CSM and each filter takes its CSMs' rows. Activity
+    counts add up over days: a refresh counts them a month at a time (closed months kept)."""
     if not reuse_active():
         return query(conn, period, scope)
-    every = shared(
-        ("per-csm", name, period.start, period.end), lambda: query(conn, period, Scope())
-    )
+    key = ("per-csm", name)
+    add = _ADDITIVE.get(name)
+    if add is not None:
+        every = shared_by_month(
+            key, period.start, period.end, lambda a, b: query(conn, Period(a, b), Scope()), add
+        )
+    else:
+        every = shared((*key, period.start, period.end), lambda: query(conn, period, Scope()))
     ids = _scope_csm_ids(conn, scope)
     return {k: v for k, v in every.items() if k in ids}
 
@@ -197,9 +203,14 @@ def prefetch(conn: Connection, periods: Iterable[Period], submit: Callable[..., 
     which it passes to ``fn``) run the per-CSM activity queries of ``periods`` — they read
     only the source tables — while this connection computes the rest."""
     for period in periods:
-        for name, query in (("activities", _activity_counts), ("response", _response_medians)):
-            key = ("per-csm", name, period.start, period.end)
-            expect(key, partial(submit, query, period, Scope()))
+        expect_by_month(
+            ("per-csm", "activities"),
+            period.start,
+            period.end,
+            lambda a, b: submit(_activity_counts, Period(a, b), Scope()),
+        )
+        key = ("per-csm", "response", period.start, period.end)
+        expect(key, partial(submit, _response_medians, period, Scope()))
 
 
 def _activity_counts(conn: Connection, period: Period, scope: Scope) -> dict[str, ActivityCounts]:
@@ -235,6 +246,20 @@ def _activity_counts(conn: Connection, period: Period, scope: Scope) -> dict[str
         )
         for row in conn.execute(q)
     }
+
+
+def _add_counts(a: ActivityCounts, b: ActivityCounts) -> ActivityCounts:
+    return ActivityCounts(
+        a.any + b.any,
+        a.meetings + b.meetings,
+        a.emails + b.emails,
+        a.calls + b.calls,
+        a.tasks_completed + b.tasks_completed,
+    )
+
+
+#: Per-CSM queries whose results add up over disjoint ranges, and how.
+_ADDITIVE: dict[str, Callable[[Any, Any], Any]] = {"activities": _add_counts}
 
 
 def _response_medians(conn: Connection, period: Period, scope: Scope) -> dict[str, float]:

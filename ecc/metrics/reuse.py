@@ -12,9 +12,14 @@ from collections.abc import Callable, Hashable, Iterator, Sequence
 from concurrent.futures import Future
 from contextlib import contextmanager
 from contextvars import ContextVar
+from datetime import date
+from functools import partial
 from typing import Any, Protocol, TypeVar
 
+from ..periods import month_pieces
+
 T = TypeVar("T")
+K = TypeVar("K")
 
 _RESULTS: ContextVar[dict[Hashable, Any] | None] = ContextVar("ecc_results", default=None)
 
@@ -61,7 +66,8 @@ def active() -> bool:
 def shared(key: Hashable, compute: Callable[[], T]) -> T:
     """``compute()`` once per ``key`` inside :func:`reuse_results`; always outside it.
 
-    A result being computed elsewhere (:func:`expect`) is waited for."""
+    A result being computed elsewhere (:func:`expect`) is waited for; one only queued
+    there is computed here instead, so neither connection idles while the other works."""
     results = _RESULTS.get()
     if results is None:
         return compute()
@@ -71,7 +77,8 @@ def shared(key: Hashable, compute: Callable[[], T]) -> T:
         results[key] = value if found else compute()
     value = results[key]
     if isinstance(value, Future):
-        value = results[key] = value.result()
+        # one the other connection has not started yet is computed here, not waited for
+        value = results[key] = compute() if value.cancel() else value.result()
     out: T = value
     return out
 
@@ -122,3 +129,32 @@ def computed() -> list[tuple[Any, Any]]:
     """Inside :func:`reuse_results`: every finished result, by key (none outside)."""
     results = _RESULTS.get() or {}
     return [(k, v) for k, v in results.items() if not isinstance(v, Future)]
+
+
+def shared_by_month(
+    key: tuple[Hashable, ...],
+    start: date,
+    end: date,
+    compute: Callable[[date, date], dict[K, T]],
+    add: Callable[[T, T], T],
+) -> dict[K, T]:
+    """A result that adds up over disjoint date ranges (counts of rows dated in
+    [start, end], by some group), as the sum of its pieces within one month each, each
+    :func:`shared` by ``(*key, piece start, piece end)``. A closed month is then read
+    once and kept from one refresh to the next; a new day re-reads only its own month."""
+    out: dict[K, T] = {}
+    for a, b in month_pieces(start, end):
+        for k, v in shared((*key, a, b), partial(compute, a, b)).items():
+            out[k] = add(out[k], v) if k in out else v
+    return out
+
+
+def expect_by_month(
+    key: tuple[Hashable, ...],
+    start: date,
+    end: date,
+    begin: Callable[[date, date], Future[Any]],
+) -> None:
+    """:func:`expect` for each piece :func:`shared_by_month` will ask for."""
+    for a, b in month_pieces(start, end):
+        expect((*key, a, b), partial(begin, a, b))

@@ -32,6 +32,7 @@ from .state import (
     Summary,
     arr_at,
     by_segment,
+    counts_by_day,
     median,
     retention_sums,
     scope_clauses,
@@ -86,6 +87,7 @@ def time_to_value(conn: Connection, start: date, end: date, scope: Scope) -> dic
     return {seg: m for seg, values in days.items() if (m := median(values)) is not None}
 
 
+@counts_by_day
 def ticket_counts(conn: Connection, start: date, end: date, scope: Scope) -> dict[str, int]:
     """segment -> tickets opened at or after start 00:00 and before (end + 1 day) 00:00."""
     lo = datetime.combine(start, time())

@@ -10,6 +10,7 @@ no metric module writes its own version of "ARR at d" or "health at d".
 
 from __future__ import annotations
 
+import operator
 import uuid
 from collections.abc import Callable, Hashable, Iterator, Sequence
 from contextlib import contextmanager
@@ -51,7 +52,7 @@ from ..schema import (
     support_tickets,
 )
 from .reuse import active as reuse_active
-from .reuse import expect, scratch, shared, shared_each
+from .reuse import expect, expect_by_month, scratch, shared, shared_by_month, shared_each
 
 ZERO = Decimal("0.00")
 
@@ -89,6 +90,18 @@ def in_scope(customer_id_col: Any, scope: Scope) -> list[ColumnElement[bool]]:
     return [customer_id_col.in_(scoped_customer_ids(scope))]
 
 
+#: Segment-grouped queries ``query(conn, start, end, scope)`` counting rows dated in
+#: [start, end]: their counts add up over disjoint ranges (:func:`counts_by_day`).
+_COUNTS_BY_DAY: set[Callable[..., Any]] = set()
+
+
+def counts_by_day(query: Callable[..., dict[str, int]]) -> Callable[..., dict[str, int]]:
+    """Mark ``query`` as additive over days: inside a refresh :func:`by_segment` runs it a
+    month at a time, so a closed month is read once and kept."""
+    _COUNTS_BY_DAY.add(query)
+    return query
+
+
 def by_segment(
     query: Callable[..., dict[str, V]], conn: Any, *args: Any, scope: Scope
 ) -> dict[str, V]:
@@ -99,8 +112,14 @@ def by_segment(
     """
     if not reuse_active() or scope.csm_id is not None:
         return query(conn, *args, scope)
-    key = (query.__module__, query.__qualname__, *args)
-    every = shared(key, lambda: query(conn, *args, Scope()))
+    key = (query.__module__, query.__qualname__)
+    if query in _COUNTS_BY_DAY:
+        start, end = args
+        every: dict[str, V] = shared_by_month(
+            key, start, end, lambda a, b: query(conn, a, b, Scope()), operator.add
+        )
+    else:
+        every = shared((*key, *args), lambda: query(conn, *args, Scope()))
     return {k: v for k, v in every.items() if scope.segment in (None, k)}
 
 
@@ -109,9 +128,14 @@ def expect_by_segment(
 ) -> None:
     """Inside a refresh: have ``submit`` (a worker with its own connection) run the
     segment-grouped ``query(conn, *args, Scope())`` that :func:`by_segment` will ask for."""
-    if reuse_active():
-        key = (query.__module__, query.__qualname__, *args)
-        expect(key, lambda: submit(query, *args, Scope()))
+    if not reuse_active():
+        return
+    key = (query.__module__, query.__qualname__)
+    if query in _COUNTS_BY_DAY:
+        start, end = args
+        expect_by_month(key, start, end, lambda a, b: submit(query, a, b, Scope()))
+    else:
+        expect((*key, *args), lambda: submit(query, *args, Scope()))
 
 
 #: The finest grain of the additive sums a refresh shares: every filter (a segment, one
