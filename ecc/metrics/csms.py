@@ -49,6 +49,8 @@ from .state import (
     RetentionSums,
     Scope,
     Summary,
+    adder_over_days,
+    additive_over_days,
     movement_sums,
     retention_sums,
     roll_up,
@@ -182,12 +184,12 @@ def _per_csm(
     query: Callable[[Connection, Period, Scope], dict[str, T]],
 ) -> dict[str, T]:
     """A per-CSM query whose filters only choose which CSMs are rows: inside a refresh it
-    runs once per period for every CSM and each filter takes its CSMs' rows. Activity
-    counts add up over days: a refresh counts them a month at a time (closed months kept)."""
+    runs once per period for every CSM and each filter takes its CSMs' rows; one whose
+    values add up over days (:func:`additive_over_days`) a month at a time."""
     if not reuse_active():
         return query(conn, period, scope)
     key = ("per-csm", name)
-    add = _ADDITIVE.get(name)
+    add = adder_over_days(query)
     if add is not None:
         every = shared_by_month(
             key, period.start, period.end, lambda a, b: query(conn, Period(a, b), Scope()), add
@@ -203,16 +205,36 @@ def prefetch(conn: Connection, periods: Iterable[Period], submit: Callable[..., 
     which it passes to ``fn``) run the per-CSM activity queries of ``periods`` — they read
     only the source tables — while this connection computes the rest."""
     for period in periods:
-        expect_by_month(
-            ("per-csm", "activities"),
-            period.start,
-            period.end,
-            lambda a, b: submit(_activity_counts, Period(a, b), Scope()),
-        )
-        key = ("per-csm", "response", period.start, period.end)
-        expect(key, partial(submit, _response_medians, period, Scope()))
+        for name, query in (("activities", _activity_counts), ("response", _response_medians)):
+            if adder_over_days(query) is not None:
+                expect_by_month(
+                    ("per-csm", name),
+                    period.start,
+                    period.end,
+                    partial(_submit_range, submit, query),
+                )
+            else:
+                expect(
+                    ("per-csm", name, period.start, period.end),
+                    partial(submit, query, period, Scope()),
+                )
 
 
+def _submit_range(submit: Callable[..., Any], query: Callable[..., Any], a: date, b: date) -> Any:
+    return submit(query, Period(a, b), Scope())
+
+
+def _add_counts(a: ActivityCounts, b: ActivityCounts) -> ActivityCounts:
+    return ActivityCounts(
+        a.any + b.any,
+        a.meetings + b.meetings,
+        a.emails + b.emails,
+        a.calls + b.calls,
+        a.tasks_completed + b.tasks_completed,
+    )
+
+
+@additive_over_days(_add_counts)
 def _activity_counts(conn: Connection, period: Period, scope: Scope) -> dict[str, ActivityCounts]:
     """Per CSM (filtered by the CSM clauses): counts of its activities in P by kind."""
     a = activities.c
@@ -246,20 +268,6 @@ def _activity_counts(conn: Connection, period: Period, scope: Scope) -> dict[str
         )
         for row in conn.execute(q)
     }
-
-
-def _add_counts(a: ActivityCounts, b: ActivityCounts) -> ActivityCounts:
-    return ActivityCounts(
-        a.any + b.any,
-        a.meetings + b.meetings,
-        a.emails + b.emails,
-        a.calls + b.calls,
-        a.tasks_completed + b.tasks_completed,
-    )
-
-
-#: Per-CSM queries whose results add up over disjoint ranges, and how.
-_ADDITIVE: dict[str, Callable[[Any, Any], Any]] = {"activities": _add_counts}
 
 
 def _response_medians(conn: Connection, period: Period, scope: Scope) -> dict[str, float]:

@@ -15,6 +15,7 @@ A segment outside the filter shows 0 counts, 0 ARR and null averages and rates.
 
 from __future__ import annotations
 
+import operator
 from collections import defaultdict
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
@@ -30,9 +31,9 @@ from .state import (
     RetentionSums,
     Scope,
     Summary,
+    additive_over_days,
     arr_at,
     by_segment,
-    counts_by_day,
     median,
     retention_sums,
     scope_clauses,
@@ -87,7 +88,7 @@ def time_to_value(conn: Connection, start: date, end: date, scope: Scope) -> dic
     return {seg: m for seg, values in days.items() if (m := median(values)) is not None}
 
 
-@counts_by_day
+@additive_over_days(operator.add)
 def ticket_counts(conn: Connection, start: date, end: date, scope: Scope) -> dict[str, int]:
     """segment -> tickets opened at or after start 00:00 and before (end + 1 day) 00:00."""
     lo = datetime.combine(start, time())

@@ -10,7 +10,6 @@ no metric module writes its own version of "ARR at d" or "health at d".
 
 from __future__ import annotations
 
-import operator
 import uuid
 from collections.abc import Callable, Hashable, Iterator, Sequence
 from contextlib import contextmanager
@@ -90,16 +89,28 @@ def in_scope(customer_id_col: Any, scope: Scope) -> list[ColumnElement[bool]]:
     return [customer_id_col.in_(scoped_customer_ids(scope))]
 
 
-#: Segment-grouped queries ``query(conn, start, end, scope)`` counting rows dated in
-#: [start, end]: their counts add up over disjoint ranges (:func:`counts_by_day`).
-_COUNTS_BY_DAY: set[Callable[..., Any]] = set()
+#: Queries over a date range whose values, per group, add up over disjoint ranges
+#: (counts of rows dated in the range), with how to add two values.
+_ADD_OVER_DAYS: dict[Callable[..., Any], Callable[[Any, Any], Any]] = {}
+
+Q = TypeVar("Q", bound=Callable[..., Any])
 
 
-def counts_by_day(query: Callable[..., dict[str, int]]) -> Callable[..., dict[str, int]]:
-    """Mark ``query`` as additive over days: inside a refresh :func:`by_segment` runs it a
-    month at a time, so a closed month is read once and kept."""
-    _COUNTS_BY_DAY.add(query)
-    return query
+def additive_over_days(add: Callable[[Any, Any], Any]) -> Callable[[Q], Q]:
+    """Mark a query whose values add up over disjoint date ranges, by ``add``: inside a
+    refresh it runs a month at a time (:func:`ecc.metrics.reuse.shared_by_month`), so a
+    closed month is read once and kept, and a new day re-reads only its month."""
+
+    def mark(query: Q) -> Q:
+        _ADD_OVER_DAYS[query] = add
+        return query
+
+    return mark
+
+
+def adder_over_days(query: Callable[..., Any]) -> Callable[[Any, Any], Any] | None:
+    """How ``query``'s values add up over days, if they do (:func:`additive_over_days`)."""
+    return _ADD_OVER_DAYS.get(query)
 
 
 def by_segment(
@@ -113,10 +124,11 @@ def by_segment(
     if not reuse_active() or scope.csm_id is not None:
         return query(conn, *args, scope)
     key = (query.__module__, query.__qualname__)
-    if query in _COUNTS_BY_DAY:
+    add = adder_over_days(query)
+    if add is not None:
         start, end = args
         every: dict[str, V] = shared_by_month(
-            key, start, end, lambda a, b: query(conn, a, b, Scope()), operator.add
+            key, start, end, lambda a, b: query(conn, a, b, Scope()), add
         )
     else:
         every = shared((*key, *args), lambda: query(conn, *args, Scope()))
@@ -131,7 +143,7 @@ def expect_by_segment(
     if not reuse_active():
         return
     key = (query.__module__, query.__qualname__)
-    if query in _COUNTS_BY_DAY:
+    if adder_over_days(query) is not None:
         start, end = args
         expect_by_month(key, start, end, lambda a, b: submit(query, a, b, Scope()))
     else:
