@@ -41,13 +41,16 @@ demo: install
 	$(BIN)/ecc demo --customers $(DEMO_CUSTOMERS) --seed $(DEMO_SEED)
 	$(BIN)/ecc refresh
 	$(BIN)/ecc metrics --preset this_quarter --format table
-	$(DEMO_MAIL) $(BIN)/ecc hub start
+	exec env $(DEMO_MAIL) $(BIN)/ecc hub start
 
 hub: demo
 
-# The dashboards alone, without login (http://127.0.0.1:$(PORT)/)
+# The dashboards alone, without login (http://127.0.0.1:$(PORT)/); the demo data first
+# when the database has none
 serve: install
-	$(BIN)/ecc serve --port $(PORT)
+	$(BIN)/ecc demo --customers $(DEMO_CUSTOMERS) --seed $(DEMO_SEED) --if-empty
+	$(BIN)/ecc refresh
+	exec $(BIN)/ecc serve --port $(PORT)
 
 lint: install
 	$(BIN)/ruff check ecc tests benchmarks

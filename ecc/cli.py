@@ -8,6 +8,7 @@ traceback.
 from __future__ import annotations
 
 import json
+import os
 import sys
 import time
 from datetime import date
@@ -17,6 +18,7 @@ from typing import Any
 import click
 from sqlalchemy import Engine, select
 
+from . import paths
 from .db import check_schema, describe, init_schema, make_engine
 from .errors import ConfigError, EccError, LoadError, SchemaError
 
@@ -98,8 +100,18 @@ def load(directory: Path, db_url: str | None, max_problems: int) -> None:
     default=None,
     help="Also keep the generated CSV files in this folder.",
 )
+@click.option(
+    "--if-empty",
+    is_flag=True,
+    help="Only when the database holds no customers yet (keep data that is there).",
+)
 def demo(
-    db_url: str | None, customers: int, seed: int, today: str | None, csv_dir: Path | None
+    db_url: str | None,
+    customers: int,
+    seed: int,
+    today: str | None,
+    csv_dir: Path | None,
+    if_empty: bool,
 ) -> None:
     """Create a deterministic synthetic portfolio and load it (replaces the source data)."""
     from .demo import build_demo, generate
@@ -108,6 +120,11 @@ def demo(
 
     day: date | None = parse_date(today, "--today") if today else None
     engine = make_engine(db_url)
+    if if_empty:
+        held = _customer_count(engine)
+        if held:
+            click.echo(f"demo portfolio: keeping the {held:,} customers in {describe(engine)}")
+            return
     started = time.perf_counter()
     if csv_dir is not None:
         generate(csv_dir, customers=customers, seed=seed, today=day)
@@ -121,6 +138,18 @@ def demo(
         f"demo portfolio: {counts.get('customers', 0):,} customers, {counts.get('csms', 0)} CSMs, "
         f"{sum(counts.values()):,} rows in {elapsed:.1f} s -> {describe(engine)}"
     )
+
+
+def _customer_count(engine: Engine) -> int:
+    """Customers in the database (0 when it has no schema yet)."""
+    from sqlalchemy import func, inspect
+
+    from .schema import customers as customers_table
+
+    with engine.connect() as conn:
+        if "customers" not in inspect(conn).get_table_names():
+            return 0
+        return int(conn.execute(select(func.count()).select_from(customers_table)).scalar() or 0)
 
 
 @cli.command()
@@ -251,9 +280,8 @@ def refresh(
 @click.option(
     "--out",
     type=click.Path(path_type=Path),
-    default=Path("outputs"),
-    show_default=True,
-    help="Folder for the files.",
+    default=None,
+    help="Folder for the files (default: outputs/ under the project root).",
 )
 def report(
     notebooks: tuple[str, ...],
@@ -267,7 +295,7 @@ def report(
     segment: str | None,
     csm: str | None,
     formats: str,
-    out: Path,
+    out: Path | None,
 ) -> None:
     """Run dashboard notebooks with papermill and write HTML, PDF and Excel reports."""
     from .reports.build import make_report
@@ -288,7 +316,8 @@ def report(
         csm=csm,
     )
     fmts = tuple(f.strip() for f in formats.split(",") if f.strip())
-    result = make_report(_engine(db_url), names, params, out=out, formats=fmts)
+    folder = out if out is not None else paths.outputs_dir()
+    result = make_report(_engine(db_url), names, params, out=folder, formats=fmts)
     for f in result.files:
         click.echo(str(f))
     click.echo(f"{len(result.sections)} page(s) in {result.timings['total']:.1f} s", err=True)
@@ -300,16 +329,14 @@ def report(
     "--schedules",
     "folder",
     type=click.Path(path_type=Path),
-    default=Path("schedules"),
-    show_default=True,
-    help="The folder of schedule files (*.yaml).",
+    default=None,
+    help="The folder of schedule files (*.yaml; default: the project's schedules/).",
 )
 @click.option(
     "--out",
     type=click.Path(path_type=Path),
-    default=Path("outputs/scheduled"),
-    show_default=True,
-    help="Where runs write their files (<schedule>/<run id>/).",
+    default=None,
+    help="Where runs write their files (<schedule>/<run id>/; default: outputs/scheduled/).",
 )
 @click.option(
     "--notebooks",
@@ -333,8 +360,8 @@ def report(
 )
 def scheduler(
     db_url: str | None,
-    folder: Path,
-    out: Path,
+    folder: Path | None,
+    out: Path | None,
     notebooks: Path | None,
     check: bool,
     show: bool,
@@ -349,6 +376,8 @@ def scheduler(
     from .schedule.config import find_schedule, load_schedules
     from .schedule.runner import RunContext
 
+    folder = folder if folder is not None else paths.schedules_dir()
+    out = out if out is not None else paths.outputs_dir() / "scheduled"
     schedules = load_schedules(folder)
     if check:
         for s in schedules:
@@ -408,9 +437,8 @@ def scheduler(
 @click.option(
     "--notebooks",
     type=click.Path(path_type=Path),
-    default=Path("notebooks"),
-    show_default=True,
-    help="The dashboard notebooks folder.",
+    default=None,
+    help="The dashboard notebooks folder (default: the project's notebooks/).",
 )
 @click.option("--no-preheat", is_flag=True, help="Start kernels on request (slower pages).")
 @click.option(
@@ -429,13 +457,20 @@ def scheduler(
     metavar="MINUTES",
     help="Refresh the metrics cache at start and every MINUTES (0: never).",
 )
+@click.option(
+    "--log",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Voilà's and its kernels' log (default: data/serve.log under the project root).",
+)
 def serve(
     db_url: str | None,
     port: int,
-    notebooks: Path,
+    notebooks: Path | None,
     no_preheat: bool,
     pool_size: int,
     refresh_every: int,
+    log: Path | None,
 ) -> None:
     """Serve the dashboards with Voilà (preheated kernels) on 127.0.0.1."""
     from .ui.serve import serve as run
@@ -443,12 +478,13 @@ def serve(
     _engine(db_url)  # a clear message now rather than on every page
     sys.exit(
         run(
-            notebooks,
+            notebooks if notebooks is not None else paths.notebooks_dir(),
             port=port,
             db_url=db_url,
             preheat=not no_preheat,
             pool_size=pool_size,
             refresh_minutes=refresh_every,
+            log=log,
         )
     )
 
@@ -584,19 +620,19 @@ def hub_dashboards() -> None:
 @click.option(
     "--dir",
     "folder",
-    default="data/mail",
-    show_default=True,
+    default=None,
     type=click.Path(path_type=Path),
-    help="Where each message is written (.eml, and .html for its HTML part).",
+    help="Where each message is written (.eml, and .html for its HTML part; default: "
+    "data/mail/ under the project root).",
 )
-def mail_sink(port: int, folder: Path) -> None:
+def mail_sink(port: int, folder: Path | None) -> None:
     """A local SMTP server for the demo: keeps every message as files, sends nothing on."""
     import logging
 
     from .mail.sink import serve as serve_sink
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    serve_sink(port, folder.resolve())
+    serve_sink(port, (folder if folder is not None else paths.mail_dir()).resolve())
 
 
 def _add_alerts() -> None:
@@ -628,7 +664,9 @@ def list_csms(db_url: str | None) -> None:
 
 def _fail(message: str, code: int) -> None:
     first, *rest = message.splitlines() or [""]
-    click.echo(f"ecc: error: {first}", err=True)
+    # a service of the hub's stack names itself, so the launcher can say which one failed
+    service = os.environ.get("ECC_SERVICE", "").strip()
+    click.echo(f"ecc{' ' + service if service else ''}: error: {first}", err=True)
     for line in rest:
         click.echo(line, err=True)
     sys.exit(code)

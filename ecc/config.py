@@ -10,8 +10,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-#: Where the embedded SQLite database lives when ECC_DATABASE_URL is not set.
-DEFAULT_SQLITE_PATH = Path(os.environ.get("ECC_HOME", Path.cwd())) / "data" / "ecc.sqlite"
+from .paths import sqlite_path
 
 SEGMENTS: tuple[str, ...] = ("Enterprise", "Mid-market", "SMB")
 CATEGORIES: tuple[str, ...] = ("healthy", "at_risk", "critical")
@@ -69,10 +68,21 @@ class AlertSettings:
 
 
 def database_url(explicit: str | None = None) -> str:
-    """The SQLAlchemy URL: ``--db`` wins, then ECC_DATABASE_URL, then the SQLite file."""
+    """The SQLAlchemy URL: ``--db`` wins, then ECC_DATABASE_URL, then the SQLite file
+    under the project root (:func:`ecc.paths.sqlite_path`)."""
     if explicit:
         return explicit
     env = os.environ.get("ECC_DATABASE_URL")
     if env:
         return env
-    return f"sqlite:///{DEFAULT_SQLITE_PATH}"
+    return f"sqlite:///{sqlite_path()}"
+
+
+def absolute_url(url: str) -> str:
+    """``url`` with a relative SQLite path made absolute (from the current folder, where
+    the person who typed it stands), so that processes started elsewhere — kernels run in
+    the notebooks folder, the hub's services in the hub's — open the same file."""
+    prefix = "sqlite:///"
+    if url.startswith(prefix) and not url.startswith("sqlite:////") and url != "sqlite://":
+        return prefix + str(Path(url[len(prefix) :]).resolve())
+    return url

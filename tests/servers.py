@@ -40,26 +40,10 @@ def need_chromium() -> None:
         pytest.skip(f"Chromium not installed at {CHROMIUM} (apt-get install chromium)")
 
 
-def kernels_waiting(log_text: str, pools: dict[str, int]) -> bool:
-    """Whether the log shows, for each page, as many preheated kernels ready for a viewer
-    as its pool holds (``ecc.ui.app.request_query`` logs each). Before that a kernel may
-    still be importing or computing its page, and a request for it waits."""
-    return all(log_text.count(f"ecc: {name} ready for a viewer") >= n for name, n in pools.items())
-
-
-def pool_sizes(pool_size: int) -> dict[str, int]:
-    """Kernels per page that `ecc serve --pool-size pool_size` keeps warm."""
-    from ecc.ui.serve import POOLS
-
-    sizes = {nb.stem: pool_size for nb in (ROOT / "notebooks").glob("*.ipynb")}
-    sizes.update({Path(k).stem: max(v, pool_size) for k, v in POOLS.items()})
-    return {k: v for k, v in sizes.items() if v > 0}
-
-
 @contextmanager
 def voila_server(db_url: str, log: Path, *, pool_size: int = 1) -> Iterator[str]:
-    """`ecc serve` on a free port; yields the base URL once every preheated kernel is
-    waiting for a viewer."""
+    """`ecc serve` on a free port; yields the base URL once it says it is ready (every
+    preheated kernel waiting for a viewer, the landing page rendered)."""
     port = free_port()
     with log.open("w") as fh:
         proc = subprocess.Popen(
@@ -76,6 +60,8 @@ def voila_server(db_url: str, log: Path, *, pool_size: int = 1) -> Iterator[str]
                 str(ROOT / "notebooks"),
                 "--pool-size",
                 str(pool_size),
+                "--log",
+                str(log.with_suffix(".voila.log")),
             ],
             stdout=fh,
             stderr=subprocess.STDOUT,
@@ -83,11 +69,12 @@ def voila_server(db_url: str, log: Path, *, pool_size: int = 1) -> Iterator[str]
             cwd=ROOT,
         )
     try:
-        pools = pool_sizes(pool_size)
+        # the launcher prints the address once every preheated kernel waits for a viewer
+        # and the landing page has rendered (its pool full again)
         deadline = time.monotonic() + 300
         while time.monotonic() < deadline:
             text = log.read_text()
-            if kernels_waiting(text, pools):
+            if "Command center: http" in text:
                 break
             if proc.poll() is not None:
                 raise RuntimeError(f"ecc serve exited: {text[-2000:]}")
@@ -97,8 +84,8 @@ def voila_server(db_url: str, log: Path, *, pool_size: int = 1) -> Iterator[str]
         yield f"http://127.0.0.1:{port}"
     finally:
         try:
-            os.killpg(proc.pid, signal.SIGTERM)
-            proc.wait(timeout=20)
+            os.killpg(proc.pid, signal.SIGTERM)  # the launcher stops Voilà and its kernels
+            proc.wait(timeout=60)
         except (ProcessLookupError, subprocess.TimeoutExpired):
             with suppress(ProcessLookupError):
                 os.killpg(proc.pid, signal.SIGKILL)

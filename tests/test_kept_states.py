@@ -165,10 +165,10 @@ def test_the_dashboards_servers_refresher_also_computes_tomorrow_ahead(
 
     from ecc.cache.refresh import PREPARED
     from ecc.schema import refresh_runs
-    from ecc.ui.serve import _refresher
+    from ecc.ui.serve import refresher
 
     load_directory(engine, folder)
-    scheduler = _refresher(db_url, 60)  # runs at once, then hourly
+    scheduler = refresher(db_url, 60)  # runs at once, then hourly
     try:
         deadline = time.monotonic() + 180
         status: list[str] = []

@@ -14,10 +14,11 @@ import shutil
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from .. import paths
 from ..errors import ConfigError
 from .auth import configure_auth
 from .roles import landing_url, load_roles
-from .settings import DASHBOARDS, LINKS, ROOT, HubSettings, proxy_command, venv_bin
+from .settings import DASHBOARDS, LINKS, HubSettings, proxy_command, venv_bin
 
 #: Passed from the hub's environment to its services and analysts' servers (the
 #: identity provider's secrets are not).
@@ -29,6 +30,7 @@ def ecc_environment(settings: HubSettings, env: Mapping[str, str]) -> dict[str, 
     """The ``ECC_*`` settings a service or an analyst's server needs (the database above all)."""
     out = {k: v for k, v in env.items() if k.startswith(PASS_PREFIX)}
     out = {k: v for k, v in out.items() if not k.startswith(SECRET_PREFIX)}
+    out["ECC_HOME"] = str(paths.home(env))
     out["ECC_DATABASE_URL"] = settings.data_url
     out["ECC_NOTEBOOKS"] = str(settings.notebooks)
     return out
@@ -50,7 +52,7 @@ def service(
     spec: dict[str, Any] = {
         "name": name,
         "command": list(command),
-        "environment": ecc_environment(settings, env),
+        "environment": {**ecc_environment(settings, env), "ECC_SERVICE": name},
         "cwd": str(settings.hub_dir),
     }
     if port is not None:
@@ -97,8 +99,8 @@ def scheduler_service(settings: HubSettings, env: Mapping[str, str]) -> dict[str
         [
             venv_bin("ecc"),
             "scheduler",
-            f"--schedules={ROOT / 'schedules'}",
-            f"--out={ROOT / 'outputs'}",
+            f"--schedules={paths.schedules_dir()}",
+            f"--out={paths.outputs_dir(env) / 'scheduled'}",
         ],
         settings,
         env,
@@ -108,7 +110,7 @@ def scheduler_service(settings: HubSettings, env: Mapping[str, str]) -> dict[str
 def mail_sink_service(settings: HubSettings, env: Mapping[str, str], port: int) -> dict[str, Any]:
     """The demo's local SMTP sink (``ecc mail-sink``): mail lands in files under
     ``data/mail/`` instead of going anywhere."""
-    folder = settings.hub_dir.parent / "mail"
+    folder = paths.mail_dir(env)
     return service(
         "mail-sink",
         [venv_bin("ecc"), "mail-sink", f"--port={port}", f"--dir={folder}"],

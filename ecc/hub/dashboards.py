@@ -42,7 +42,8 @@ from tornado.escape import parse_qs_bytes
 from tornado.httputil import url_concat
 from tornado.log import app_log
 
-from ..ui.serve import _refresher, voila_command, voila_env
+from ..paths import notebooks_dir
+from ..ui.serve import refresher, voila_command, voila_env
 from ..ui.view import VIEWER_KEY
 from .settings import DASHBOARDS
 
@@ -253,7 +254,7 @@ def service_argv(env: Mapping[str, str]) -> list[str]:
     """Voilà's arguments for the service, from what the hub tells a managed service."""
     url = urlsplit(env.get("JUPYTERHUB_SERVICE_URL", "http://127.0.0.1:8867"))
     prefix = env.get("JUPYTERHUB_SERVICE_PREFIX", f"/services/{DASHBOARDS}/")
-    notebooks = env.get("ECC_NOTEBOOKS", "notebooks")
+    notebooks = env.get("ECC_NOTEBOOKS") or str(notebooks_dir())
     cmd = voila_command(
         Path(notebooks).resolve(),
         port=url.port or 8867,
@@ -275,7 +276,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         )
     os.environ.update(voila_env(os.environ.get("ECC_DATABASE_URL")))
     minutes = int(os.environ.get("ECC_REFRESH_EVERY", "15") or 0)
-    scheduler = _refresher(None, minutes) if minutes > 0 else None
+    scheduler = refresher(None, minutes) if minutes > 0 else None
     try:
         args = list(argv) if argv is not None else service_argv(os.environ)
         _voila_class().launch_instance(argv=args)

@@ -9,8 +9,8 @@ deployments set the variables (ports, database, folders, the authentication mode
 - ``ECC_DASHBOARDS_PORT`` (8867): the dashboards service on 127.0.0.1
 - ``ECC_SHARE_PORT`` (8877): the share-links service on 127.0.0.1
 - ``ECC_DASHBOARDS_POOL_SIZE`` (1): preheated kernels per dashboard (the landing page 2)
-- ``ECC_HUB_DIR`` (``data/hub`` under ``ECC_HOME``): hub database, cookie secret,
-  analysts' folders
+- ``ECC_HUB_DIR`` (``data/hub`` under the project root, :mod:`ecc.paths`): hub database,
+  cookie secret, analysts' folders
 - ``ECC_HUB_DB_URL`` (``sqlite:///<ECC_HUB_DIR>/jupyterhub.sqlite``): the hub's database
 - ``ECC_HUB_AUTH`` (``native``): ``native`` (local accounts) or ``oauth`` (the company's
   identity provider, see :mod:`ecc.hub.auth`)
@@ -22,17 +22,16 @@ from __future__ import annotations
 
 import os
 import shutil
-import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from ..config import database_url
+from .. import paths
+from ..config import absolute_url
 from ..errors import ConfigError
-from ..ui.serve import _absolute
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = paths.CHECKOUT
 #: The hub-managed service that serves the dashboards.
 DASHBOARDS = "dashboards"
 #: The hub-managed service that serves read-only share links (no login).
@@ -89,15 +88,14 @@ def _int(env: Mapping[str, str], name: str, default: int) -> int:
 def hub_settings(env: Mapping[str, str] | None = None) -> HubSettings:
     """Read the settings from ``env`` (default: the process environment)."""
     env = os.environ if env is None else env
-    home = Path(env.get("ECC_HOME") or Path.cwd())
-    hub_dir = Path(env.get("ECC_HUB_DIR") or home / "data" / "hub").resolve()
+    hub_dir = Path(env.get("ECC_HUB_DIR") or paths.hub_dir(env)).resolve()
     auth = env.get("ECC_HUB_AUTH", "native").strip().lower() or "native"
     if auth not in AUTH_MODES:
         raise ConfigError(f"ECC_HUB_AUTH={auth!r}: use one of {', '.join(AUTH_MODES)}")
     public_url = env.get("ECC_HUB_URL", "http://127.0.0.1:8000").rstrip("/")
     if urlsplit(public_url).scheme not in ("http", "https"):
         raise ConfigError(f"ECC_HUB_URL={public_url!r} must start with http:// or https://")
-    data_url = env.get("ECC_DATABASE_URL") or database_url(None)
+    data_url = env.get("ECC_DATABASE_URL") or f"sqlite:///{paths.sqlite_path(env)}"
     return HubSettings(
         public_url=public_url,
         api_port=_int(env, "ECC_HUB_API_PORT", 8081),
@@ -109,8 +107,8 @@ def hub_settings(env: Mapping[str, str] | None = None) -> HubSettings:
         db_url=env.get("ECC_HUB_DB_URL") or f"sqlite:///{hub_dir / 'jupyterhub.sqlite'}",
         auth=auth,
         spawner=env.get("ECC_HUB_SPAWNER") or "jupyterhub.spawner.SimpleLocalProcessSpawner",
-        data_url=_absolute(data_url),
-        notebooks=Path(env.get("ECC_NOTEBOOKS") or ROOT / "notebooks").resolve(),
+        data_url=absolute_url(data_url),
+        notebooks=Path(env.get("ECC_NOTEBOOKS") or paths.notebooks_dir()).resolve(),
     )
 
 
@@ -135,7 +133,4 @@ def check_proxy() -> None:
         raise ConfigError("configurable-http-proxy needs Node.js: apt-get install nodejs")
 
 
-def venv_bin(name: str) -> str:
-    """A command of this Python environment (``jupyterhub-singleuser``, ``ecc``)."""
-    path = Path(sys.executable).parent / name
-    return str(path) if path.exists() else name
+venv_bin = paths.venv_bin

@@ -1,26 +1,38 @@
-"""``ecc hub start``: the whole stack in the foreground — JupyterHub, its proxy and the
-services listed in ``jupyterhub_config.py`` — with one demo account per role.
+"""``ecc hub start``: the whole stack in the foreground as one unit — JupyterHub, its
+proxy and the services listed in ``jupyterhub_config.py`` — with one demo account per
+role.
 
-The hub starts (and on Ctrl-C or SIGTERM stops) the proxy, the services and analysts'
-servers itself; this wrapper makes the demo accounts first, waits until the hub
-answers, prints the logins and the address, and passes signals on to the hub.
+Before anything starts, what would make a part fail is checked and said in one line
+(the proxy's installation, the database and its schema, every port). Then the hub
+starts under a :class:`~ecc.launch.Launch`: a progress line says how far the stack has
+come (``starting: hub ✓ proxy ✓ dashboards 9/13 kernels``), and the address and the
+logins are printed once, when they work — the hub answers through the proxy, every
+preheated page is waiting for a viewer and, signed in as a demo user, the landing page
+renders. If the hub or any service dies, or on Ctrl-C or SIGTERM, everything stops:
+services, proxy, kernels.
 """
 
 from __future__ import annotations
 
 import os
-import signal
-import subprocess
-import time
+import sys
+import urllib.error
 import urllib.request
-from types import FrameType
+from http.cookiejar import CookieJar
+from urllib.parse import urlencode
 
-from ..errors import ConfigError
+from .. import paths
+from ..errors import ConfigError, SchemaError
+from ..launch import Launch, Warmup
+from ..lifetime import port_taken
+from ..ui.serve import LANDING_PAGE, page_renders, preheated_pages
 from .accounts import add_account, hub_running, write_logins
-from .roles import ROLES
+from .roles import ADMIN, ROLES, VP
 from .settings import ROOT, HubSettings, check_proxy, venv_bin
 
 CONFIG = ROOT / "jupyterhub_config.py"
+#: How long the stack may take to be ready before the start is given up.
+START_TIMEOUT = 900.0
 
 
 def demo_accounts(settings: HubSettings) -> dict[str, str]:
@@ -30,59 +42,127 @@ def demo_accounts(settings: HubSettings) -> dict[str, str]:
     return logins
 
 
-def wait_until_up(url: str, proc: subprocess.Popen[bytes], timeout: float = 120) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise ConfigError(f"the hub exited with code {proc.returncode}; its log is above")
-        try:
-            with urllib.request.urlopen(url, timeout=2):
-                return  # the hub's API answers through the proxy: routes are in place
-        except OSError:  # not listening yet, or the proxy has no route to the hub yet
-            time.sleep(0.5)
-    raise ConfigError(f"the hub did not answer at {url} within {timeout:.0f} s")
+def ports(settings: HubSettings, env: dict[str, str]) -> list[tuple[str, int, str]]:
+    """Every address the stack listens on: (host, port, what and the setting that moves it)."""
+    out = [
+        (settings.ip, settings.port, "the hub's address (ECC_HUB_URL)"),
+        ("127.0.0.1", settings.api_port, "the hub's API (ECC_HUB_API_PORT)"),
+        ("127.0.0.1", settings.proxy_api_port, "the proxy's API (ECC_HUB_PROXY_API_PORT)"),
+        ("127.0.0.1", settings.dashboards_port, "the dashboards (ECC_DASHBOARDS_PORT)"),
+        ("127.0.0.1", settings.share_port, "the share links (ECC_SHARE_PORT)"),
+    ]
+    sink = env.get("ECC_MAIL_SINK_PORT", "").strip()
+    if sink.isdigit():
+        out.append(("127.0.0.1", int(sink), "the mail sink (ECC_MAIL_SINK_PORT)"))
+    return out
 
 
-def start(settings: HubSettings, *, demo_users: bool = True) -> int:
-    """Run the stack until interrupted; returns the hub's exit code."""
+def preflight(settings: HubSettings, env: dict[str, str]) -> None:
+    """Raise ConfigError, with the fix, for what would stop a part of the stack."""
+    from ..db import check_schema, describe, make_engine
+
     check_proxy()
     running = hub_running(settings)
     if running:
         raise ConfigError(f"a hub already runs for {settings.hub_dir} (pid {running})")
+    for host, port, what in ports(settings, env):
+        if port_taken(host, port):
+            raise ConfigError(
+                f"port {port} on {host}, {what}, is taken by another process: stop it "
+                f"(`ss -ltnp 'sport = :{port}'` names it) or set the variable to a free port"
+            )
+    engine = make_engine(settings.data_url)
+    try:
+        check_schema(engine)
+    except SchemaError as exc:
+        raise SchemaError(f"{describe(engine)}: {exc}") from None
+    finally:
+        engine.dispose()
+
+
+class HubWatch:
+    """How far the stack has come, and whether it is ready for people."""
+
+    def __init__(self, settings: HubSettings, launch: Launch, logins: dict[str, str]) -> None:
+        self.settings = settings
+        self.login = next(((n, logins[n]) for n in (VP, ADMIN) if n in logins), None)
+        pools = preheated_pages(settings.notebooks, settings.pool_size)
+        self.warmup = Warmup(launch, pools, LANDING_PAGE)
+        self.hub = self.proxy = False
+
+    def progress(self) -> str:
+        mark = {True: "✓", False: "…"}
+        parts = [f"hub {mark[self.hub]}", f"proxy {mark[self.proxy]}", self.warmup.text()]
+        if self.login:
+            parts.append(f"signed-in landing page {mark[self.warmup.loaded]}")
+        return "starting: " + "  ".join(parts)
+
+    def ready(self) -> bool:
+        if not self.hub:
+            self.hub = answers(f"http://127.0.0.1:{self.settings.api_port}/hub/api/")
+        if self.hub and not self.proxy:
+            self.proxy = answers(f"{self.settings.public_url}/hub/api/")
+        if not self.proxy:
+            return False
+        login = self.login
+        if login is None:  # people sign in with the identity provider: nobody to try
+            return self.warmup.ready(None)
+        return self.warmup.ready(lambda: landing_renders(self.settings, *login))
+
+
+def answers(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=5) as resp:
+            return int(resp.status) == 200
+    except (OSError, ValueError):
+        return False
+
+
+def landing_renders(settings: HubSettings, name: str, password: str) -> bool:
+    """Sign in as ``name`` through the proxy and load the command center's landing page,
+    as a browser does (:func:`ecc.ui.serve.page_renders`)."""
+    jar = CookieJar()
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+    login = f"{settings.public_url}/hub/login"
+    try:
+        with opener.open(login, timeout=30) as resp:
+            resp.read()
+        xsrf = next((c.value for c in jar if c.name == "_xsrf"), "") or ""
+        form = urlencode({"username": name, "password": password, "_xsrf": xsrf}).encode()
+        with opener.open(login, data=form, timeout=30) as resp:
+            resp.read()
+    except (OSError, ValueError):
+        return False
+    return page_renders(settings.dashboards_url, jar)
+
+
+def start(settings: HubSettings, *, demo_users: bool = True) -> int:
+    """Run the stack until interrupted or until a part fails; the exit status."""
+    env = dict(os.environ)
+    env["ECC_HOME"] = str(paths.home(env))  # one root for the hub and all it starts
+    preflight(settings, env)
     settings.hub_dir.mkdir(parents=True, exist_ok=True)
     # demo accounts are local accounts: with the identity provider, people sign in there
     logins = demo_accounts(settings) if demo_users and settings.auth == "native" else {}
-    cmd = [venv_bin("jupyterhub"), "-f", str(CONFIG)]
-    started: list[subprocess.Popen[bytes]] = []
-
-    def forward(signum: int, frame: FrameType | None) -> None:
-        if started and started[0].poll() is None:
-            started[0].send_signal(signum)
-
-    # Handlers first: the hub then starts with SIGINT at its default even when this
-    # runs in the background (where a shell leaves SIGINT ignored, and the hub's
-    # services would ignore the hub's SIGINT too). The hub has a session of its own, so
-    # a Ctrl-C reaches it once, passed on from here, and its cleanup is not cut short.
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, forward)
-    proc = subprocess.Popen(cmd, cwd=settings.hub_dir, start_new_session=True)
-    started.append(proc)
-    try:
-        wait_until_up(f"{settings.public_url}/hub/api/", proc)
-        print_welcome(settings, logins)
-        return proc.wait()
-    finally:
-        if proc.poll() is None:
-            proc.terminate()
-            try:
-                proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+    launch = Launch(
+        [venv_bin("jupyterhub"), "-f", str(CONFIG)],
+        env=env,
+        cwd=settings.hub_dir,
+        log=settings.hub_dir / "hub.log",
+        name="JupyterHub",
+    )
+    watch = HubWatch(settings, launch, logins)
+    print(f"Starting the command center (log: {launch.log_path}) …", flush=True)
+    return launch.run(
+        ready=watch.ready,
+        progress=watch.progress,
+        welcome=lambda: print_welcome(settings, logins, env),
+        timeout=START_TIMEOUT,
+    )
 
 
-def print_welcome(settings: HubSettings, logins: dict[str, str]) -> None:
-    lines = ["", f"Executive Command Center: {settings.public_url}/", ""]
+def print_welcome(settings: HubSettings, logins: dict[str, str], env: dict[str, str]) -> None:
+    lines = [f"Executive Command Center: {settings.public_url}/", ""]
     if logins:
         lines.append("Demo logins (also in " + str(settings.hub_dir / "demo-logins.txt") + "):")
         what = {
@@ -94,10 +174,11 @@ def print_welcome(settings: HubSettings, logins: dict[str, str]) -> None:
         lines.append("")
     lines.append(f"Command center (vp, admin): {settings.dashboards_url}")
     lines.append(f"Share links: ecc share create REPORT --base-url {settings.links_url}")
-    if os.environ.get("ECC_HUB_SCHEDULER", "").strip().lower() in ("1", "true", "yes"):
+    if env.get("ECC_HUB_SCHEDULER", "").strip().lower() in ("1", "true", "yes"):
         lines.append("Scheduler: the reports of schedules/*.yaml and the alert mail")
-    if os.environ.get("ECC_MAIL_SINK_PORT", "").strip():
-        folder = settings.hub_dir.parent / "mail"
+    if env.get("ECC_MAIL_SINK_PORT", "").strip():
+        folder = paths.mail_dir(env)
         lines.append(f"Mail (nothing leaves this machine): open the files in {folder}/")
-    lines.append("Ctrl-C stops the hub, its proxy and services.")
-    print("\n".join(lines), flush=True)
+    lines.append("Ctrl-C stops the hub, its proxy, services and kernels.")
+    sys.stdout.write("\n".join(lines) + "\n")
+    sys.stdout.flush()

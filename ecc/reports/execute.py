@@ -14,8 +14,9 @@ from typing import Any
 import nbformat
 
 from ..errors import EccError
+from ..paths import notebooks_dir
 
-NOTEBOOKS_DIR = Path(__file__).resolve().parents[2] / "notebooks"
+NOTEBOOKS_DIR = notebooks_dir()
 _ENV_LOCK = threading.Lock()
 
 
@@ -42,12 +43,12 @@ class Section:
 @contextmanager
 def report_environment(db_url: str) -> Iterator[None]:
     """Kernels started inside this block run the notebooks in report mode on ``db_url``."""
-    from ..ui.serve import _absolute
+    from ..config import absolute_url
 
     with _ENV_LOCK:
         saved = {k: os.environ.get(k) for k in ("ECC_OUTPUT", "ECC_DATABASE_URL")}
         os.environ["ECC_OUTPUT"] = "report"
-        os.environ["ECC_DATABASE_URL"] = _absolute(db_url)
+        os.environ["ECC_DATABASE_URL"] = absolute_url(db_url)
         try:
             yield
         finally:

@@ -6,20 +6,29 @@ connected to the database; a viewer's request takes one and only computes the pa
 
 from __future__ import annotations
 
+import contextlib
 import os
+import re
 import shutil
 import subprocess
 import sys
+import urllib.request
+from http.cookiejar import CookieJar
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
-from ..config import database_url
+from .. import paths
+from ..config import absolute_url, database_url
 from ..errors import ConfigError
+from ..paths import venv_bin
 
 HERE = Path(__file__).parent
 SHARE = HERE / "share"
+#: The page people land on (a notebook's stem).
+LANDING_PAGE = "portfolio"
 #: Kernels kept warm per notebook; the landing page gets more.
-POOLS: dict[str, int] = {"portfolio.ipynb": 2}
+POOLS: dict[str, int] = {f"{LANDING_PAGE}.ipynb": 2}
 
 
 def voila_command(
@@ -54,18 +63,17 @@ def voila_command(
 
 def voila_env(db_url: str | None = None) -> dict[str, str]:
     env = dict(os.environ)
-    env["ECC_DATABASE_URL"] = _absolute(database_url(db_url))
+    env["ECC_DATABASE_URL"] = absolute_url(database_url(db_url))
     paths = [str(SHARE), *filter(None, env.get("JUPYTER_PATH", "").split(os.pathsep))]
     env["JUPYTER_PATH"] = os.pathsep.join(paths)
     return env
 
 
-def _absolute(url: str) -> str:
-    """Kernels run in the notebooks folder: make a relative SQLite path absolute."""
-    prefix = "sqlite:///"
-    if url.startswith(prefix) and not url.startswith("sqlite:////") and url != "sqlite://":
-        return prefix + str(Path(url[len(prefix) :]).resolve())
-    return url
+def preheated_pages(notebooks: Path, pool_size: int) -> dict[str, int]:
+    """Kernels kept warm per page (notebook stem) by :func:`voila_command`."""
+    sizes = {nb.stem: pool_size for nb in notebooks.glob("*.ipynb")}
+    sizes.update({Path(k).stem: max(v, pool_size) for k, v in POOLS.items()})
+    return {k: v for k, v in sizes.items() if v > 0}
 
 
 def serve(
@@ -76,22 +84,102 @@ def serve(
     preheat: bool = True,
     pool_size: int = 1,
     refresh_minutes: int = 15,
+    log: Path | None = None,
 ) -> int:
-    """Run Voilà until it stops; with ``refresh_minutes``, refresh the cache now and then
-    every so many minutes in the background (FR-2)."""
+    """Run Voilà in the foreground until Ctrl-C or SIGTERM (it and its kernels stop
+    together, :mod:`ecc.launch`); with ``refresh_minutes``, refresh the cache now and
+    then every so many minutes in the background (FR-2). The address is printed once
+    the landing page renders."""
+    from ..launch import Launch, Warmup
+    from ..lifetime import port_taken
+
     if not notebooks.is_dir():
-        raise ConfigError(f"no notebooks folder at {notebooks}; run from the project folder")
+        raise ConfigError(f"no notebooks folder at {notebooks}")
+    if port_taken("127.0.0.1", port):
+        raise ConfigError(
+            f"port {port} on 127.0.0.1 is taken by another process: stop it "
+            f"(`ss -ltnp 'sport = :{port}'` names it) or choose another with --port"
+        )
     cmd = voila_command(notebooks, port=port, preheat=preheat, pool_size=pool_size)
-    scheduler = _refresher(db_url, refresh_minutes) if refresh_minutes > 0 else None
-    print(f"Command center: http://127.0.0.1:{port}/voila/render/portfolio.ipynb", flush=True)
+    pools = preheated_pages(notebooks, pool_size) if preheat else {}
+    landing = f"http://127.0.0.1:{port}/voila/render/{LANDING_PAGE}.ipynb"
+    launch = Launch(
+        cmd,
+        env=voila_env(db_url),
+        cwd=notebooks,
+        log=log if log is not None else paths.data_dir() / "serve.log",
+        name="Voilà",
+    )
+    warmup = Warmup(launch, pools, LANDING_PAGE)
+
+    def progress() -> str:
+        mark = "✓" if warmup.loaded else "…"
+        return f"starting: {warmup.text()}  landing page {mark}"
+
+    def ready() -> bool:
+        return warmup.ready(lambda: page_renders(landing))
+
+    def welcome() -> None:
+        print(f"Command center: {landing}", flush=True)
+        print("Ctrl-C stops it and its kernels.", flush=True)
+
+    print(f"Starting the dashboards (log: {launch.log_path}) …", flush=True)
+    scheduler = refresher(db_url, refresh_minutes) if refresh_minutes > 0 else None
     try:
-        return subprocess.call(cmd, env=voila_env(db_url))
+        return launch.run(ready=ready, progress=progress, welcome=welcome, timeout=900.0)
     finally:
         if scheduler is not None:
             scheduler.shutdown(wait=False)
 
 
-def _refresher(db_url: str | None, minutes: int) -> Any:
+def page_renders(url: str, jar: CookieJar | None = None) -> bool:
+    """Whether the dashboard at ``url`` renders: the page answers, its notebook ran
+    without an error and shows the page's widgets. The kernel the check used is then
+    shut down (as a browser tab's page does when it closes), so it holds no memory."""
+    jar = CookieJar() if jar is None else jar
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+    try:
+        with opener.open(url, timeout=180) as resp:
+            body = resp.read().decode(errors="replace")
+            final = str(resp.url)
+    except (OSError, ValueError):
+        return False
+    kernel = re.search(r'"kernelId": "([0-9a-f-]+)"', body)
+    if kernel:
+        path = urlsplit(final).path
+        # the page's own _xsrf cookie (behind the hub, the hub keeps another under /hub/)
+        mine = [c for c in jar if c.name == "_xsrf" and path.startswith(c.path)]
+        xsrf = max(mine, key=lambda c: len(c.path)).value or "" if mine else ""
+        shutdown_kernel(opener, final, kernel.group(1), xsrf)
+    return (
+        (final.endswith(".ipynb") or ".ipynb?" in final)
+        and WIDGET in body
+        and not any(bad in body for bad in FAILED)
+    )
+
+
+#: What a rendered dashboard's page holds (its widgets, drawn by the page's scripts).
+WIDGET = "application/vnd.jupyter.widget-view+json"
+#: What a page whose notebook failed holds.
+FAILED = ("application/vnd.jupyter.stderr", "Traceback", "jp-OutputArea-error")
+
+
+def shutdown_kernel(
+    opener: urllib.request.OpenerDirector, page: str, kernel_id: str, xsrf: str
+) -> None:
+    """Ask Voilà to shut down the kernel of ``page`` (its own ``voila/api/shutdown``)."""
+    base = page.split("voila/render/", 1)[0]
+    request = urllib.request.Request(
+        f"{base}voila/api/shutdown/{kernel_id}",
+        data=b"",
+        method="POST",
+        headers={"X-XSRFToken": xsrf} if xsrf else {},
+    )
+    with contextlib.suppress(OSError, ValueError), opener.open(request, timeout=30) as resp:
+        resp.read()
+
+
+def refresher(db_url: str | None, minutes: int) -> Any:
     """A background scheduler that runs ``ecc refresh`` at once and every ``minutes``.
 
     Each refresh runs in a child process: a refresh that finds nothing new computes
@@ -100,8 +188,6 @@ def _refresher(db_url: str | None, minutes: int) -> Any:
     from datetime import UTC, datetime
 
     from apscheduler.schedulers.background import BackgroundScheduler
-
-    from ..hub.settings import venv_bin
 
     cmd = [venv_bin("ecc"), "refresh", *(["--db", db_url] if db_url else [])]
 

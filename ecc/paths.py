@@ -1,0 +1,75 @@
+"""Where the command center keeps its files: one project root decides every default path.
+
+The root is ``ECC_HOME`` when it is set, else the checkout this package runs from
+(``make install`` installs it in place, so that is the folder you cloned). Every
+command, started from any folder, and every process the hub starts (whose working
+folder is the hub's) resolve the same database, hub folder, outputs and mail folder from
+it: no default depends on the current directory.
+
+Code that ships with the checkout (the dashboard notebooks, the report schedules,
+``jupyterhub_config.py``) is found beside the package, whatever ``ECC_HOME`` says.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+
+#: The checkout: the folder holding ``ecc/``, ``notebooks/`` and ``pyproject.toml``.
+CHECKOUT = Path(__file__).resolve().parents[1]
+
+
+def home(env: Mapping[str, str] | None = None) -> Path:
+    """The project root: ``ECC_HOME`` (made absolute) when set, else the checkout; an
+    installed copy without a checkout keeps its files in ``~/.local/share/ecc``."""
+    env = os.environ if env is None else env
+    given = env.get("ECC_HOME", "").strip()
+    if given:
+        return Path(given).expanduser().resolve()
+    if (CHECKOUT / "pyproject.toml").is_file():
+        return CHECKOUT
+    xdg = env.get("XDG_DATA_HOME", "").strip()
+    return (Path(xdg) if xdg else Path.home() / ".local" / "share") / "ecc"
+
+
+def data_dir(env: Mapping[str, str] | None = None) -> Path:
+    """``<root>/data``: the SQLite database, the hub's state and the demo's mail."""
+    return home(env) / "data"
+
+
+def sqlite_path(env: Mapping[str, str] | None = None) -> Path:
+    """The embedded database used when ``ECC_DATABASE_URL`` is not set."""
+    return data_dir(env) / "ecc.sqlite"
+
+
+def hub_dir(env: Mapping[str, str] | None = None) -> Path:
+    """The hub's database, cookie secret, logins file and analysts' folders."""
+    return data_dir(env) / "hub"
+
+
+def mail_dir(env: Mapping[str, str] | None = None) -> Path:
+    """Where the demo's mail sink writes each message."""
+    return data_dir(env) / "mail"
+
+
+def outputs_dir(env: Mapping[str, str] | None = None) -> Path:
+    """Reports, exports and scheduled runs."""
+    return home(env) / "outputs"
+
+
+def notebooks_dir() -> Path:
+    """The dashboard notebooks that ship with the code."""
+    return CHECKOUT / "notebooks"
+
+
+def schedules_dir() -> Path:
+    """The report schedules (``schedules/*.yaml``) that ship with the code."""
+    return CHECKOUT / "schedules"
+
+
+def venv_bin(name: str) -> str:
+    """A command of this Python environment (``jupyterhub-singleuser``, ``ecc``)."""
+    path = Path(sys.executable).parent / name
+    return str(path) if path.exists() else name
