@@ -222,7 +222,7 @@ def shows_the_numbers(page: Any, url: str, checkout: Path, elsewhere: Path) -> N
     assert page.url.split("?")[0].endswith(url), page.url
     html = str(page.content())
     assert html.count("data-metric=") >= 5
-    assert 'data-metric="health.total_arr"' in html
+    assert 'data-metric="portfolio.arr"' in html
     assert mismatches(html, ecc_metrics(checkout, elsewhere)) == []
 
 

@@ -154,7 +154,7 @@ def lands_on_the_command_center(v: Visitor, db_url: str, name: str) -> None:
     assert urlparse(v.page.url).path == "/services/dashboards/voila/render/portfolio.ipynb"
     v.page.wait_for_timeout(300)
     html = str(v.page.content())
-    assert 'data-metric="health.total_arr"' in html or "data-metric" in html
+    assert 'data-metric="portfolio.arr"' in html
     assert mismatches(html, expected_for(db_url, v.page.url)) == []
     SHOTS.mkdir(parents=True, exist_ok=True)
     v.page.screenshot(path=str(SHOTS / f"hub-{name}-landing.png"))

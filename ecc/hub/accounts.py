@@ -10,6 +10,7 @@ them in a group at ``/hub/admin``.
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 import secrets
@@ -56,6 +57,8 @@ def add_account(
     if len(password) < 10:
         raise ConfigError("a password needs at least 10 characters")
     settings.hub_dir.mkdir(parents=True, exist_ok=True)
+    # the hub's schema migrations say what they do at INFO level: not news to a newcomer
+    logging.getLogger("alembic").setLevel(logging.WARNING)
     session = orm.new_session_factory(settings.db_url)()
     try:
         user = orm.User.find(session, name)
