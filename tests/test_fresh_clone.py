@@ -372,6 +372,7 @@ def test_started_from_another_folder_a_dying_service_stops_the_stack(
     printed password works: the launcher signs in with it before printing it); when a
     service dies, the whole stack stops and says which service and why."""
     need_ports(DEMO_PORTS)
+    installed(checkout, with_data=True)
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
     log = tmp_path / "start.log"
@@ -405,6 +406,18 @@ def test_started_from_another_folder_a_dying_service_stops_the_stack(
             proc.wait()
 
 
+def installed(checkout: Path, *, with_data: bool = False) -> None:
+    """What the earlier tests' `make` left in the clone, made here when this test runs
+    alone: the install, and the demo data."""
+    env = clean_env()
+    if not (checkout / ".venv" / "bin" / "ecc").exists():
+        subprocess.run(["make", "install"], cwd=checkout, env=env, check=True, timeout=1500)
+    if with_data:
+        ecc = str(checkout / ".venv" / "bin" / "ecc")
+        for args in (["demo", "--if-empty"], ["refresh"]):
+            subprocess.run([ecc, *args], cwd=checkout, env=env, check=True, timeout=600)
+
+
 def start_fails(checkout: Path, env: dict[str, str], cwd: Path) -> str:
     done = subprocess.run(
         [str(checkout / ".venv" / "bin" / "ecc"), "hub", "start"],
@@ -424,7 +437,9 @@ def test_a_port_taken_or_a_database_without_schema_stops_the_start_with_that_err
     checkout: Path, tmp_path: Path
 ) -> None:
     need_ports(DEMO_PORTS)
+    installed(checkout)
     with socket.socket() as squatter:
+        squatter.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # past TIME_WAIT
         squatter.bind(("127.0.0.1", 8867))
         squatter.listen()
         last = start_fails(checkout, clean_env(), tmp_path)
