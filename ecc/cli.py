@@ -574,9 +574,7 @@ def hub_start(demo_users: bool) -> None:
     from .hub.settings import hub_settings
     from .hub.stack import start
 
-    settings = hub_settings()
-    _engine(settings.data_url)  # a clear message now rather than on every page
-    sys.exit(start(settings, demo_users=demo_users))
+    sys.exit(start(hub_settings(), demo_users=demo_users))
 
 
 @hub.command("add-user")

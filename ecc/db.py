@@ -179,6 +179,8 @@ def check_schema(engine: Engine) -> None:
     try:
         with engine.connect() as conn:
             _check(conn, allow_empty=False)
+    except SchemaError as exc:  # say which database: the default one depends on ECC_HOME
+        raise SchemaError(f"{describe(engine)}: {exc}") from None
     except OperationalError as exc:
         raise ConfigError(f"cannot open the database {describe(engine)}: {exc.orig}") from exc
     except SQLAlchemyError as exc:  # pragma: no cover - unexpected driver errors

@@ -22,7 +22,7 @@ from http.cookiejar import CookieJar
 from urllib.parse import urlencode
 
 from .. import paths
-from ..errors import ConfigError, SchemaError
+from ..errors import ConfigError
 from ..launch import Launch, Warmup
 from ..lifetime import port_taken
 from ..ui.serve import LANDING_PAGE, page_renders, preheated_pages
@@ -59,7 +59,7 @@ def ports(settings: HubSettings, env: dict[str, str]) -> list[tuple[str, int, st
 
 def preflight(settings: HubSettings, env: dict[str, str]) -> None:
     """Raise ConfigError, with the fix, for what would stop a part of the stack."""
-    from ..db import check_schema, describe, make_engine
+    from ..db import check_schema, make_engine
 
     check_proxy()
     running = hub_running(settings)
@@ -74,8 +74,6 @@ def preflight(settings: HubSettings, env: dict[str, str]) -> None:
     engine = make_engine(settings.data_url)
     try:
         check_schema(engine)
-    except SchemaError as exc:
-        raise SchemaError(f"{describe(engine)}: {exc}") from None
     finally:
         engine.dispose()
 
