@@ -180,8 +180,9 @@ class Launch:
                 self.failure = Failure(
                     f"the {name} service exited with status {status}", self._why(name)
                 )
-        if self.started and (ECC_ERROR.match(line) or LOG_ERROR.match(line)):
-            self.say(line)
+        stopping = self.stop_signal is not None or self.failure is not None
+        if self.started and not stopping and (ECC_ERROR.match(line) or LOG_ERROR.match(line)):
+            self.say(line)  # after the welcome, the terminal shows errors only
 
     def _why(self, service: str) -> list[str]:
         own = [e for e in self.errors if ECC_ERROR.match(e) and f"ecc {service}:" in e]
