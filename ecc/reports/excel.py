@@ -56,11 +56,23 @@ def number_format(key: str, value: Any) -> str | None:
     return COUNT if isinstance(value, int) else DECIMAL
 
 
+#: What a spreadsheet takes for the start of a formula (OWASP's formula-injection list).
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def text_value(text: str) -> str:
+    """Text that a spreadsheet shows as text: one starting like a formula gets a leading
+    ``'`` (a customer named ``=HYPERLINK(...)`` stays a name, never a live formula)."""
+    return "'" + text if text.startswith(FORMULA_START) else text
+
+
 def cell_value(value: Any) -> Any:
     if isinstance(value, str) and _DATE_VALUE.match(value):
         return date.fromisoformat(value)
     if isinstance(value, list | dict):
         return None
+    if isinstance(value, str):
+        return text_value(value)
     return value
 
 
@@ -95,7 +107,7 @@ def walk(value: Any, path: str) -> Iterator[tuple[str, Any]]:
 
 
 def _header(ws: Worksheet, names: list[str]) -> None:
-    ws.append(names)
+    ws.append([text_value(n) for n in names])
     for cell in ws[1]:
         cell.font = Font(bold=True, color="FFFFFF")
         cell.fill = HEADER_FILL
@@ -130,7 +142,7 @@ def write_workbook(
     ws.title = "About"
     used = {"about", "kpis"}
     for label, text in about:
-        ws.append([label, text])
+        ws.append([text_value(label), text_value(text)])
         ws.cell(row=ws.max_row, column=1).font = Font(bold=True)
     ws.column_dimensions["A"].width = 22
     ws.column_dimensions["B"].width = 90
@@ -147,7 +159,7 @@ def write_workbook(
                 tables.append((key, value))
                 continue
             then = before.get(key)
-            kpis.append([area, key, cell_value(value), cell_value(then)])
+            kpis.append([area, text_value(key), cell_value(value), cell_value(then)])
             row = kpis.max_row
             for col, v in ((3, value), (4, then)):
                 fmt = DATE if isinstance(cell_value(v), date) else number_format(key, v)
