@@ -86,3 +86,19 @@ def absolute_url(url: str) -> str:
     if url.startswith(prefix) and not url.startswith("sqlite:////") and url != "sqlite://":
         return prefix + str(Path(url[len(prefix) :]).resolve())
     return url
+
+
+def redact_url(url: str) -> str:
+    """``url`` with its password replaced by ``***``, for messages and logs."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    try:
+        parts = urlsplit(url)
+        password = parts.password
+    except ValueError:
+        return "<a URL that cannot be read>"
+    if not password:
+        return url
+    user = parts.username or ""
+    host = parts.netloc.rsplit("@", 1)[-1]
+    return urlunsplit(parts._replace(netloc=f"{user}:***@{host}"))

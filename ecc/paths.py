@@ -13,6 +13,7 @@ Code that ships with the checkout (the dashboard notebooks, the report schedules
 from __future__ import annotations
 
 import os
+import re
 import sys
 from collections.abc import Mapping
 from pathlib import Path
@@ -73,3 +74,13 @@ def venv_bin(name: str) -> str:
     """A command of this Python environment (``jupyterhub-singleuser``, ``ecc``)."""
     path = Path(sys.executable).parent / name
     return str(path) if path.exists() else name
+
+
+def safe_name(text: str, *, limit: int = 120, empty: str = "file") -> str:
+    """``text`` as one file-name part: letters, digits, ``.``, ``_`` and ``-`` kept, any
+    other run of characters (``/``, ``..`` at the start, spaces, line breaks) made one
+    ``-``, at most ``limit`` characters — so a value that came from the data (a CSV's
+    csm_id such as ``../../etc``) can never name a file outside its folder."""
+    cleaned = re.sub(r"-{2,}", "-", re.sub(r"[^A-Za-z0-9._-]+|\.{2,}", "-", text))
+    cleaned = cleaned.lstrip(".-")[:limit].rstrip(".-")
+    return cleaned or empty

@@ -4,13 +4,13 @@ validated period, comparison and scope — one place, one set of error messages.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 from sqlalchemy import Connection, select
 
 from .config import SEGMENTS
 from .errors import ConfigError, DataError
-from .metrics.state import Scope, data_today
+from .metrics.state import Scope, data_today, first_data_date
 from .periods import COMPARE_KINDS, PRESETS, Period, parse_date, preset_period
 from .schema import csms
 
@@ -44,6 +44,34 @@ def _csm(conn: Connection, value: str | None) -> str | None:
             "(`ecc csms` lists them)"
         )
     return value
+
+
+#: The longest range a request may span (a longer one is a typo or an attack on the
+#: database, never a question a dashboard answers).
+MAX_SPAN_DAYS = 3653  # ten years
+#: How far outside the data's own span a range or a reference date may reach.
+MARGIN = timedelta(days=366)
+
+
+def within_data(conn: Connection, period: Period, today: date | None) -> None:
+    """Refuse a period longer than ten years, or one (or a ``today``) more than a year
+    outside the dates the data covers."""
+    days = (period.end - period.start).days + 1
+    if days > MAX_SPAN_DAYS:
+        raise ConfigError(
+            f"the range {period.start} to {period.end} spans {days:,} days; "
+            "choose at most 10 years"
+        )
+    first, last = first_data_date(conn), data_today(conn)
+    if first is None or last is None:
+        return
+    low, high = first - MARGIN, last + MARGIN
+    for name, value in (("today", today), ("start", period.start), ("end", period.end)):
+        if value is not None and not low <= value <= high:
+            raise ConfigError(
+                f"the {name} date {value} is more than a year outside the data "
+                f"({first} to {last}); choose a date from {low} to {high}"
+            )
 
 
 def resolve(
@@ -97,4 +125,5 @@ def resolve(
         t = today if isinstance(today, date) else parse_date(str(today), "today")
     if not has_range:
         period = preset_period(str(preset), t)
+    within_data(conn, period, t if today not in (None, "") else None)
     return Request(period=period, compare=compare, scope=Scope(seg, _csm(conn, csm)), today=t)

@@ -197,6 +197,23 @@ def test_a_bad_url_parameter_shows_a_message_and_the_default_view(
     tab.page.close()
 
 
+def test_the_address_cannot_pick_another_template_or_an_unbounded_range(
+    browser: Any, server: str
+) -> None:
+    """Security finding 6: `?template=lab` would start a cold kernel per request outside
+    the pools and load the stock template's CDN files; a range of centuries would tie up
+    the database. Both are refused: the project's template, and a message."""
+    tab = Tab(browser)
+    tab.open(f"{server}/voila/render/portfolio.ipynb?template=lab&theme=dark")
+    html = tab.html()
+    assert "/voila/templates/ecc/static/ecc.css" in html
+    assert "/voila/templates/lab/" not in html and tab.external == []
+    tab.open(f"{server}/voila/render/portfolio.ipynb?start=0001-01-02&end=9999-12-31")
+    msg = tab.page.text_content(".ecc-message") or ""
+    assert "choose at most 10 years" in msg
+    tab.page.close()
+
+
 def test_export_buttons_make_the_files_in_the_background(
     browser: Any, server: str, db_url: str, tmp_path: Any
 ) -> None:

@@ -248,3 +248,39 @@ def test_refresh_of_an_empty_database_says_what_to_do(db_url: str, engine: Engin
     assert out.stderr.startswith("ecc: error: refresh failed, the previous cache is kept")
     assert "run `ecc load DIR` or `ecc demo` first" in out.stderr
     assert "Traceback" not in out.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        # security finding 6: a range that would make the database read centuries
+        (
+            ["--start", "0001-01-02", "--end", "9999-12-31"],
+            "the range 0001-01-02 to 9999-12-31 spans 3,652,058 days; choose at most 10 years",
+        ),
+        # data from 2025-01-10 to 2025-11-20: 366 days either side is the limit
+        (
+            ["--start", "2024-01-09", "--end", "2024-12-31"],
+            "the start date 2024-01-09 is more than a year outside the data "
+            "(2025-01-10 to 2025-11-20); choose a date from 2024-01-10 to 2026-11-21",
+        ),
+        (
+            ["--start", "2025-06-01", "--end", "2026-11-22"],
+            "the end date 2026-11-22 is more than a year outside the data",
+        ),
+        (["--preset", "ytd", "--today", "2031-01-01"], "the today date 2031-01-01 is more"),
+    ],
+)
+def test_ranges_are_bounded_by_ten_years_and_the_data(
+    loaded: str, args: list[str], message: str
+) -> None:
+    out = run("metrics", *args, "--db", loaded)
+    assert out.returncode == 2, out.stdout
+    assert out.stderr.startswith("ecc: error: " + message), out.stderr
+    assert out.stdout == ""
+
+
+def test_a_range_at_the_edges_of_the_bounds_is_answered(loaded: str) -> None:
+    out = run("metrics", "--start", "2024-01-10", "--end", "2026-11-21", "--db", loaded)
+    assert out.returncode == 0, out.stderr
+    assert json.loads(out.stdout)["period"] == {"start": "2024-01-10", "end": "2026-11-21"}

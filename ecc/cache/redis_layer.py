@@ -16,6 +16,8 @@ from typing import Any, cast
 
 import orjson
 
+from ..config import redact_url
+
 log = logging.getLogger("ecc.cache")
 
 #: Seconds a value lives in Redis (a refresh invalidates earlier).
@@ -80,7 +82,9 @@ class RedisLayer:
 
     def _failed(self, exc: Exception) -> None:
         if self._down_until == 0.0 or time.monotonic() >= self._down_until:
-            log.warning("Redis at %s is not answering (%s); reading without it", self.url, exc)
+            log.warning(
+                "Redis at %s is not answering (%s); reading without it", redact_url(self.url), exc
+            )
         self._down_until = time.monotonic() + RETRY_AFTER
 
 

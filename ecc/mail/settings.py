@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from email.utils import parseaddr
 from urllib.parse import parse_qs, unquote, urlsplit
 
+from ..config import redact_url
 from ..errors import ConfigError
 
 DEFAULT_SENDER = "Executive Command Center <ecc@localhost>"
@@ -51,7 +52,8 @@ def parse_smtp_url(url: str) -> SmtpSettings:
     """``ECC_SMTP_URL`` parsed; a ConfigError names what is wrong."""
 
     def bad(why: str) -> ConfigError:
-        return ConfigError(f"ECC_SMTP_URL {url!r} {why}; write it like {SMTP_EXAMPLE}")
+        shown = redact_url(url)
+        return ConfigError(f"ECC_SMTP_URL {shown!r} {why}; write it like {SMTP_EXAMPLE}")
 
     try:
         parts = urlsplit(url.strip())

@@ -19,11 +19,13 @@ from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
+from ..paths import safe_name
+
 log = logging.getLogger("ecc.mail")
 
 
 def _slug(text: str) -> str:
-    return re.sub(r"[^A-Za-z0-9]+", "-", text).strip("-")[:60] or "message"
+    return safe_name(text.replace(".", "-"), limit=60, empty="message")
 
 
 class FolderHandler:

@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import Connection
 
+from ..paths import safe_name
 from ..request import Request, resolve
 from ..ui.notebooks import NOTEBOOKS
 
@@ -81,7 +82,7 @@ def slug(req: Request) -> str:
         req.scope.segment or "",
         req.scope.csm_id or "",
     ]
-    return "-".join(p for p in parts if p).replace(" ", "_")
+    return safe_name("-".join(p for p in parts if p).replace(" ", "_"), empty="report")
 
 
 def check_notebooks(names: list[str]) -> list[str]:

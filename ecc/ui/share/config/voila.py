@@ -4,6 +4,12 @@ c = get_config()  # type: ignore[name-defined]  # noqa: F821
 
 c.VoilaConfiguration.template = "ecc"  # ecc/ui/share/voila/templates/ecc: no CDN requests
 c.VoilaConfiguration.show_tracebacks = False  # viewers see a sentence, never a traceback
+# the address cannot pick another template or theme (`?template=lab` would also bypass
+# the preheated pools and start a kernel per request)
+c.VoilaConfiguration.allow_template_override = "NO"
+c.VoilaConfiguration.allow_theme_override = "NO"
+# a taken port is an error, never a quiet move to another one the proxy does not know
+c.Voila.port_retries = 0
 c.VoilaExecutor.cell_error_instruction = "This view could not be loaded; please try again."
 # Voilà's page posts a kernel shutdown on unload with an XSRF cookie it never sets: without
 # this every closed tab leaves its kernel running (culling below is the backstop).
