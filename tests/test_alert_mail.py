@@ -14,6 +14,7 @@ import pytest
 from sqlalchemy import Engine, func, select
 
 from ecc.alerts.digest import (
+    Digest,
     dashboards_url,
     default_subscribers,
     queue_mail,
@@ -21,11 +22,11 @@ from ecc.alerts.digest import (
     subscribers,
     unsubscribe,
 )
-from ecc.alerts.store import Fired, record
+from ecc.alerts.store import AlertRow, Fired, record
 from ecc.errors import ConfigError
 from ecc.mail.outbox import deliver, utcnow
 from ecc.mail.settings import MailSettings, parse_smtp_url
-from ecc.schema import alert_deliveries, mail_outbox
+from ecc.schema import alert_deliveries, alert_subscribers, mail_outbox
 from tests.builders import seed
 from tests.smtp_sink import SmtpSink
 from tests.test_cli import run as ecc
@@ -138,6 +139,65 @@ def test_immediate_subscribers_get_only_critical_alerts(book: Engine) -> None:
         ((subject, text, _),) = _bodies(sink, "cro@example.com")
     assert subject == "[ECC] Critical alert: large_account_critical of c1 on 2026-03-08"
     assert "renewal_at_risk_30d" not in text
+
+
+def test_a_hostile_name_or_a_broken_subscriber_stops_no_one_elses_mail(
+    book: Engine, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Security finding 11: a message with a line break (a customer's name from a CSV)
+    makes a one-line subject; ids with URL characters are quoted in links; and a
+    subscriber whose mail cannot be built is logged and skipped, not everyone's run."""
+    subscribe(book, "cro@example.com", "immediate")
+    subscribe(book, "vp@example.com", "immediate")
+    with book.begin() as conn:  # a row written by other means, its address unusable
+        conn.execute(
+            alert_subscribers.update()
+            .where(alert_subscribers.c.email == "cro@example.com")
+            .values(email="cro@example.com\r\nBcc: all@example.com")
+        )
+    with book.begin() as conn:
+        record(
+            conn,
+            [
+                Fired(
+                    "large_account_critical",
+                    "critical",
+                    "customer",
+                    "c1",
+                    date(2026, 3, 8),
+                    "Acme\r\nBcc: everyone@example.com Corp fell to critical",
+                ),
+                Fired("over_capacity", "critical", "csm", "a&b=c d", date(2026, 3, 8), "x"),
+            ],
+        )
+    with SmtpSink() as sink:
+        queue_mail(book, "immediate", SENDER, base=BASE)
+        deliver(book, _settings(sink))
+        received = _bodies(sink, "vp@example.com")
+        assert [r.recipients for r in sink.received] == [["vp@example.com"]]
+    ((subject, text, _),) = received
+    assert subject == "[ECC] 2 critical alerts"
+    assert f"{BASE}csm.ipynb?csm=a%26b%3Dc+d" in text
+    assert "could not queue the immediate alert mail for cro@example.com" in caplog.text
+    single = Digest("immediate", [received_row("Acme\r\nBcc: x Corp")])
+    assert single.subject() == "[ECC] Critical alert: Acme Bcc: x Corp"
+
+
+def received_row(message: str) -> AlertRow:
+    return AlertRow(
+        alert_id=1,
+        rule="large_account_critical",
+        severity="critical",
+        subject_type="customer",
+        subject_id="c1",
+        fired_on="2026-03-08",
+        message=message,
+        acknowledged_by=None,
+        acknowledged_at=None,
+        created_at="2026-03-08T07:00:00",
+        segment=None,
+        customer_id="c1",
+    )
 
 
 def test_smtp_down_then_back_delivers_each_digest_once(book: Engine) -> None:

@@ -78,7 +78,10 @@ def test_a_valid_link_shows_the_frozen_report_and_only_that(
     report.write_text("<html>changed after sharing</html>")  # the link keeps the snapshot
     status, body, headers = fetch(f"{server}/share/{link.token}")
     assert status == 200 and body == REPORT
-    assert "default-src 'none'" in headers["Content-Security-Policy"]
+    csp = [d.strip() for d in headers["Content-Security-Policy"].split(";")]
+    # security finding 9: no form, no base URL, a sandbox, besides no script or frame
+    for directive in ("default-src 'none'", "form-action 'none'", "base-uri 'none'", "sandbox"):
+        assert directive in csp, csp
     assert headers["Cache-Control"] == "no-store"
     for path in ("/", "/share/", "/voila/render/portfolio.ipynb", "/api/kernels", "/static/x.css"):
         assert fetch(f"{server}{path}")[0] == 404, path

@@ -28,6 +28,7 @@ from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid, parseaddr
 from typing import Any
+from urllib.parse import urlencode
 
 from sqlalchemy import Connection, Engine, and_, exists, insert, select
 from sqlalchemy.exc import IntegrityError
@@ -140,9 +141,9 @@ def subject_url(base: str, row: AlertRow) -> str:
     """The page of the alert's subject: the account (a customer, a renewal's customer) or
     the CSM's portfolio."""
     if row["subject_type"] == "csm":
-        return f"{base}csm.ipynb?csm={row['subject_id']}"
+        return f"{base}csm.ipynb?{urlencode({'csm': row['subject_id']})}"
     if row["customer_id"]:
-        return f"{base}account.ipynb?customer={row['customer_id']}"
+        return f"{base}account.ipynb?{urlencode({'customer': row['customer_id']})}"
     return f"{base}alerts.ipynb"
 
 
@@ -165,7 +166,9 @@ class Digest:
         counts = ", ".join(f"{len(rows)} {sev}" for sev, rows in self.by_severity())
         if self.cadence == "immediate":
             if len(self.rows) == 1:
-                return f"[ECC] Critical alert: {self.rows[0]['message']}"[:200]
+                # one line: a name from the data may hold line breaks or control characters
+                message = " ".join(self.rows[0]["message"].split())
+                return f"[ECC] Critical alert: {message}"[:200]
             return f"[ECC] {len(self.rows)} critical alerts"
         return f"[ECC] {self.cadence.capitalize()} alert digest: {counts}"
 
@@ -306,6 +309,9 @@ def queue_mail(engine: Engine, cadence: str, sender: str, *, base: str | None = 
             # a concurrent run recorded some of these first: its message has them, and
             # this transaction (with its message) is rolled back
             log.info("alerts for %s were queued by another run", sub.email)
+            continue
+        except Exception:  # one subscriber's message must not stop everyone else's
+            log.exception("could not queue the %s alert mail for %s", cadence, sub.email)
             continue
         mail_ids.append(mail_id)
     return mail_ids

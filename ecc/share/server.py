@@ -12,7 +12,12 @@ from sqlalchemy import Engine
 from .links import LinkRefused, open_link
 
 #: The snapshot is self-contained HTML with inline styles and SVG: nothing else may load.
-CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'none'"
+#: A frozen page is styles, text and inline images: no script, no form, no frame, no base
+#: URL, and a sandbox (a unique origin) — it cannot act on the hub's address.
+CSP = (
+    "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'none'; "
+    "form-action 'none'; base-uri 'none'; sandbox"
+)
 
 
 def _secure(handler: tornado.web.RequestHandler) -> None:
