@@ -334,3 +334,42 @@ def test_a_kept_intermediate_written_by_someone_else_cannot_run_code(
     assert not Path("/tmp/ecc-should-not-exist").exists()
     assert report.status == "succeeded" and report.intermediates == 0  # all computed again
     _equals_a_full_refresh(loaded)
+
+
+class _Allocate:
+    """A pickle that would ask for ten gigabytes when loaded by the old allow-list."""
+
+    def __reduce__(self) -> tuple[Any, tuple[int]]:
+        return (bytes, (10**10,))
+
+
+def test_the_kept_intermediates_unpickler_allows_plain_data_and_records_only(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Security finding 12: no dotted name reaches past a metric module, no builtin that
+    allocates on demand, no blob over the cap; plain data and records still load."""
+    import pickle
+    from datetime import date
+    from decimal import Decimal
+
+    import ecc.metrics.state  # noqa: F401  (loaded, as in a refresh)
+    from ecc.cache import partials
+    from ecc.metrics.state import Scope
+
+    plain = {"a": [1, 2.5, "x", None], "d": date(2026, 1, 2), "n": Decimal("1.5")}
+    record = Scope("SMB", None)
+    assert partials._loads(pickle.dumps(plain, protocol=5)) == plain
+    assert partials._loads(pickle.dumps(record, protocol=5)) == record
+    attacks = [
+        pickle.dumps(_Allocate()),
+        b"cecc.metrics.state\nos.system\n(S'true'\ntR.",  # a dotted name into os
+        b"cecc.metrics.state\nScope.__init__.__globals__\n.",
+        b"cecc.metrics.no_such_module\nThing\n.",  # would import it
+    ]
+    for blob in attacks:
+        with pytest.raises(pickle.UnpicklingError):
+            partials._loads(blob)
+    assert "ecc.metrics.no_such_module" not in __import__("sys").modules
+    monkeypatch.setattr(partials, "MAX_BLOB", 1000)
+    with pytest.raises(pickle.UnpicklingError, match="over the cap"):
+        partials._loads(pickle.dumps(list(range(1000)), protocol=5))

@@ -11,9 +11,11 @@ prepares tomorrow computes tomorrow's whole plan on today's data, so that the re
 after the next day's data finds every intermediate of an earlier date already there.
 
 Values are pickled, and read back by an unpickler that builds only plain data —
-containers, numbers, dates, decimals and the metric modules' records — so a row
-written into the table by anyone else cannot run code in a refresh; such a row is a
-miss, and the result is computed again.
+containers, numbers, dates, decimals and the record classes of metric modules already
+loaded (an explicit check of module and name before anything is looked up; no dotted
+names, nothing imported) — and refuses blobs over :data:`MAX_BLOB`, so a row written into
+the table by anyone else cannot run code or exhaust memory in a refresh; such a row is
+a miss, and the result is computed again.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ import dataclasses
 import hashlib
 import io
 import pickle
+import sys
 from collections.abc import Hashable, Iterable, Iterator
 from datetime import UTC, date, datetime
 from typing import Any
@@ -47,34 +50,47 @@ def reads_until(key: Any) -> date | None:
 
 
 #: What a kept intermediate may be made of (module -> names), besides the records of
-#: ``ecc.metrics`` (dataclasses and named tuples).
+#: ``ecc.metrics`` (dataclasses and named tuples). No ``bytes``: called with a number it
+#: allocates that many bytes (pickle writes bytes values with opcodes, not this name).
 _PLAIN: dict[str, frozenset[str]] = {
     "builtins": frozenset(
-        {"dict", "list", "tuple", "set", "frozenset", "int", "float", "str", "bool", "bytes"}
+        {"dict", "list", "tuple", "set", "frozenset", "int", "float", "str", "bool"}
     ),
     "decimal": frozenset({"Decimal"}),
     "datetime": frozenset({"date", "datetime", "timedelta"}),
     "collections": frozenset({"OrderedDict", "defaultdict", "Counter"}),
 }
+#: A kept intermediate larger than this is not kept, and one read back is a miss.
+MAX_BLOB = 256 * 1024 * 1024
+
+
+def _record_type(module: str, name: str) -> type[Any] | None:
+    """A record class of a metric module that is already loaded — a dataclass or a named
+    tuple defined there, named directly (no dotted path): nothing is imported here."""
+    loaded = sys.modules.get(module) if module.startswith("ecc.metrics.") else None
+    if loaded is None or "." in name:
+        return None
+    found = vars(loaded).get(name)
+    if not isinstance(found, type) or found.__module__ != module:
+        return None
+    if dataclasses.is_dataclass(found) or (issubclass(found, tuple) and hasattr(found, "_fields")):
+        return found
+    return None
 
 
 class _PlainUnpickler(pickle.Unpickler):
     def find_class(self, module: str, name: str) -> Any:
         if name in _PLAIN.get(module, frozenset()):
             return super().find_class(module, name)
-        if module.startswith("ecc.metrics."):
-            # the metric modules' records: dataclasses and named tuples, which only hold
-            # the values they are given
-            found = super().find_class(module, name)
-            if isinstance(found, type) and (
-                dataclasses.is_dataclass(found)
-                or (issubclass(found, tuple) and hasattr(found, "_fields"))
-            ):
-                return found
+        record = _record_type(module, name)
+        if record is not None:
+            return record
         raise pickle.UnpicklingError(f"{module}.{name} is not plain data")
 
 
 def _loads(blob: bytes) -> Any:
+    if len(blob) > MAX_BLOB:
+        raise pickle.UnpicklingError(f"a kept result of {len(blob):,} bytes is over the cap")
     return _PlainUnpickler(io.BytesIO(blob)).load()
 
 
@@ -144,6 +160,8 @@ class Partials:
             try:
                 blob = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
             except Exception:  # not picklable: computed again next time
+                continue
+            if len(blob) > MAX_BLOB:  # would be refused when read back
                 continue
             until = reads_until(key)
             assert until is not None
