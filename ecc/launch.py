@@ -167,8 +167,7 @@ class Launch:
     def _note(self, line: str) -> None:
         with self._lock:
             self.tail.append(line)
-            ready = READY.search(line)
-            if ready:
+            for ready in READY.finditer(line):  # lines of two processes can run together
                 self.ready[ready.group(1)] += 1
             if ECC_ERROR.match(line) or LOG_ERROR.match(line) or line.startswith("Traceback"):
                 self.errors.append(line)

@@ -230,3 +230,15 @@ def test_when_the_launcher_itself_is_killed_the_top_process_gets_sigterm(stack: 
     os.kill(stack.proc.pid, signal.SIGKILL)
     stack.proc.wait()
     assert gone_within([top], 10) == []
+
+
+def test_ready_lines_of_two_kernels_that_ran_together_both_count(tmp_path: Path) -> None:
+    from ecc.launch import Launch, Warmup
+
+    launch = Launch(["true"], env={}, cwd=tmp_path, log=tmp_path / "log", name="x")
+    warmup = Warmup(launch, {"retention": 1, "csm": 1, "portfolio": 2}, "portfolio")
+    launch._note("ecc: retention ready for a viewerecc: csm ready for a viewer")
+    launch._note("ecc: portfolio ready for a viewer")
+    assert warmup.kernels() == (3, 4)
+    launch._note("ecc: portfolio ready for a viewer")
+    assert warmup.ready(None)

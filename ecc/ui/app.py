@@ -9,6 +9,7 @@ A viewer never sees a traceback: a failure shows a sentence and is logged.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import sys
@@ -74,7 +75,10 @@ def request_query(page_name: str) -> str:
         import voila.utils
 
         if os.environ.get("VOILA_PREHEAT", "False") == "True":
-            print(f"ecc: {page_name} ready for a viewer", file=sys.__stderr__, flush=True)
+            # one write of one whole line: the kernels share the server's stderr, and two
+            # print() calls at once would run their lines together
+            with contextlib.suppress(OSError):
+                os.write(2, f"ecc: {page_name} ready for a viewer\n".encode())
 
         return voila.utils.get_query_string() or os.environ.get("QUERY_STRING", "") or ""
     except ImportError:  # pragma: no cover - voila is a dependency
