@@ -672,6 +672,9 @@ def _fail(message: str, code: int) -> None:
 
 def main(argv: list[str] | None = None) -> Any:
     """Entry point: run the CLI and turn every user-fixable failure into one clear message."""
+    # what the command center writes (the database, the hub's state, reports, mail) is
+    # its owner's alone; processes it starts (the hub, services, kernels) inherit this
+    os.umask(0o077)
     try:
         return cli.main(args=argv, prog_name="ecc", standalone_mode=False)
     except click.exceptions.Abort:

@@ -84,3 +84,13 @@ def safe_name(text: str, *, limit: int = 120, empty: str = "file") -> str:
     cleaned = re.sub(r"-{2,}", "-", re.sub(r"[^A-Za-z0-9._-]+|\.{2,}", "-", text))
     cleaned = cleaned.lstrip(".-")[:limit].rstrip(".-")
     return cleaned or empty
+
+
+def private_dirs(env: Mapping[str, str] | None = None) -> list[Path]:
+    """Make the stack's folders (data, hub, mail, outputs) exist and be readable by their
+    owner only (0700), as any made under ``ecc``'s umask are; the folders."""
+    folders = [data_dir(env), hub_dir(env), mail_dir(env), outputs_dir(env)]
+    for folder in folders:
+        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        folder.chmod(0o700)
+    return folders

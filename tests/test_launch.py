@@ -83,8 +83,26 @@ def test_a_command_run_from_another_folder_opens_the_checkouts_database(
         text=True,
         check=True,
     )
-    assert (tmp_path / "home" / "data" / "ecc.sqlite").exists(), done.stdout + done.stderr
+    database = tmp_path / "home" / "data" / "ecc.sqlite"
+    assert database.exists(), done.stdout + done.stderr
     assert not (elsewhere / "data").exists()
+    # security finding 14: what ecc writes is its owner's alone
+    assert database.stat().st_mode & 0o777 == 0o600
+    assert database.parent.stat().st_mode & 0o777 == 0o700
+
+
+def test_the_stacks_folders_are_made_private(elsewhere: Path, tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    (home / "data").mkdir(parents=True, mode=0o755)
+    (home / "data").chmod(0o755)  # made before, by another umask
+    folders = paths.private_dirs({"ECC_HOME": str(home)})
+    assert [f.relative_to(home).as_posix() for f in folders] == [
+        "data",
+        "data/hub",
+        "data/mail",
+        "outputs",
+    ]
+    assert all(f.stat().st_mode & 0o777 == 0o700 for f in folders)
 
 
 # -- the stack as one unit ----------------------------------------------------------------

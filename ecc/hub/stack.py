@@ -139,7 +139,9 @@ def start(settings: HubSettings, *, demo_users: bool = True) -> int:
     env = dict(os.environ)
     env["ECC_HOME"] = str(paths.home(env))  # one root for the hub and all it starts
     preflight(settings, env)
-    settings.hub_dir.mkdir(parents=True, exist_ok=True)
+    paths.private_dirs(env)
+    settings.hub_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    settings.hub_dir.chmod(0o700)
     # demo accounts are local accounts: with the identity provider, people sign in there
     logins = demo_accounts(settings) if demo_users and settings.auth == "native" else {}
     launch = Launch(
