@@ -36,6 +36,7 @@ from tests.servers import CHROMIUM, CHROMIUM_ARGS, ROOT, need_chromium
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("hub")]
 TODAY = date(2026, 11, 24)
 SHOTS = ROOT / "outputs" / "screenshots"
+SMTP_PASSWORD = "mail-s3cr3t"
 KERNEL_WS = re.compile(r"/api/kernels/([0-9a-f-]{36})/channels")
 
 
@@ -48,7 +49,11 @@ def db_url(tmp_path_factory: pytest.TempPathFactory) -> str:
 def stack(db_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     need_chromium()
     need_proxy()
-    with hub_stack(db_url, tmp_path_factory.mktemp("hub"), extra_users={"dora": "sales"}) as s:
+    # a mail server's password in the hub's environment: the services get it, the
+    # dashboards' kernels must not (security finding 8)
+    env = {"ECC_SMTP_URL": f"smtp://ops:{SMTP_PASSWORD}@127.0.0.1:9"}
+    folder = tmp_path_factory.mktemp("hub")
+    with hub_stack(db_url, folder, extra_users={"dora": "sales"}, extra_env=env) as s:
         yield s
 
 
@@ -363,3 +368,46 @@ def test_logging_out_of_the_hub_ends_the_dashboards_session(stack: Stack, visito
         {"Cookie": f"service-dashboards={service_cookie}"},
     )
     assert status == 302 and "data-metric" not in body
+
+
+def test_dashboards_kernels_get_no_token_and_no_secret(stack: Stack) -> None:
+    """Security finding 8: the kernels that render VPs' pages see the data's address and
+    nothing of the hub's tokens, the mail server's settings or other secrets."""
+    import psutil
+
+    service = next(
+        p
+        for p in psutil.process_iter(["environ"])
+        if (p.info["environ"] or {}).get("ECC_SERVICE") == "dashboards"
+        and (p.info["environ"] or {}).get("ECC_HUB_DIR") == str(stack.hub_dir)
+    )
+    assert service.environ().get("ECC_SMTP_URL")  # the service itself had them
+    kernels = [c for c in service.children(recursive=True) if "ipykernel" in " ".join(c.cmdline())]
+    assert len(kernels) >= 2  # the landing page's pool at least
+    for kernel in kernels:
+        env = kernel.environ()
+        assert env["ECC_DATABASE_URL"].startswith("sqlite:///")
+        leaked = [k for k in env if "TOKEN" in k or "SECRET" in k or k == "ECC_SMTP_URL"]
+        assert leaked == [], leaked
+        assert not any(SMTP_PASSWORD in v for v in env.values())
+
+
+def test_the_query_channel_opens_only_for_the_kernel_with_its_proof(stack: Stack) -> None:
+    """Security finding 4: a local process that reads a preheated kernel's id from the
+    process list cannot take the next viewer's request from it."""
+    import psutil
+
+    from ecc.ui.query_channel import proof
+
+    ids = [
+        m.group(1)
+        for p in psutil.process_iter(["cmdline"])
+        for m in [re.search(r"kernel-([0-9a-f-]{36})\.json", " ".join(p.info["cmdline"] or []))]
+        if m
+    ]
+    assert ids, "no preheated kernel found"
+    base = f"ws://127.0.0.1:{stack.dashboards_port}/services/dashboards/voila/query/"
+    for kernel_id in ids[:3]:
+        assert websocket_status(base + kernel_id) == 403
+        wrong = proof(b"not-the-key", kernel_id)
+        assert websocket_status(f"{base}{kernel_id}?proof={wrong}") == 403

@@ -325,5 +325,10 @@ def test_the_viewer_is_the_url_then_the_hub_then_the_setting_then_the_os_user() 
     assert resolve_viewer(None, env) == "hub.user"
     assert resolve_viewer("", {"ECC_VIEWER": "set.user"}) == "set.user"
     assert resolve_viewer(None, {}) == getpass.getuser()
+    # security finding 4: in the hub's dashboards service only the URL's viewer counts;
+    # without one nobody is named, never the operating-system user
+    service = {"JUPYTERHUB_SERVICE_NAME": "dashboards", "ECC_VIEWER": "set.user"}
+    assert resolve_viewer(None, service) == ""
+    assert resolve_viewer("vp.alice", service) == "vp.alice"
     with pytest.raises(Exception, match="ignored the viewer"):
         resolve_viewer("<script>", env)

@@ -43,6 +43,7 @@ from tornado.httputil import url_concat
 from tornado.log import app_log
 
 from ..paths import notebooks_dir
+from ..ui import query_channel
 from ..ui.serve import refresher, voila_command, voila_env
 from ..ui.view import VIEWER_KEY
 from .settings import DASHBOARDS
@@ -148,20 +149,25 @@ class HubGate(web.RequestHandler):
 
 class KernelOnlyGate(web.RequestHandler):
     """In front of Voilà's ``voila/query/<kernel id>`` websocket, which hands a page's
-    request (its query string) to the preheated kernel that will render it. Only those
-    kernels use it — they connect straight to the service's own port, not through the
-    hub's proxy — so a request is refused when it came through the proxy (it carries
-    X-Forwarded-For), names no kernel of this server, or asks for a kernel that
-    already has its connection (no one can take a kernel's place)."""
+    request (its query string and the viewer's name) to the preheated kernel that will
+    render it. Only that kernel may open it: the request must carry the kernel's proof
+    (:mod:`ecc.ui.query_channel`, an HMAC of the id keyed with the kernel's session key,
+    which a local process reading kernel ids from ``ps`` does not have), must not come
+    through the hub's proxy (X-Forwarded-For), must name a kernel of this server, and
+    that kernel must not have its connection already."""
 
     async def prepare(self) -> None:
         kernel_id = self.path_kwargs.get("kernel_id", "")
         manager = self.settings["kernel_manager"]
         from voila.request_info_handler import RequestInfoSocketHandler
 
+        known = kernel_id in manager.list_kernel_ids()
+        key = bytes(manager.get_kernel(kernel_id).session.key or b"") if known else b""
+        given = self.get_query_argument(query_channel.PROOF, "")
         if (
             "X-Forwarded-For" in self.request.headers
-            or kernel_id not in manager.list_kernel_ids()
+            or not known
+            or not query_channel.verify(key, kernel_id, given)
             or kernel_id in RequestInfoSocketHandler._waiters
         ):
             app_log.warning("refused %s (not a kernel waiting for it)", self.request.path)
@@ -201,7 +207,7 @@ def gated(handler: type[Any]) -> type[Any]:
     return _gated[handler]
 
 
-def _voila_class() -> type[Any]:
+def _voila_class(api_token: str) -> type[Any]:
     from voila.app import Voila
 
     class HubVoila(Voila):  # type: ignore[misc]
@@ -209,9 +215,9 @@ def _voila_class() -> type[Any]:
 
         def init_settings(self) -> dict[str, Any]:
             settings: dict[str, Any] = super().init_settings()
-            # the service's hub token stays here: kernels (started later, with this
-            # process's environment) do not get it
-            auth = HubOAuth(api_token=os.environ.pop("JUPYTERHUB_API_TOKEN"), cache_max_age=60)
+            # the service's hub token lives here only: kernels (started with this
+            # process's environment, cut down by ``main``) do not get it
+            auth = HubOAuth(api_token=api_token, cache_max_age=60)
             settings["ecc_hub_auth"] = auth
             settings["ecc_hub_prefix"] = auth.hub_prefix
             self.ecc_hub_auth = auth
@@ -274,12 +280,17 @@ def main(argv: Sequence[str] | None = None) -> None:
             f"ecc hub dashboards: {', '.join(missing)} not set — this runs as a JupyterHub "
             "service (jupyterhub -f jupyterhub_config.py starts it); use `ecc serve` without a hub"
         )
-    os.environ.update(voila_env(os.environ.get("ECC_DATABASE_URL")))
-    minutes = int(os.environ.get("ECC_REFRESH_EVERY", "15") or 0)
-    scheduler = refresher(None, minutes) if minutes > 0 else None
+    full = dict(os.environ)
+    args = list(argv) if argv is not None else service_argv(full)
+    # Voilà starts its kernels with its own environment: from here on, this process holds
+    # only what a kernel may see (no hub token, no SMTP settings, no share-link key); the
+    # refresher's child `ecc refresh` gets the service's whole environment
+    os.environ.clear()
+    os.environ.update(voila_env(full.get("ECC_DATABASE_URL"), full))
+    minutes = int(full.get("ECC_REFRESH_EVERY", "15") or 0)
+    scheduler = refresher(None, minutes, env=full) if minutes > 0 else None
     try:
-        args = list(argv) if argv is not None else service_argv(os.environ)
-        _voila_class().launch_instance(argv=args)
+        _voila_class(full["JUPYTERHUB_API_TOKEN"]).launch_instance(argv=args)
     finally:
         if scheduler is not None:
             scheduler.shutdown(wait=False)

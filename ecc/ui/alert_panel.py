@@ -27,6 +27,10 @@ from .viewer import resolve_viewer
 
 log = logging.getLogger("ecc.ui")
 FAILED = "The alerts could not be acknowledged (the error was logged); please try again."
+NO_VIEWER = (
+    "Nothing was acknowledged: this page does not know who you are. "
+    "Open it through the command center's sign-in."
+)
 
 
 def _dropdown(label: str, options: list[tuple[str, str]]) -> widgets.Dropdown:
@@ -117,7 +121,11 @@ class AlertsPanel:
         data = ctx.data["alerts"]
         self._show_counts(data)
         self.confirm.value = ""
-        self.who.value = f'<span class="ecc-muted">as <strong>{esc(self.viewer)}</strong></span>'
+        self.who.value = (
+            f'<span class="ecc-muted">as <strong>{esc(self.viewer)}</strong></span>'
+            if self.viewer
+            else '<span class="ecc-muted">not signed in</span>'
+        )
         self.rows = {r["alert_id"]: self._row(r) for r in data["rows"]}
         self.list.children = [r.box for r in self.rows.values()]
         self.toolbar.layout.display = "flex" if self._open_rows() else "none"
@@ -197,6 +205,9 @@ class AlertsPanel:
         """Acknowledge ``ids`` as the viewer; update the rows and counts in place.
         Returns how many were newly acknowledged."""
         if not ids:
+            return 0
+        if not self.viewer:
+            self.confirm.value = f'<div class="ecc-error" role="alert">{esc(NO_VIEWER)}</div>'
             return 0
         try:
             newly = acknowledge(self.env.engine, ids, self.viewer)

@@ -28,7 +28,7 @@ from ..db import check_schema, make_engine
 from ..errors import EccError
 from ..periods import COMPARE_KINDS, PRESET_LABELS, PRESETS
 from ..schema import csms
-from . import charts
+from . import charts, query_channel
 from .components import esc, message
 from .exports import ExportBar
 from .pages import PAGES, LiveEnv, Page, PageContext, build_context, load_all
@@ -71,18 +71,13 @@ def request_query(page_name: str) -> str:
 
     A preheated kernel says in the server's log when it starts waiting: its page is
     then ready to be served at once."""
-    try:
-        import voila.utils
-
-        if os.environ.get("VOILA_PREHEAT", "False") == "True":
-            # one write of one whole line: the kernels share the server's stderr, and two
-            # print() calls at once would run their lines together
-            with contextlib.suppress(OSError):
-                os.write(2, f"ecc: {page_name} ready for a viewer\n".encode())
-
-        return voila.utils.get_query_string() or os.environ.get("QUERY_STRING", "") or ""
-    except ImportError:  # pragma: no cover - voila is a dependency
-        return ""
+    if os.environ.get("VOILA_PREHEAT", "False") != "True":
+        return os.environ.get("QUERY_STRING", "") or ""
+    # one write of one whole line: the kernels share the server's stderr, and two
+    # print() calls at once would run their lines together
+    with contextlib.suppress(OSError):
+        os.write(2, f"ecc: {page_name} ready for a viewer\n".encode())
+    return query_channel.wait_for_request()
 
 
 def _log_exception() -> None:

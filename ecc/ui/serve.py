@@ -13,6 +13,7 @@ import shutil
 import subprocess
 import sys
 import urllib.request
+from collections.abc import Mapping
 from http.cookiejar import CookieJar
 from pathlib import Path
 from typing import Any
@@ -61,8 +62,41 @@ def voila_command(
     return cmd
 
 
-def voila_env(db_url: str | None = None) -> dict[str, str]:
-    env = dict(os.environ)
+#: What Voilà and the dashboards kernels it starts may see of the environment: the
+#: machine's basics, where the data is, and (behind the hub) the service's public
+#: JupyterHub settings. Never a token, a secret, the SMTP settings or the share-link key.
+KERNEL_ENV = frozenset(
+    {
+        "PATH", "HOME", "LANG", "LANGUAGE", "TZ", "TMPDIR", "USER", "LOGNAME",
+        "VIRTUAL_ENV", "PYTHONPATH", "JUPYTER_PATH", "JUPYTER_CONFIG_DIR",
+        "JUPYTER_DATA_DIR", "JUPYTER_RUNTIME_DIR", "OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE",
+        "ECC_DATABASE_URL", "ECC_HOME", "ECC_NOTEBOOKS", "ECC_CHROMIUM", "ECC_VIEWER",
+        "ECC_DASHBOARDS_URL", "ECC_HUB_URL", "ECC_SERVICE", "ECC_DASHBOARDS_POOL_SIZE",
+    }
+)  # fmt: skip
+KERNEL_ENV_PREFIXES = ("LC_", "JUPYTERHUB_")
+SECRET_WORDS = ("TOKEN", "SECRET", "PASSWORD", "KEY")
+
+
+def kernel_environment(env: Mapping[str, str]) -> dict[str, str]:
+    """The allow-listed part of ``env`` (:data:`KERNEL_ENV`); the Redis URL only when it
+    holds no password (the pages then read the cache table instead)."""
+    out = {
+        k: v
+        for k, v in env.items()
+        if (k in KERNEL_ENV or k.startswith(KERNEL_ENV_PREFIXES))
+        and not any(word in k for word in SECRET_WORDS)
+    }
+    redis = env.get("ECC_REDIS_URL", "").strip()
+    if redis and not urlsplit(redis).password:
+        out["ECC_REDIS_URL"] = redis
+    return out
+
+
+def voila_env(db_url: str | None = None, env: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The environment of Voilà and its kernels: :func:`kernel_environment` of ``env``
+    (default: this process's), the database and the project's Voilà template."""
+    env = kernel_environment(os.environ if env is None else env)
     env["ECC_DATABASE_URL"] = absolute_url(database_url(db_url))
     paths = [str(SHARE), *filter(None, env.get("JUPYTER_PATH", "").split(os.pathsep))]
     env["JUPYTER_PATH"] = os.pathsep.join(paths)
@@ -179,7 +213,7 @@ def shutdown_kernel(
         resp.read()
 
 
-def refresher(db_url: str | None, minutes: int) -> Any:
+def refresher(db_url: str | None, minutes: int, env: Mapping[str, str] | None = None) -> Any:
     """A background scheduler that runs ``ecc refresh`` at once and every ``minutes``.
 
     Each refresh runs in a child process: a refresh that finds nothing new computes
@@ -192,7 +226,9 @@ def refresher(db_url: str | None, minutes: int) -> Any:
     cmd = [venv_bin("ecc"), "refresh", *(["--db", db_url] if db_url else [])]
 
     def job() -> None:
-        done = subprocess.run(cmd, capture_output=True, text=True, check=False)
+        done = subprocess.run(
+            cmd, capture_output=True, text=True, check=False, env=None if env is None else dict(env)
+        )
         for line in done.stdout.splitlines():
             print(f"cache {line}", flush=True)
         if done.returncode != 0:  # e.g. another process is refreshing this database

@@ -2,7 +2,9 @@
 
 In order: the ``viewer`` URL parameter (the hub front door sets it on every request and
 refuses one that is not the logged-in user), then ``$JUPYTERHUB_USER`` (a single-user
-server), then ``$ECC_VIEWER`` (a deployment setting), then the operating-system user.
+server), then ``$ECC_VIEWER`` (a deployment setting), then the operating-system user —
+except in the hub's dashboards service, where only the URL's viewer counts and without
+one nobody is named (the empty string: acknowledging is refused).
 """
 
 from __future__ import annotations
@@ -32,13 +34,18 @@ def check_viewer(name: str) -> str:
 
 
 def resolve_viewer(requested: str | None = None, environ: Mapping[str, str] | None = None) -> str:
-    """The viewer's user name: ``requested`` (the URL's ``viewer``) when given, else the
-    environment's (``JUPYTERHUB_USER``, then ``ECC_VIEWER``), else the OS user name.
+    """The viewer's user name: ``requested`` (the URL's ``viewer``) when given; in a hub
+    service nobody (``""``) otherwise; else the environment's (``JUPYTERHUB_USER``, then
+    ``ECC_VIEWER``), else the OS user name.
 
     A bad ``requested`` raises ConfigError (the page shows it and falls back)."""
     if requested:
         return check_viewer(requested)
     env = os.environ if environ is None else environ
+    if env.get("JUPYTERHUB_SERVICE_NAME", "").strip():
+        # behind the hub only the signed-in person the front door names is a viewer:
+        # a request without one (taken over, or not from a browser) acknowledges nothing
+        return ""
     for key in ("JUPYTERHUB_USER", "ECC_VIEWER"):
         value = env.get(key, "").strip()
         if value:
