@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, inspect, select, text
+from sqlalchemy import Engine, MetaData, Table, insert, inspect, select, text
 
 from ecc import formatting as fmt
 from ecc.db import make_engine
@@ -264,11 +264,12 @@ def test_a_failing_notebook_is_recorded_with_its_cell_and_the_admins_are_mailed(
 def _make_due(db_url: str, job_id: str, when: datetime) -> None:
     """What the job store holds after the scheduler was down at ``when``: the job still
     waiting for that run (APScheduler's own API on the same store)."""
-    from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
     from apscheduler.schedulers.background import BackgroundScheduler
 
+    from ecc.schedule.jobstore import DataJobStore
+
     eng = make_engine(db_url)
-    other = BackgroundScheduler(jobstores={"default": SQLAlchemyJobStore(engine=eng)})
+    other = BackgroundScheduler(jobstores={"default": DataJobStore(engine=eng)})
     other.start(paused=True)
     try:
         other.modify_job(job_id, next_run_time=when)
@@ -276,6 +277,68 @@ def _make_due(db_url: str, job_id: str, when: datetime) -> None:
         other.remove_jobstore("default")  # before shutdown, which would process due jobs
         other.shutdown(wait=False)
         eng.dispose()
+
+
+class _Payload:
+    """What someone able to write the job table could plant: a pickle that runs a
+    command when a plain SQLAlchemyJobStore loads it."""
+
+    def __init__(self, marker: Path) -> None:
+        self.marker = marker
+
+    def __reduce__(self) -> tuple[Any, tuple[str]]:
+        import os
+
+        return (os.system, (f"touch {self.marker}",))
+
+
+def test_a_row_planted_in_the_job_table_is_never_run(
+    demo: Engine, db_url: str, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Security finding 2: the job table holds JSON read back only as the scheduler's
+    own jobs; a pickle (or another function) written there is dropped, not run, and the
+    real job is back after the sync."""
+    import pickle
+
+    from ecc.schedule.jobstore import JOB_TABLE, JobStateError, decode
+
+    folder, out = tmp_path / "schedules", tmp_path / "out"
+    schedule_file(folder, "weekly")
+    marker = tmp_path / "owned"
+    sink = SmtpSink().start()
+    try:
+        with scheduler(db_url, folder, out, sink, tmp_path / "1.log"):
+            pass
+        eng = make_engine(db_url)
+        table = Table(JOB_TABLE, MetaData(), autoload_with=eng)
+        with eng.begin() as conn:
+            real = conn.execute(select(table.c.job_state)).scalars().first()
+            conn.execute(table.delete())
+            conn.execute(
+                insert(table).values(
+                    id="report:weekly", next_run_time=0.0, job_state=pickle.dumps(_Payload(marker))
+                )
+            )
+            forged = json.loads(real)
+            forged.update(id="forged", func="os:system", args=[f"touch {marker}"])
+            conn.execute(
+                insert(table).values(
+                    id="forged", next_run_time=0.0, job_state=json.dumps(forged).encode()
+                )
+            )
+        eng.dispose()
+        with pytest.raises(JobStateError):
+            decode(json.dumps(forged).encode())
+        with scheduler(db_url, folder, out, sink, tmp_path / "2.log"):
+            assert "weekly: added, next run " in (tmp_path / "2.log").read_text()
+        assert not marker.exists()
+        eng = make_engine(db_url)
+        with eng.connect() as conn:
+            ids = set(conn.execute(select(table.c.id)).scalars())
+        eng.dispose()
+        assert "report:weekly" in ids and "forged" not in ids
+    finally:
+        sink.stop()
 
 
 def test_a_due_job_runs_exactly_once_across_scheduler_restarts(

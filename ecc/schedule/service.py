@@ -1,7 +1,8 @@
 """``ecc scheduler``: APScheduler running the schedules, one scheduler per database.
 
-- The jobs live in the project database (APScheduler's SQLAlchemyJobStore, table
-  ``apscheduler_jobs``), so a job's next run time survives a restart. At start the jobs
+- The jobs live in the project database (table ``apscheduler_jobs``, as JSON that is
+  read back only as one of the scheduler's own jobs: :mod:`.jobstore`), so a job's next
+  run time survives a restart. At start the jobs
   are synced from the schedule files: new ones added, changed cron/timezone rescheduled,
   removed or disabled ones taken out, unchanged ones kept as stored.
 - A job that came due while no scheduler ran is run once at start (``coalesce``, no
@@ -34,15 +35,14 @@ from ..locks import database_lock
 from ..mail import outbox
 from . import runs
 from .config import Schedule
+from .jobstore import ALERTS_FUNC, JOB_TABLE, REPORT_FUNC
 from .runner import RunContext, run_schedule
 
 log = logging.getLogger("ecc.schedule")
 
 #: The advisory lock key of the scheduler ("ECC-SCHD" as a number).
 ADVISORY_KEY = 0x4543432D53434844 & 0x7FFFFFFFFFFFFFFF
-JOB_TABLE = "apscheduler_jobs"
-JOB_FUNC = "ecc.schedule.service:run_job"
-ALERTS_FUNC = "ecc.schedule.service:alerts_job"
+JOB_FUNC = REPORT_FUNC
 OUTBOX_EVERY = timedelta(minutes=1)
 
 
@@ -128,9 +128,9 @@ def alerts_job(cadence: str) -> None:
 
 
 def _job_store(engine: Engine) -> Any:
-    from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
+    from .jobstore import DataJobStore
 
-    return SQLAlchemyJobStore(engine=engine, tablename=JOB_TABLE)
+    return DataJobStore(engine=engine, tablename=JOB_TABLE)
 
 
 def _when(moment: datetime | None, timezone: str) -> str:
