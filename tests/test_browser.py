@@ -214,6 +214,29 @@ def test_the_address_cannot_pick_another_template_or_an_unbounded_range(
     tab.page.close()
 
 
+def test_the_server_refuses_other_hosts_and_posts_without_its_cookie(server: str) -> None:
+    """Security finding 15: `ecc serve` has no login, so a page from another site must
+    not reach it — neither by DNS rebinding (a foreign Host) nor by a cross-site post."""
+    import urllib.error
+    import urllib.request
+
+    def status(url: str, headers: dict[str, str], method: str = "GET") -> int:
+        data = b"" if method == "POST" else None
+        req = urllib.request.Request(url, headers=headers, method=method, data=data)
+        try:
+            with urllib.request.urlopen(req, timeout=60) as r:
+                return int(r.status)
+        except urllib.error.HTTPError as e:
+            return int(e.code)
+
+    port = server.rsplit(":", 1)[1]
+    page = f"{server}/voila/render/portfolio.ipynb"
+    assert status(page, {"Host": f"rebound.example:{port}"}) == 403
+    assert status(f"{server}/voila/tree", {"Host": f"localhost:{port}"}) in (200, 302, 404)
+    kernel = "0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0"
+    assert status(f"{server}/voila/api/shutdown/{kernel}", {}, "POST") == 403
+
+
 def test_export_buttons_make_the_files_in_the_background(
     browser: Any, server: str, db_url: str, tmp_path: Any
 ) -> None:

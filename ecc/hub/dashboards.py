@@ -43,9 +43,9 @@ from tornado.httputil import url_concat
 from tornado.log import app_log
 
 from ..paths import notebooks_dir
-from ..ui import query_channel
 from ..ui.serve import refresher, voila_command, voila_env
 from ..ui.view import VIEWER_KEY
+from ..ui.voila_app import KernelProofGate
 from .settings import DASHBOARDS
 
 #: The landing page, relative to the service prefix.
@@ -147,38 +147,6 @@ class HubGate(web.RequestHandler):
         )
 
 
-class KernelOnlyGate(web.RequestHandler):
-    """In front of Voilà's ``voila/query/<kernel id>`` websocket, which hands a page's
-    request (its query string and the viewer's name) to the preheated kernel that will
-    render it. Only that kernel may open it: the request must carry the kernel's proof
-    (:mod:`ecc.ui.query_channel`, an HMAC of the id keyed with the kernel's session key,
-    which a local process reading kernel ids from ``ps`` does not have), must not come
-    through the hub's proxy (X-Forwarded-For), must name a kernel of this server, and
-    that kernel must not have its connection already."""
-
-    async def prepare(self) -> None:
-        kernel_id = self.path_kwargs.get("kernel_id", "")
-        manager = self.settings["kernel_manager"]
-        from voila.request_info_handler import RequestInfoSocketHandler
-
-        known = kernel_id in manager.list_kernel_ids()
-        key = bytes(manager.get_kernel(kernel_id).session.key or b"") if known else b""
-        given = self.get_query_argument(query_channel.PROOF, "")
-        if (
-            "X-Forwarded-For" in self.request.headers
-            or not known
-            or not query_channel.verify(key, kernel_id, given)
-            or kernel_id in RequestInfoSocketHandler._waiters
-        ):
-            app_log.warning("refused %s (not a kernel waiting for it)", self.request.path)
-            self.set_status(403)
-            self.finish("Forbidden")
-            return
-        parent = super().prepare()
-        if isawaitable(parent):
-            await parent
-
-
 class OAuthCallback(HubOAuthCallbackHandler):  # type: ignore[misc]
     """Completes the hub's OAuth handshake (the only route without the gate)."""
 
@@ -198,11 +166,11 @@ _gated: dict[type[Any], type[Any]] = {}
 
 def gated(handler: type[Any]) -> type[Any]:
     """``handler`` with :class:`HubGate` in front of it (one class per handler), or
-    :class:`KernelOnlyGate` for the preheated kernels' own websocket."""
+    :class:`~ecc.ui.voila_app.KernelProofGate` for the preheated kernels' own websocket."""
     from voila.request_info_handler import RequestInfoSocketHandler
 
     if handler not in _gated:
-        gate = KernelOnlyGate if issubclass(handler, RequestInfoSocketHandler) else HubGate
+        gate = KernelProofGate if issubclass(handler, RequestInfoSocketHandler) else HubGate
         _gated[handler] = type(f"Gated{handler.__name__}", (gate, handler), {})
     return _gated[handler]
 

@@ -134,7 +134,9 @@ def serve(
             f"port {port} on 127.0.0.1 is taken by another process: stop it "
             f"(`ss -ltnp 'sport = :{port}'` names it) or choose another with --port"
         )
-    cmd = voila_command(notebooks, port=port, preheat=preheat, pool_size=pool_size)
+    voila = voila_command(notebooks, port=port, preheat=preheat, pool_size=pool_size)
+    # Voilà with a Host check, XSRF on and the query channel's proof (ecc.ui.voila_app)
+    cmd = [sys.executable, "-m", "ecc.ui.voila_app", *voila[1:]]
     pools = preheated_pages(notebooks, pool_size) if preheat else {}
     landing = f"http://127.0.0.1:{port}/voila/render/{LANDING_PAGE}.ipynb"
     launch = Launch(
