@@ -201,3 +201,23 @@ def test_the_demo_stack_adds_the_scheduler_and_a_mail_sink(
     assert sink["command"][1:3] == ["mail-sink", "--port=8025"] and "url" not in sink
     with pytest.raises(ConfigError, match="ECC_MAIL_SINK_PORT='smtp' is not a port"):
         load(monkeypatch, tmp_path, ECC_MAIL_SINK_PORT="smtp")
+
+
+def test_analysts_get_where_the_data_is_and_no_other_setting(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Security finding 3 (its environment part): an analyst's server gets the database,
+    the project root and the notebooks — not the mail server, the share-link key, the
+    alert subscribers or the Redis password that the services get."""
+    secrets = {
+        "ECC_SMTP_URL": "smtp://ops:s3cret@mail.example.com:587",
+        "ECC_SECRET_KEY": "k" * 64,
+        "ECC_REDIS_URL": "redis://:pw@127.0.0.1:6379/0",
+        "ECC_ALERT_EMAILS": "vp@example.com",
+    }
+    cfg = load(monkeypatch, tmp_path, **secrets)
+    lab = cfg.Spawner.environment
+    assert set(lab) == {"ECC_HOME", "ECC_DATABASE_URL", "ECC_NOTEBOOKS"}
+    assert lab["ECC_DATABASE_URL"] == f"sqlite:///{tmp_path / 'ecc.sqlite'}"
+    services = {s["name"]: s["environment"] for s in cfg.JupyterHub.services}
+    assert services["dashboards"]["ECC_SMTP_URL"] == secrets["ECC_SMTP_URL"]

@@ -36,6 +36,18 @@ def ecc_environment(settings: HubSettings, env: Mapping[str, str]) -> dict[str, 
     return out
 
 
+#: What an analyst's JupyterLab gets of the ``ECC_*`` settings: where the data and the
+#: notebooks are — not the mail server, the share-link key, the alert subscribers, the
+#: Redis address or the hub's own settings.
+ANALYST_ENV = ("ECC_HOME", "ECC_DATABASE_URL", "ECC_NOTEBOOKS")
+
+
+def analyst_environment(settings: HubSettings, env: Mapping[str, str]) -> dict[str, str]:
+    """The environment the hub gives an analyst's server (:data:`ANALYST_ENV`)."""
+    full = ecc_environment(settings, env)
+    return {k: full[k] for k in ANALYST_ENV if k in full}
+
+
 def service(
     name: str,
     command: Sequence[str],
@@ -175,7 +187,7 @@ def configure_lab(c: Any, settings: HubSettings, env: Mapping[str, str]) -> None
     c.Spawner.default_url = "/lab"
     c.Spawner.start_timeout = 120
     c.Spawner.http_timeout = 120
-    c.Spawner.environment = ecc_environment(settings, env)
+    c.Spawner.environment = analyst_environment(settings, env)
     if os.geteuid() == 0:
         c.Spawner.args = ["--allow-root"]
     c.SimpleLocalProcessSpawner.home_dir_template = str(users / "{username}")
