@@ -56,12 +56,18 @@ class Warmup:
     viewer, per page, then one real load of the landing page — after which the landing
     page's pool must be full again, so the first person to arrive finds a warm kernel."""
 
+    #: Seconds between two loads of the landing page when one failed (each takes a
+    #: preheated kernel, which is then shut down and replaced).
+    RETRY_AFTER = 10.0
+
     def __init__(self, launch: Launch, pools: Mapping[str, int], landing: str) -> None:
         self.launch = launch
         self.pools = dict(pools)
         self.landing = landing
         self.loaded = False
+        self.tries = 0
         self._refilled_at = 0
+        self._next_try = 0.0
 
     def kernels(self) -> tuple[int, int]:
         """(kernels ready, kernels the pools hold)."""
@@ -82,9 +88,13 @@ class Warmup:
         if load is None:
             return True
         if not self.loaded:
+            if time.monotonic() < self._next_try:
+                return False
             before = self.launch.ready[self.landing]
+            self.tries += 1
             self.loaded = load()
             self._refilled_at = before + (1 if self.landing in self.pools else 0)
+            self._next_try = time.monotonic() + self.RETRY_AFTER
         return self.loaded and self.launch.ready[self.landing] >= self._refilled_at
 
 
@@ -142,11 +152,6 @@ class Launch:
         )
         self._pump = threading.Thread(target=self._read, name="launch-log", daemon=True)
         self._pump.start()
-
-    @property
-    def pid(self) -> int:
-        assert self._proc is not None
-        return self._proc.pid
 
     def _on_signal(self, signum: int, frame: FrameType | None) -> None:
         if self.stop_signal is not None:  # a second Ctrl-C: no more waiting

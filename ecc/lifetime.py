@@ -69,19 +69,17 @@ def descendants(pid: int | None = None) -> list[psutil.Process]:
         return []
 
 
-def reap(keep: Iterable[int] = ()) -> None:
-    """Collect the exit status of finished children (adopted orphans become zombies
-    otherwise), leaving the pids in ``keep`` to whoever waits for them."""
-    kept = set(keep)
+def reap() -> None:
+    """Collect the exit status of every finished child (adopted orphans stay zombies
+    otherwise). Only for a launcher that is stopping: it takes statuses a ``Popen`` may
+    still wait for."""
     while True:
         try:
-            info = os.waitid(os.P_ALL, 0, os.WEXITED | os.WNOHANG | os.WNOWAIT)
+            pid, _ = os.waitpid(-1, os.WNOHANG)
         except ChildProcessError:
             return
-        if info is None or info.si_pid in kept:
+        if pid == 0:
             return
-        with contextlib.suppress(ChildProcessError):
-            os.waitpid(info.si_pid, 0)
 
 
 def stop_all(processes: Iterable[psutil.Process], *, grace: float = 10.0) -> list[int]:

@@ -260,3 +260,24 @@ def test_ready_lines_of_two_kernels_that_ran_together_both_count(tmp_path: Path)
     assert warmup.kernels() == (3, 4)
     launch._note("ecc: portfolio ready for a viewer")
     assert warmup.ready(None)
+
+
+def test_a_failed_landing_load_is_tried_again_only_after_a_pause(tmp_path: Path) -> None:
+    """Each load takes a preheated kernel: a page that fails is not hammered."""
+    from ecc.launch import Launch, Warmup
+
+    launch = Launch(["true"], env={}, cwd=tmp_path, log=tmp_path / "log", name="x")
+    warmup = Warmup(launch, {"portfolio": 1}, "portfolio")
+    launch._note("ecc: portfolio ready for a viewer")
+    calls: list[int] = []
+
+    def fails() -> bool:
+        calls.append(1)
+        return False
+
+    assert not warmup.ready(fails) and not warmup.ready(fails)
+    assert len(calls) == 1 and warmup.tries == 1
+    warmup._next_try = 0.0  # the pause is over
+    assert warmup.ready(lambda: True) is False  # loaded; its kernel not replaced yet
+    launch._note("ecc: portfolio ready for a viewer")
+    assert warmup.ready(lambda: True) and warmup.tries == 2

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import os
 import sys
-import urllib.error
 import urllib.request
 from http.cookiejar import CookieJar
 from urllib.parse import urlencode
