@@ -1,5 +1,8 @@
 # The two commands of the README: `make demo` and `make test`.
-PYTHON ?= python3
+# As root, the virtualenv is made from the system's Python, which analysts' JupyterLab
+# (run as their own system users) can execute too; a Python under /root is private.
+SYSTEM_PYTHON := $(shell [ "$$(id -u)" = 0 ] && /usr/bin/python3 -c 'import sys, ensurepip; assert sys.version_info >= (3, 11)' 2>/dev/null && echo /usr/bin/python3)
+PYTHON ?= $(or $(SYSTEM_PYTHON),python3)
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed

@@ -17,9 +17,10 @@ from typing import Any
 
 import click
 from sqlalchemy import Engine, select
+from sqlalchemy.exc import DBAPIError
 
 from . import paths
-from .db import check_schema, describe, init_schema, make_engine
+from .db import check_schema, describe, init_schema, make_engine, read_only_refusal
 from .errors import ConfigError, EccError, LoadError, SchemaError
 
 DB_OPTION = click.option(
@@ -689,6 +690,15 @@ def main(argv: list[str] | None = None) -> Any:
         _fail(str(exc), 1)
     except KeyboardInterrupt:
         _fail("interrupted", 130)
+    except DBAPIError as exc:
+        if not read_only_refusal(exc):
+            raise
+        _fail(
+            "this database is read-only for you (analysts read the source tables and the "
+            "published numbers, and change nothing): acknowledging alerts, loading data, "
+            "refreshing and sharing are done by the command center's own processes",
+            2,
+        )
     return None
 
 

@@ -83,7 +83,8 @@ def absolute_url(url: str) -> str:
     the person who typed it stands), so that processes started elsewhere — kernels run in
     the notebooks folder, the hub's services in the hub's — open the same file."""
     prefix = "sqlite:///"
-    if url.startswith(prefix) and not url.startswith("sqlite:////") and url != "sqlite://":
+    relative = not url.startswith(("sqlite:////", "sqlite:///file:")) and url != "sqlite://"
+    if url.startswith(prefix) and relative:
         return prefix + str(Path(url[len(prefix) :]).resolve())
     return url
 

@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, event, inspect, select, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
+from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError, SQLAlchemyError
 
 from . import config
 from .errors import ConfigError, SchemaError
@@ -25,6 +25,23 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+def _read_only_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    """A ``mode=ro`` connection (analysts' copy): no journal change, no writes."""
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA query_only=ON")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute("PRAGMA cache_size=-65536")
+    cursor.close()
+
+
+def sqlite_file(database: str | None) -> str | None:
+    """The file of an SQLite URL's database part (``file:`` URIs included); None for
+    an in-memory database."""
+    if not database or database == ":memory:":
+        return None
+    return database.removeprefix("file:").split("?", 1)[0]
+
+
 def make_engine(url: str | None = None) -> Engine:
     """An engine for ``url`` (or ECC_DATABASE_URL, or the embedded SQLite file)."""
     raw = config.database_url(url)
@@ -37,10 +54,12 @@ def make_engine(url: str | None = None) -> Engine:
         ) from exc
     backend = parsed.get_backend_name()
     if backend == "sqlite":
-        if parsed.database and parsed.database != ":memory:":
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        read_only = parsed.query.get("mode") == "ro"
+        path = sqlite_file(parsed.database)
+        if path and not read_only:
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(parsed)
-        event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "connect", _read_only_pragmas if read_only else _sqlite_pragmas)
         return engine
     if backend == "postgresql":
         if parsed.drivername == "postgresql":
@@ -49,6 +68,13 @@ def make_engine(url: str | None = None) -> Engine:
     raise ConfigError(
         f"database {backend!r} is not supported; use sqlite:///... or postgresql+psycopg://..."
     )
+
+
+def read_only_refusal(exc: DBAPIError) -> bool:
+    """Whether the database refused a write because this connection may only read
+    (SQLite's ``mode=ro`` copy, a PostgreSQL role with SELECT only)."""
+    text_ = str(exc.orig).lower()
+    return "readonly database" in text_ or "permission denied for table" in text_
 
 
 def describe(engine: Engine) -> str:

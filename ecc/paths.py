@@ -50,6 +50,11 @@ def hub_dir(env: Mapping[str, str] | None = None) -> Path:
     return data_dir(env) / "hub"
 
 
+def analysts_dir(env: Mapping[str, str] | None = None) -> Path:
+    """Analysts' home folders and their read-only copy of an SQLite database."""
+    return data_dir(env) / "analysts"
+
+
 def mail_dir(env: Mapping[str, str] | None = None) -> Path:
     """Where the demo's mail sink writes each message."""
     return data_dir(env) / "mail"

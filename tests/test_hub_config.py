@@ -41,9 +41,11 @@ def classes() -> dict[str, Any]:
     from jupyterhub.app import JupyterHub
     from jupyterhub.auth import Authenticator
     from jupyterhub.proxy import ConfigurableHTTPProxy
-    from jupyterhub.spawner import SimpleLocalProcessSpawner, Spawner
+    from jupyterhub.spawner import Spawner
     from nativeauthenticator import NativeAuthenticator
     from oauthenticator.generic import GenericOAuthenticator
+
+    from ecc.hub.identities import AnalystSpawner
 
     return {
         c.__name__: c
@@ -52,7 +54,7 @@ def classes() -> dict[str, Any]:
             Authenticator,
             ConfigurableHTTPProxy,
             Spawner,
-            SimpleLocalProcessSpawner,
+            AnalystSpawner,
             NativeAuthenticator,
             GenericOAuthenticator,
         )
@@ -206,18 +208,55 @@ def test_the_demo_stack_adds_the_scheduler_and_a_mail_sink(
 def test_analysts_get_where_the_data_is_and_no_other_setting(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    """Security finding 3 (its environment part): an analyst's server gets the database,
-    the project root and the notebooks — not the mail server, the share-link key, the
-    alert subscribers or the Redis password that the services get."""
+    """Security finding 3 (its environment part): an analyst's server gets a read-only
+    database and the notebooks — not the mail server, the share-link key, the alert
+    subscribers or the Redis password that the services get, nor the live database."""
     secrets = {
         "ECC_SMTP_URL": "smtp://ops:s3cret@mail.example.com:587",
         "ECC_SECRET_KEY": "k" * 64,
         "ECC_REDIS_URL": "redis://:pw@127.0.0.1:6379/0",
         "ECC_ALERT_EMAILS": "vp@example.com",
     }
-    cfg = load(monkeypatch, tmp_path, **secrets)
+    cfg = load(monkeypatch, tmp_path, ECC_HOME=str(tmp_path), **secrets)
     lab = cfg.Spawner.environment
-    assert set(lab) == {"ECC_HOME", "ECC_DATABASE_URL", "ECC_NOTEBOOKS"}
-    assert lab["ECC_DATABASE_URL"] == f"sqlite:///{tmp_path / 'ecc.sqlite'}"
+    assert set(lab) == {"ECC_DATABASE_URL", "ECC_NOTEBOOKS"}
+    copy = tmp_path / "data" / "analysts" / "ecc.sqlite"
+    assert lab["ECC_DATABASE_URL"] == f"sqlite:///file:{copy}?mode=ro&uri=true"
     services = {s["name"]: s["environment"] for s in cfg.JupyterHub.services}
     assert services["dashboards"]["ECC_SMTP_URL"] == secrets["ECC_SMTP_URL"]
+
+
+def test_analysts_connect_to_postgresql_as_the_read_only_role(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Security finding 3: on PostgreSQL analysts get the ``ecc_analyst`` role's URL (or
+    the one a deployer sets), never the services' own role."""
+    cfg = load(monkeypatch, tmp_path, ECC_DATABASE_URL="postgresql://owner:pw@db:5432/ecc")
+    assert cfg.Spawner.environment["ECC_DATABASE_URL"] == "postgresql://ecc_analyst@db:5432/ecc"
+    given = "postgresql://reader:r3ad@db:5432/ecc"
+    cfg = load(
+        monkeypatch,
+        tmp_path,
+        ECC_DATABASE_URL="postgresql://owner:pw@db:5432/ecc",
+        ECC_ANALYST_DATABASE_URL=given,
+    )
+    assert cfg.Spawner.environment["ECC_DATABASE_URL"] == given
+
+
+def test_analysts_servers_never_run_as_the_hub_user(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Security finding 1: as root, each analyst runs as a system user of their own;
+    a hub that cannot switch users starts no analyst server at all."""
+    import asyncio
+    import os
+
+    from ecc.hub.identities import RefusingSpawner
+
+    cfg = load(monkeypatch, tmp_path, ECC_HOME=str(tmp_path))
+    expected = "AnalystSpawner" if os.geteuid() == 0 else "RefusingSpawner"
+    assert cfg.JupyterHub.spawner_class == f"ecc.hub.identities.{expected}"
+    assert cfg.AnalystSpawner.homes == str(tmp_path / "data" / "analysts")
+    assert "--allow-root" not in (cfg.Spawner.get("args") or [])
+    with pytest.raises(RuntimeError, match="never runs analysts' code as its own user"):
+        asyncio.run(RefusingSpawner().start())

@@ -10,6 +10,7 @@ from types import FrameType
 import click
 from sqlalchemy import Engine, select
 
+from ..analyst_access import publish_if_wanted
 from ..errors import EccError
 from ..schema import refresh_runs
 from .lock import RefreshBusy
@@ -47,6 +48,9 @@ def refresh_once(
 ) -> RefreshReport:
     report = refresh(engine, full=full, rebuild_snapshots=rebuild_snapshots)
     click.echo(_describe(report))
+    published = publish_if_wanted(engine)
+    if published is not None:
+        click.echo(f"published the analysts' read-only copy: {published}")
     return report
 
 

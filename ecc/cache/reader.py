@@ -24,6 +24,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, func, select, text
 
+from ..db import sqlite_file
 from ..schema import ecc_meta
 
 #: How long (seconds) a SQLite refresh waits for a load's write lock before it reads on
@@ -69,8 +70,9 @@ def begin_read(conn: Connection) -> None:
 def _pin_sqlite(engine: Engine, conn: Connection, twin: Connection) -> bool:
     """Begin ``conn``'s read transaction, and ``twin``'s on the same state when the
     write lock can be held meanwhile; whether ``twin`` was pinned."""
-    path = engine.url.database
-    if not path or path == ":memory:":
+    path = sqlite_file(engine.url.database)
+    # a read-only connection cannot hold the write lock: read on one connection
+    if not path or engine.url.query.get("mode") == "ro":
         begin_read(conn)
         return False
     with closing(sqlite3.connect(path, timeout=GATE_WAIT, isolation_level=None)) as gate:

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import os
 import secrets
-import shutil
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from .. import paths
+from ..analyst_access import analyst_url
 from ..errors import ConfigError
 from .auth import configure_auth
 from .roles import landing_url, load_roles
@@ -36,15 +36,17 @@ def ecc_environment(settings: HubSettings, env: Mapping[str, str]) -> dict[str, 
     return out
 
 
-#: What an analyst's JupyterLab gets of the ``ECC_*`` settings: where the data and the
-#: notebooks are — not the mail server, the share-link key, the alert subscribers, the
-#: Redis address or the hub's own settings.
-ANALYST_ENV = ("ECC_HOME", "ECC_DATABASE_URL", "ECC_NOTEBOOKS")
+#: What an analyst's JupyterLab gets of the ``ECC_*`` settings: their read-only database
+#: and where the notebooks are (``ECC_HOME`` is their home folder) — not the mail server,
+#: the share-link key, the alert subscribers, the Redis address or the hub's settings.
+ANALYST_ENV = ("ECC_DATABASE_URL", "ECC_NOTEBOOKS")
 
 
 def analyst_environment(settings: HubSettings, env: Mapping[str, str]) -> dict[str, str]:
-    """The environment the hub gives an analyst's server (:data:`ANALYST_ENV`)."""
+    """The environment the hub gives an analyst's server (:data:`ANALYST_ENV`), with the
+    analysts' read-only database (:func:`ecc.analyst_access.analyst_url`)."""
     full = ecc_environment(settings, env)
+    full["ECC_DATABASE_URL"] = analyst_url(settings.data_url, env)
     return {k: full[k] for k in ANALYST_ENV if k in full}
 
 
@@ -178,25 +180,14 @@ def configure_hub(
 
 
 def configure_lab(c: Any, settings: HubSettings, env: Mapping[str, str]) -> None:
-    """Analysts' JupyterLab: a server of their own, started by the hub, in a folder of
-    their own that begins as a copy of the dashboard notebooks, with the ``ecc`` library
-    and the command center's database."""
-    users = settings.hub_dir / "users"
+    """Analysts' JupyterLab: a server of their own, started by the hub as a system user
+    of their own (:mod:`ecc.hub.identities`), in a home folder that begins as a copy of
+    the dashboard notebooks, with the ``ecc`` library and a read-only database."""
     c.JupyterHub.spawner_class = settings.spawner
     c.Spawner.cmd = [venv_bin("jupyterhub-singleuser")]
     c.Spawner.default_url = "/lab"
     c.Spawner.start_timeout = 120
     c.Spawner.http_timeout = 120
     c.Spawner.environment = analyst_environment(settings, env)
-    if os.geteuid() == 0:
-        c.Spawner.args = ["--allow-root"]
-    c.SimpleLocalProcessSpawner.home_dir_template = str(users / "{username}")
-
-    def copy_notebooks(spawner: Any) -> None:
-        home = users / str(spawner.user.name)
-        target = home / "notebooks"
-        if not target.exists() and settings.notebooks.is_dir():
-            home.mkdir(parents=True, exist_ok=True)
-            shutil.copytree(settings.notebooks, target)
-
-    c.Spawner.pre_spawn_hook = copy_notebooks
+    c.AnalystSpawner.homes = str(paths.analysts_dir(env))
+    c.AnalystSpawner.notebooks = str(settings.notebooks)

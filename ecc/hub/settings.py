@@ -14,8 +14,12 @@ deployments set the variables (ports, database, folders, the authentication mode
 - ``ECC_HUB_DB_URL`` (``sqlite:///<ECC_HUB_DIR>/jupyterhub.sqlite``): the hub's database
 - ``ECC_HUB_AUTH`` (``native``): ``native`` (local accounts) or ``oauth`` (the company's
   identity provider, see :mod:`ecc.hub.auth`)
-- ``ECC_HUB_SPAWNER`` (``jupyterhub.spawner.SimpleLocalProcessSpawner``): how analysts'
-  JupyterLab starts
+- ``ECC_HUB_SPAWNER`` (as root ``ecc.hub.identities.AnalystSpawner``, a system user per
+  analyst; else ``ecc.hub.identities.RefusingSpawner``, analysts' JupyterLab off): how
+  analysts' JupyterLab starts; production sets its platform's spawner
+- ``ECC_ANALYST_DATABASE_URL``: the read-only database analysts get (default: the
+  ``ecc_analyst`` role on PostgreSQL, the published copy on SQLite;
+  :mod:`ecc.analyst_access`)
 """
 
 from __future__ import annotations
@@ -106,10 +110,16 @@ def hub_settings(env: Mapping[str, str] | None = None) -> HubSettings:
         hub_dir=hub_dir,
         db_url=env.get("ECC_HUB_DB_URL") or f"sqlite:///{hub_dir / 'jupyterhub.sqlite'}",
         auth=auth,
-        spawner=env.get("ECC_HUB_SPAWNER") or "jupyterhub.spawner.SimpleLocalProcessSpawner",
+        spawner=env.get("ECC_HUB_SPAWNER") or default_spawner(),
         data_url=absolute_url(data_url),
         notebooks=Path(env.get("ECC_NOTEBOOKS") or paths.notebooks_dir()).resolve(),
     )
+
+
+def default_spawner() -> str:
+    """A system user per analyst when the hub can make them (root), else none at all."""
+    name = "AnalystSpawner" if os.geteuid() == 0 else "RefusingSpawner"
+    return f"ecc.hub.identities.{name}"
 
 
 def proxy_command() -> list[str]:

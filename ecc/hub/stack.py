@@ -133,6 +133,37 @@ def landing_renders(settings: HubSettings, name: str, password: str) -> bool:
     return page_renders(settings.dashboards_url, jar)
 
 
+def analysts_database(settings: HubSettings, env: dict[str, str]) -> None:
+    """Give analysts their read-only database before they can start a server: the
+    ``ecc_analyst`` role's rights on PostgreSQL, the published copy on SQLite (when they
+    run as system users of their own); print why analysts' JupyterLab will not start
+    when another user cannot run this installation."""
+    from ..analyst_access import grant_postgres, start_publishing
+    from ..db import make_engine
+    from .identities import ensure_group, reachable_by_others
+
+    engine = make_engine(settings.data_url)
+    try:
+        if engine.url.get_backend_name() == "postgresql":
+            if not env.get("ECC_ANALYST_DATABASE_URL"):
+                grant_postgres(engine)
+        elif settings.spawner.endswith(".AnalystSpawner"):
+            ensure_group()
+            start_publishing(engine, env)
+    finally:
+        engine.dispose()
+    if settings.spawner.endswith(".AnalystSpawner"):
+        problem = reachable_by_others(venv_bin("jupyterhub-singleuser"))
+        if problem:
+            print(
+                f"warning: analysts' JupyterLab will not start: {problem}. Clone into a "
+                "folder other users can read (e.g. /opt or /srv) and run `make install` "
+                "as root, which makes the virtualenv from the system's Python.",
+                file=sys.stderr,
+                flush=True,
+            )
+
+
 def start(settings: HubSettings, *, demo_users: bool = True) -> int:
     """Run the stack until interrupted or until a part fails; the exit status."""
     env = dict(os.environ)
@@ -141,6 +172,7 @@ def start(settings: HubSettings, *, demo_users: bool = True) -> int:
     paths.private_dirs(env)
     settings.hub_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     settings.hub_dir.chmod(0o700)
+    analysts_database(settings, env)
     # demo accounts are local accounts: with the identity provider, people sign in there
     logins = demo_accounts(settings) if demo_users and settings.auth == "native" else {}
     launch = Launch(

@@ -1,0 +1,196 @@
+"""What analysts may read, enforced by the database rather than by good manners.
+
+Analysts read the source tables of DATA.md and the published cache (the dashboards'
+numbers, month-end snapshots, the leaderboard history, alerts) — never the scheduler's
+job store, share links, the mail outbox, the alert subscribers and deliveries, report
+runs or the refresh's own intermediates, and they write nothing.
+
+- **PostgreSQL**: a role of their own (:data:`ROLE`, ``ecc_analyst``) with ``SELECT`` on
+  :func:`readable_tables` and nothing else; :func:`grant_postgres` creates it and sets its
+  rights (idempotent; ``ecc hub start`` runs it), :func:`analyst_url` is the URL analysts
+  get (``ECC_ANALYST_DATABASE_URL`` when a deployer sets one, with its own password).
+- **SQLite** (the single-machine default): a published copy holding only those tables
+  (:func:`publish_sqlite`), group-readable by the analysts' system group and nothing else,
+  opened with ``mode=ro``. ``ecc hub start`` publishes it when analysts run as system
+  users of their own (:mod:`ecc.hub.identities`), and every ``ecc refresh`` of that
+  database publishes it again.
+"""
+
+from __future__ import annotations
+
+import grp
+import os
+import sqlite3
+from collections.abc import Mapping
+from pathlib import Path
+
+from sqlalchemy import Engine, Table, create_engine, text
+from sqlalchemy.engine import URL, make_url
+
+from . import paths
+from .db import sqlite_file
+from .errors import ConfigError
+from .schema import metadata
+
+#: The database role analysts connect as on PostgreSQL.
+ROLE = "ecc_analyst"
+#: The system group of analysts' identities; the SQLite copy is readable by it alone.
+GROUP = "ecc-analysts"
+#: Tables analysts never read: delivery machinery, secrets of other people, intermediates.
+PRIVATE = frozenset(
+    {
+        "share_links",
+        "report_runs",
+        "mail_outbox",
+        "alert_subscribers",
+        "alert_deliveries",
+        "partial_results",
+        "kept_states",
+        "kept_state_rows",
+    }
+)
+
+
+def readable_tables() -> list[Table]:
+    """The tables analysts read, in dependency order (the rest of the schema is private;
+    tables outside the schema, such as the scheduler's job store, are private too)."""
+    return [t for t in metadata.sorted_tables if t.name not in PRIVATE]
+
+
+def analyst_url(data_url: str, env: Mapping[str, str] | None = None) -> str:
+    """The database URL analysts get: ``ECC_ANALYST_DATABASE_URL`` when set; on
+    PostgreSQL the data URL as :data:`ROLE` (no password: the server's authentication
+    decides); on SQLite the published copy, read-only."""
+    env = os.environ if env is None else env
+    given = env.get("ECC_ANALYST_DATABASE_URL", "").strip()
+    if given:
+        return given
+    url = make_url(data_url)
+    if url.get_backend_name() == "postgresql":
+        # a new URL: the services' password must not ride along
+        bare = URL.create(url.drivername, ROLE, None, url.host, url.port, url.database, url.query)
+        return bare.render_as_string(hide_password=False)
+    return sqlite_read_only_url(published_path(env))
+
+
+def sqlite_read_only_url(path: Path) -> str:
+    """A URL that opens the SQLite file ``path`` read-only (SQLite's ``mode=ro``)."""
+    return f"sqlite:///file:{path}?mode=ro&uri=true"
+
+
+def published_path(env: Mapping[str, str] | None = None) -> Path:
+    """Where the analysts' copy of an SQLite database is published."""
+    return paths.analysts_dir(env) / "ecc.sqlite"
+
+
+def grant_postgres(engine: Engine) -> None:
+    """Create :data:`ROLE` when missing and leave it exactly ``SELECT`` on
+    :func:`readable_tables` (in the schema's current tables); raise ConfigError with the
+    fix when the connecting role may not manage roles."""
+    readable = {t.name for t in readable_tables()}
+    try:
+        with engine.begin() as conn:
+            # roles belong to the whole server: another database's stack may make it too
+            conn.execute(
+                text(
+                    f"DO $$ BEGIN CREATE ROLE {ROLE} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE; "
+                    "EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $$"
+                )
+            )
+            schema = conn.execute(text("SELECT current_schema()")).scalar_one()
+            conn.execute(text(f'GRANT USAGE ON SCHEMA "{schema}" TO {ROLE}'))
+            conn.execute(text(f'REVOKE ALL ON ALL TABLES IN SCHEMA "{schema}" FROM {ROLE}'))
+            conn.execute(text(f'REVOKE ALL ON ALL SEQUENCES IN SCHEMA "{schema}" FROM {ROLE}'))
+            present = set(
+                conn.execute(
+                    text("SELECT tablename FROM pg_tables WHERE schemaname = :s"), {"s": schema}
+                ).scalars()
+            )
+            for name in sorted(readable & present):
+                conn.execute(text(f'GRANT SELECT ON "{schema}"."{name}" TO {ROLE}'))
+    except Exception as exc:  # the driver's own error says which right is missing
+        raise ConfigError(
+            f"cannot set up the analysts' read-only database role {ROLE!r}: {exc}. Connect "
+            "as a role that may create roles (CREATEROLE) and owns the tables, or create a "
+            "read-only role yourself and set ECC_ANALYST_DATABASE_URL to it"
+        ) from exc
+
+
+def publish_sqlite(engine: Engine, target: Path) -> Path:
+    """Write a copy of the SQLite database behind ``engine`` holding only
+    :func:`readable_tables` to ``target``, replacing the previous copy at once (readers
+    keep the copy they opened): rollback-journal mode, so that a read-only connection
+    needs nothing but read access; mode 0640, group :data:`GROUP` when it exists."""
+    source = sqlite_file(engine.url.database)
+    if engine.url.get_backend_name() != "sqlite" or not source:
+        raise ConfigError("only an SQLite database file is published for analysts")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    partial = target.with_name(f".{target.name}.{os.getpid()}.partial")
+    partial.unlink(missing_ok=True)
+    tables = readable_tables()
+    plain = create_engine(f"sqlite:///{partial}")
+    try:
+        metadata.create_all(plain, tables=tables)
+    finally:
+        plain.dispose()
+    try:
+        with sqlite3.connect(f"file:{partial}", uri=True, isolation_level=None) as copy:
+            copy.execute("PRAGMA journal_mode=DELETE")
+            copy.execute("ATTACH DATABASE ? AS live", (f"file:{source}?mode=ro",))
+            copy.execute("BEGIN")
+            for table in tables:
+                columns = ", ".join(f'"{c.name}"' for c in table.columns)
+                copy.execute(
+                    f'INSERT INTO main."{table.name}" ({columns}) '
+                    f'SELECT {columns} FROM live."{table.name}"'
+                )
+            copy.execute("COMMIT")
+            copy.execute("DETACH DATABASE live")
+        copy.close()
+        os.chmod(partial, 0o640)
+        gid = group_id()
+        if gid is not None and os.geteuid() == 0:
+            os.chown(partial, 0, gid)
+        os.replace(partial, target)
+    finally:
+        partial.unlink(missing_ok=True)
+    return target
+
+
+def group_id() -> int | None:
+    """The analysts' system group, when it exists."""
+    try:
+        return grp.getgrnam(GROUP).gr_gid
+    except KeyError:
+        return None
+
+
+#: In the analysts' folder: the SQLite file whose copy is published there.
+SOURCE_FILE = "published-from"
+
+
+def start_publishing(engine: Engine, env: Mapping[str, str] | None = None) -> Path:
+    """Make the analysts' folder (``data/analysts/``: traversable, not listable), name
+    the database published there and publish it; its path."""
+    folder = paths.analysts_dir(env)
+    folder.mkdir(parents=True, exist_ok=True)
+    folder.chmod(0o711)
+    paths.data_dir(env).chmod(0o711)  # analysts pass through to their copy and homes only
+    source = Path(sqlite_file(engine.url.database) or "").resolve()
+    (folder / SOURCE_FILE).write_text(f"{source}\n")
+    return publish_sqlite(engine, published_path(env))
+
+
+def publish_if_wanted(engine: Engine, env: Mapping[str, str] | None = None) -> Path | None:
+    """Publish the analysts' SQLite copy again when ``engine`` is the database
+    :func:`start_publishing` named; None when nothing was to be published."""
+    if engine.url.get_backend_name() != "sqlite":
+        return None
+    named = paths.analysts_dir(env) / SOURCE_FILE
+    try:
+        source = Path(named.read_text().strip())
+    except OSError:
+        return None
+    if Path(sqlite_file(engine.url.database) or "").resolve() != source:
+        return None  # another database: its copy is not the one analysts are given
+    return publish_sqlite(engine, published_path(env))

@@ -1,0 +1,179 @@
+"""Security finding 3: analysts read the source tables and the published numbers and
+nothing else, and write nothing — enforced by the database (a read-only role on
+PostgreSQL, a published read-only copy on SQLite), not by the notebooks' manners."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from datetime import date
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, create_engine, inspect, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
+
+from ecc.analyst_access import (
+    PRIVATE,
+    ROLE,
+    analyst_url,
+    grant_postgres,
+    publish_if_wanted,
+    publish_sqlite,
+    readable_tables,
+    sqlite_read_only_url,
+    start_publishing,
+)
+from ecc.cache import metrics_for
+from ecc.db import init_schema, make_engine, read_only_refusal
+from ecc.request import resolve
+from tests.builders import demo_sqlite
+
+TODAY = date(2026, 6, 30)
+WRITES = [
+    "DELETE FROM dashboard_metrics",
+    "UPDATE executive_alerts SET acknowledged_by = 'vp'",
+    "INSERT INTO share_links (link_id, title, html, created_at, expires_at) "
+    "VALUES ('x', 't', '<form>', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)",
+    "UPDATE customers SET name = 'x'",
+]
+
+
+@pytest.fixture(scope="module")
+def live(tmp_path_factory: pytest.TempPathFactory) -> str:
+    url = demo_sqlite(tmp_path_factory.mktemp("live"), customers=150, seed=3, today=TODAY)
+    engine = make_engine(url)
+    from ecc.cache.refresh import refresh
+
+    refresh(engine, prepare=False)
+    engine.dispose()
+    return url
+
+
+def test_the_published_copy_holds_the_readable_tables_only(live: str, tmp_path: Path) -> None:
+    engine = make_engine(live)
+    copy = publish_sqlite(engine, tmp_path / "copy.sqlite")
+    assert copy.stat().st_mode & 0o777 == 0o640
+    reader = make_engine(sqlite_read_only_url(copy))
+    try:
+        names = set(inspect(reader).get_table_names())
+        assert names == {t.name for t in readable_tables()}
+        assert not names & PRIVATE and "apscheduler_jobs" not in names
+        with engine.connect() as a, reader.connect() as b:
+            for table in ("customers", "arr_events", "dashboard_metrics", "executive_alerts"):
+                count = f"SELECT count(*) FROM {table}"
+                assert a.execute(text(count)).scalar() == b.execute(text(count)).scalar()
+        # the same numbers, read from the copy (its cache, as a notebook would)
+        assert _metrics(reader) == _metrics(engine)
+        # nothing of the private tables' contents is in the file either
+        assert b"share_links" not in copy.read_bytes()
+    finally:
+        reader.dispose()
+        engine.dispose()
+
+
+def _metrics(engine: Engine) -> dict[str, object]:
+    with engine.connect() as conn:
+        req = resolve(conn, preset="this_quarter", compare="previous")
+    return metrics_for(engine, req.period, compare=req.compare, scope=req.scope).data
+
+
+@pytest.mark.parametrize("statement", WRITES)
+def test_the_copy_refuses_every_write(live: str, tmp_path: Path, statement: str) -> None:
+    engine = make_engine(live)
+    copy = publish_sqlite(engine, tmp_path / "copy.sqlite")
+    engine.dispose()
+    reader = make_engine(sqlite_read_only_url(copy))
+    try:
+        with pytest.raises(DBAPIError) as refused, reader.begin() as conn:
+            conn.execute(text(statement))
+        assert read_only_refusal(refused.value) or "no such table" in str(refused.value)
+    finally:
+        reader.dispose()
+    # and the file itself is not writable to anyone but its owner
+    assert not copy.stat().st_mode & 0o022
+
+
+def test_a_refresh_publishes_the_copy_of_the_named_database_only(
+    live: str, tmp_path: Path
+) -> None:
+    env = {"ECC_HOME": str(tmp_path)}
+    engine = make_engine(live)
+    other = make_engine(f"sqlite:///{tmp_path / 'other.sqlite'}")
+    try:
+        assert publish_if_wanted(engine, env) is None  # nobody asked for a copy
+        published = start_publishing(engine, env)
+        assert published == tmp_path / "data" / "analysts" / "ecc.sqlite"
+        assert (tmp_path / "data").stat().st_mode & 0o777 == 0o711
+        published.unlink()
+        assert publish_if_wanted(other, env) is None  # not the database analysts read
+        assert not published.exists()
+        assert publish_if_wanted(engine, env) == published
+        assert sqlite3.connect(published).execute("PRAGMA journal_mode").fetchone() == ("delete",)
+    finally:
+        engine.dispose()
+        other.dispose()
+
+
+def test_the_analysts_url_on_sqlite_is_the_read_only_copy(tmp_path: Path) -> None:
+    url = analyst_url(f"sqlite:///{tmp_path}/data/ecc.sqlite", {"ECC_HOME": str(tmp_path)})
+    assert url == f"sqlite:///file:{tmp_path}/data/analysts/ecc.sqlite?mode=ro&uri=true"
+    # such a URL names no folder to make, and is not made relative to anywhere
+    make_engine(url).dispose()
+    assert not (Path.cwd() / "file:").exists()
+
+
+def _as_analyst(url: str) -> Engine:
+    return create_engine(
+        make_url(analyst_url(url, {})).set(drivername="postgresql+psycopg"),
+    )
+
+
+def test_postgresql_analysts_read_sources_and_published_numbers_only(
+    pg_url: str | None,
+) -> None:
+    if pg_url is None:  # CI fails in the fixture instead
+        pytest.skip("PostgreSQL is not reachable (set ECC_TEST_POSTGRES_URL)")
+    engine = make_engine(pg_url)
+    init_schema(engine)
+    with engine.begin() as conn:
+        conn.execute(text("CREATE TABLE IF NOT EXISTS apscheduler_jobs (id text, job_state bytea)"))
+    grant_postgres(engine)
+    grant_postgres(engine)  # idempotent
+    analyst = _as_analyst(pg_url)
+    try:
+        with analyst.connect() as conn:
+            assert conn.execute(text("SELECT current_user")).scalar() == ROLE
+            for table in ("customers", "arr_events", "dashboard_metrics", "executive_alerts"):
+                conn.execute(text(f"SELECT count(*) FROM {table}"))
+        for table in [*sorted(PRIVATE), "apscheduler_jobs"]:
+            with pytest.raises(DBAPIError) as refused, analyst.connect() as conn:
+                conn.execute(text(f"SELECT * FROM {table}"))
+            assert read_only_refusal(refused.value), table
+        for statement in [*WRITES, "INSERT INTO apscheduler_jobs VALUES ('x', '\\x80')"]:
+            with pytest.raises(DBAPIError) as refused, analyst.begin() as conn:
+                conn.execute(text(statement))
+            assert read_only_refusal(refused.value), statement
+    finally:
+        analyst.dispose()
+        engine.dispose()
+
+
+def test_the_cli_says_read_only_in_one_line(tmp_path: Path, live: str) -> None:
+    import subprocess
+    import sys
+
+    engine = make_engine(live)
+    copy = publish_sqlite(engine, tmp_path / "copy.sqlite")
+    engine.dispose()
+    env = {**os.environ, "ECC_DATABASE_URL": sqlite_read_only_url(copy)}
+    done = subprocess.run(
+        [sys.executable, "-m", "ecc.cli", "alerts", "ack", "--by", "vp", "1"],
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 2
+    assert done.stderr.startswith("ecc: error: this database is read-only for you")
+    assert "Traceback" not in done.stderr
