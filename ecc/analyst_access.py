@@ -157,6 +157,22 @@ def publish_sqlite(engine: Engine, target: Path) -> Path:
     return target
 
 
+def make_private(engine: Engine) -> list[Path]:
+    """Make the live SQLite file and its journal files readable by their owner only,
+    whoever created them and with whatever umask (``ecc`` itself makes them so); the
+    files changed."""
+    source = sqlite_file(engine.url.database)
+    if engine.url.get_backend_name() != "sqlite" or not source:
+        return []
+    changed = []
+    for suffix in ("", "-wal", "-shm", "-journal"):
+        path = Path(source + suffix)
+        if path.exists() and path.stat().st_mode & 0o077:
+            path.chmod(0o600)
+            changed.append(path)
+    return changed
+
+
 def group_id() -> int | None:
     """The analysts' system group, when it exists."""
     try:

@@ -26,9 +26,9 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 
 def _read_only_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    """A ``mode=ro`` connection (analysts' copy): no journal change, no writes."""
+    """A ``mode=ro`` connection (analysts' copy): the file refuses writes; the
+    connection's own temporary tables (the metrics' working sets) stay allowed."""
     cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA query_only=ON")
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.execute("PRAGMA cache_size=-65536")
     cursor.close()

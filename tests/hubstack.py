@@ -113,6 +113,18 @@ def _alive(pid: int) -> bool:
     return False
 
 
+def passable(folder: Path) -> None:
+    """Let other users pass through ``folder`` and the folders above it (not list them):
+    analysts' servers run as system users of their own, whose home folders and read-only
+    database lie under the stack's root (pytest's temporary folders are its user's only)."""
+    for part in [folder, *folder.parents]:
+        if part == Path("/"):
+            break
+        mode = part.stat().st_mode & 0o777
+        if mode & 0o011 != 0o011:
+            part.chmod(mode | 0o011)
+
+
 @contextmanager
 def hub_stack(
     db_url: str,
@@ -126,8 +138,10 @@ def hub_stack(
     """The stack with the demo users and ``extra_users`` (name -> group), once the hub
     answers and the landing page's kernels are warm."""
     hub_dir = folder / "hub"
+    passable(folder)
     env = {
         **os.environ,
+        "ECC_HOME": str(folder),
         "ECC_DATABASE_URL": db_url,
         "ECC_HUB_DIR": str(hub_dir),
         "ECC_HUB_URL": f"http://127.0.0.1:{free_port()}",

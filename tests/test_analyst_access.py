@@ -19,6 +19,7 @@ from ecc.analyst_access import (
     ROLE,
     analyst_url,
     grant_postgres,
+    make_private,
     publish_if_wanted,
     publish_sqlite,
     readable_tables,
@@ -177,3 +178,19 @@ def test_the_cli_says_read_only_in_one_line(tmp_path: Path, live: str) -> None:
     assert done.returncode == 2
     assert done.stderr.startswith("ecc: error: this database is read-only for you")
     assert "Traceback" not in done.stderr
+
+
+def test_the_live_file_is_made_its_owners_alone(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'live.sqlite'}"
+    engine = make_engine(url)
+    init_schema(engine)
+    for suffix in ("", "-wal", "-shm"):
+        path = tmp_path / f"live.sqlite{suffix}"
+        path.touch()
+        path.chmod(0o644)  # as a tool with a lax umask would leave it
+    try:
+        assert len(make_private(engine)) == 3
+        assert {p.stat().st_mode & 0o777 for p in tmp_path.glob("live.sqlite*")} == {0o600}
+        assert make_private(engine) == []
+    finally:
+        engine.dispose()

@@ -138,21 +138,24 @@ def analysts_database(settings: HubSettings, env: dict[str, str]) -> None:
     ``ecc_analyst`` role's rights on PostgreSQL, the published copy on SQLite (when they
     run as system users of their own); print why analysts' JupyterLab will not start
     when another user cannot run this installation."""
-    from ..analyst_access import grant_postgres, start_publishing
+    from ..analyst_access import grant_postgres, make_private, start_publishing
     from ..db import make_engine
     from .identities import ensure_group, reachable_by_others
 
+    analysts_are_users = settings.spawner.endswith(".AnalystSpawner")
     engine = make_engine(settings.data_url)
     try:
         if engine.url.get_backend_name() == "postgresql":
             if not env.get("ECC_ANALYST_DATABASE_URL"):
                 grant_postgres(engine)
-        elif settings.spawner.endswith(".AnalystSpawner"):
+        else:
+            make_private(engine)  # the live file: the hub's user's alone
+        if engine.url.get_backend_name() == "sqlite" and analysts_are_users:
             ensure_group()
             start_publishing(engine, env)
     finally:
         engine.dispose()
-    if settings.spawner.endswith(".AnalystSpawner"):
+    if analysts_are_users:
         problem = reachable_by_others(venv_bin("jupyterhub-singleuser"))
         if problem:
             print(
