@@ -35,6 +35,7 @@ from typing import Any
 
 import pytest
 
+from tests.hubstack import passable
 from tests.pagecheck import mismatches
 from tests.servers import CHROMIUM, CHROMIUM_ARGS, IN_CI, ROOT, need_chromium
 
@@ -183,6 +184,9 @@ def checkout(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
             pytest.fail(message)
         pytest.skip(message)
     folder = tmp_path_factory.mktemp("fresh") / "ecc"
+    # a clone where other users can read it, as /opt or /srv would be: analysts' servers
+    # run as system users of their own (pytest's folders are private to its user)
+    passable(folder.parent)
     subprocess.run(["git", "clone", "--quiet", str(ROOT), str(folder)], check=True)
     yield folder
     # whatever a failed test left running there
