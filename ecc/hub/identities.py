@@ -62,45 +62,46 @@ def _run(cmd: list[str]) -> None:
 
 
 def ensure_group() -> None:
-    """The ``ecc-analysts`` system group, created when missing."""
-    try:
-        import grp
+    """The ``ecc-analysts`` system group, created when missing (``-f``: another stack
+    making it at the same moment is no error)."""
+    _run(["groupadd", "--system", "--force", GROUP])
 
-        grp.getgrnam(GROUP)
-    except KeyError:
-        _run(["groupadd", "--system", GROUP])
+
+def home_of(hub_name: str, homes: Path) -> Path:
+    """The analyst's home folder under this stack's ``homes`` (the system user's entry
+    in ``/etc/passwd`` names the first stack's; this one is used)."""
+    return homes / system_user(hub_name)
 
 
 def ensure_account(hub_name: str, homes: Path) -> pwd.struct_passwd:
     """The system user of ``hub_name`` (created when missing, in ``ecc-analysts``, no
     login shell, locked password) and its home under ``homes`` (0700, theirs)."""
     name = system_user(hub_name)
-    home = homes / name
+    home = home_of(hub_name, homes)
     try:
         account = pwd.getpwnam(name)
     except KeyError:
         ensure_group()
-        _run(
-            [
-                "useradd", "--system", "--gid", GROUP, "--home-dir", str(home),
-                "--no-create-home", "--shell", "/usr/sbin/nologin",
-                "--comment", f"ecc analyst {hub_name}"[:60], name,
-            ]
-        )  # fmt: skip
+        try:
+            _run(
+                [
+                    "useradd", "--system", "--gid", GROUP, "--home-dir", str(home),
+                    "--no-create-home", "--shell", "/usr/sbin/nologin",
+                    "--comment", f"ecc analyst {hub_name}"[:60], name,
+                ]
+            )  # fmt: skip
+        except ConfigError:
+            pwd.getpwnam(name)  # made meanwhile by another stack: fine; else the error
         account = pwd.getpwnam(name)
-    if Path(account.pw_dir) != home:  # made by a stack with another project root
-        _run(["usermod", "--home", str(home), name])
-        account = pwd.getpwnam(name)
-    home = Path(account.pw_dir)
     home.mkdir(parents=True, exist_ok=True)
     os.chown(home, account.pw_uid, account.pw_gid)
     home.chmod(0o700)
     return account
 
 
-def copy_notebooks(account: pwd.struct_passwd, notebooks: Path) -> None:
+def copy_notebooks(account: pwd.struct_passwd, home: Path, notebooks: Path) -> None:
     """The dashboard notebooks into the analyst's home (once), owned by them."""
-    target = Path(account.pw_dir) / "notebooks"
+    target = home / "notebooks"
     if target.exists() or not notebooks.is_dir():
         return
     shutil.copytree(notebooks, target)
@@ -143,22 +144,29 @@ class AnalystSpawner(LocalProcessSpawner):  # type: ignore[misc]
     homes = Unicode(help="The folder of analysts' home folders").tag(config=True)
     notebooks = Unicode(help="The dashboard notebooks each home begins with").tag(config=True)
 
-    def _account(self) -> pwd.struct_passwd:
-        return pwd.getpwnam(system_user(self.user.name))
+    def _home(self) -> Path:
+        return home_of(self.user.name, Path(self.homes))
 
     def make_preexec_fn(self, name: str) -> Any:
-        return set_user_setuid(system_user(name))
+        switch = set_user_setuid(system_user(name), chdir=False)
+        home = str(self._home())
+
+        def preexec() -> None:
+            switch()
+            os.chdir(home)
+
+        return preexec
 
     def user_env(self, env: dict[str, str]) -> dict[str, str]:
-        account = self._account()
-        env["USER"] = account.pw_name
-        env["HOME"] = account.pw_dir
+        home = str(self._home())
+        env["USER"] = system_user(self.user.name)
+        env["HOME"] = home
         env["SHELL"] = "/bin/bash" if Path("/bin/bash").exists() else "/bin/sh"
-        env["ECC_HOME"] = account.pw_dir  # their reports and exports go home
+        env["ECC_HOME"] = home  # their reports and exports go home
         return env
 
     async def start(self) -> Any:
-        problem = reachable_by_others(self.cmd[0])
+        problem = await asyncio.to_thread(reachable_by_others, self.cmd[0])
         if problem:
             raise RuntimeError(
                 f"JupyterLab cannot start as the analyst's own system user: {problem}. "
@@ -167,7 +175,7 @@ class AnalystSpawner(LocalProcessSpawner):  # type: ignore[misc]
                 "as root, make the virtualenv from the system's Python."
             )
         account = await asyncio.to_thread(ensure_account, self.user.name, Path(self.homes))
-        await asyncio.to_thread(copy_notebooks, account, Path(self.notebooks))
+        await asyncio.to_thread(copy_notebooks, account, self._home(), Path(self.notebooks))
         return await super().start()
 
 
