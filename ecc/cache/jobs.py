@@ -10,7 +10,7 @@ from types import FrameType
 import click
 from sqlalchemy import Engine, select
 
-from ..analyst_access import publish_if_wanted
+from ..db_roles import publish_if_wanted
 from ..errors import EccError
 from ..schema import refresh_runs
 from .lock import RefreshBusy

@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from .. import paths
-from ..analyst_access import analyst_url
+from ..db_roles import analyst_url
 from ..errors import ConfigError
 from .auth import configure_auth
 from .roles import landing_url, load_roles
@@ -44,7 +44,7 @@ ANALYST_ENV = ("ECC_DATABASE_URL", "ECC_NOTEBOOKS")
 
 def analyst_environment(settings: HubSettings, env: Mapping[str, str]) -> dict[str, str]:
     """The environment the hub gives an analyst's server (:data:`ANALYST_ENV`), with the
-    analysts' read-only database (:func:`ecc.analyst_access.analyst_url`)."""
+    analysts' read-only database (:func:`ecc.db_roles.analyst_url`)."""
     full = ecc_environment(settings, env)
     full["ECC_DATABASE_URL"] = analyst_url(settings.data_url, env)
     return {k: full[k] for k in ANALYST_ENV if k in full}

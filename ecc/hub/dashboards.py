@@ -42,6 +42,8 @@ from tornado.escape import parse_qs_bytes
 from tornado.httputil import url_concat
 from tornado.log import app_log
 
+from ..config import database_url
+from ..db_roles import dashboards_url
 from ..paths import notebooks_dir
 from ..ui.serve import refresher, voila_command, voila_env
 from ..ui.view import VIEWER_KEY
@@ -251,10 +253,12 @@ def main(argv: Sequence[str] | None = None) -> None:
     full = dict(os.environ)
     args = list(argv) if argv is not None else service_argv(full)
     # Voilà starts its kernels with its own environment: from here on, this process holds
-    # only what a kernel may see (no hub token, no SMTP settings, no share-link key); the
-    # refresher's child `ecc refresh` gets the service's whole environment
+    # only what a kernel may see (no hub token, no SMTP settings, no share-link key, on
+    # PostgreSQL the dashboards' read-and-acknowledge role); the refresher's child
+    # `ecc refresh` gets the service's whole environment
     os.environ.clear()
-    os.environ.update(voila_env(full.get("ECC_DATABASE_URL"), full))
+    data_url = full.get("ECC_DATABASE_URL") or database_url(None)
+    os.environ.update(voila_env(dashboards_url(data_url, full), full))
     minutes = int(full.get("ECC_REFRESH_EVERY", "15") or 0)
     scheduler = refresher(None, minutes, env=full) if minutes > 0 else None
     try:

@@ -11,7 +11,7 @@ user of the analyst role a system user (``ecc-<name>``, :func:`system_user`) in 
 group ``ecc-analysts``, created on their first start (``useradd --system``, no login
 shell, no password), with a home folder of their own (0700) under ``data/analysts/``
 that begins as a copy of the dashboard notebooks. Their server gets the analysts'
-read-only database (:mod:`ecc.analyst_access`).
+read-only database (:mod:`ecc.db_roles`).
 
 Without root the hub cannot switch users: :class:`RefusingSpawner` says so on every
 start instead of running analysts' code as the hub's own user. Production deployments
@@ -35,7 +35,7 @@ from typing import Any
 from jupyterhub.spawner import LocalProcessSpawner, Spawner, set_user_setuid
 from traitlets import Unicode
 
-from ..analyst_access import GROUP
+from ..db_roles import GROUP
 from ..errors import ConfigError
 
 PREFIX = "ecc-"

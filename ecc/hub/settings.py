@@ -19,7 +19,7 @@ deployments set the variables (ports, database, folders, the authentication mode
   analysts' JupyterLab starts; production sets its platform's spawner
 - ``ECC_ANALYST_DATABASE_URL``: the read-only database analysts get (default: the
   ``ecc_analyst`` role on PostgreSQL, the published copy on SQLite;
-  :mod:`ecc.analyst_access`)
+  :mod:`ecc.db_roles`)
 """
 
 from __future__ import annotations

@@ -135,18 +135,20 @@ def landing_renders(settings: HubSettings, name: str, password: str) -> bool:
 
 def analysts_database(settings: HubSettings, env: dict[str, str]) -> None:
     """Give analysts their read-only database before they can start a server: the
-    ``ecc_analyst`` role's rights on PostgreSQL, the published copy on SQLite (when they
-    run as system users of their own); print why analysts' JupyterLab will not start
-    when another user cannot run this installation."""
-    from ..analyst_access import grant_postgres, make_private, start_publishing
+    ``ecc_analyst`` role's rights on PostgreSQL (and the dashboards kernels' role's),
+    the published copy on SQLite (when they run as system users of their own); print
+    why analysts' JupyterLab will not start when another user cannot run this
+    installation."""
     from ..db import make_engine
+    from ..db_roles import grant_postgres, make_private, start_publishing
     from .identities import ensure_group, reachable_by_others
 
     analysts_are_users = settings.spawner.endswith(".AnalystSpawner")
     engine = make_engine(settings.data_url)
     try:
         if engine.url.get_backend_name() == "postgresql":
-            if not env.get("ECC_ANALYST_DATABASE_URL"):
+            given = ("ECC_ANALYST_DATABASE_URL", "ECC_DASHBOARDS_DATABASE_URL")
+            if not all(env.get(name) for name in given):
                 grant_postgres(engine)
         else:
             make_private(engine)  # the live file: the hub's user's alone

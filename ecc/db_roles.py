@@ -1,14 +1,21 @@
-"""What analysts may read, enforced by the database rather than by good manners.
+"""Data access by role, enforced by the database rather than by good manners.
 
-Analysts read the source tables of DATA.md and the published cache (the dashboards'
-numbers, month-end snapshots, the leaderboard history, alerts) — never the scheduler's
-job store, share links, the mail outbox, the alert subscribers and deliveries, report
-runs or the refresh's own intermediates, and they write nothing.
+The command center's own processes (load, refresh, scheduler, share links) connect as
+the role that owns the tables and write. Two roles only read:
 
-- **PostgreSQL**: a role of their own (:data:`ROLE`, ``ecc_analyst``) with ``SELECT`` on
-  :func:`readable_tables` and nothing else; :func:`grant_postgres` creates it and sets its
-  rights (idempotent; ``ecc hub start`` runs it), :func:`analyst_url` is the URL analysts
-  get (``ECC_ANALYST_DATABASE_URL`` when a deployer sets one, with its own password).
+- **analysts** read the source tables of DATA.md and the published cache (the
+  dashboards' numbers, month-end snapshots, the leaderboard history, alerts) — never
+  the scheduler's job store, share links, the mail outbox, the alert subscribers and
+  deliveries, report runs or the refresh's own intermediates — and write nothing;
+- **the dashboards' kernels** (the processes that render VPs' pages) read the same
+  tables and may only record who acknowledged an alert and when.
+
+- **PostgreSQL**: a role each (:data:`ROLE` ``ecc_analyst``, :data:`DASHBOARDS_ROLE`
+  ``ecc_dashboards``) with exactly those rights; :func:`grant_postgres` creates them and
+  sets their rights (idempotent; ``ecc hub start`` runs it). :func:`analyst_url` and
+  :func:`dashboards_url` are the URLs they get (``ECC_ANALYST_DATABASE_URL`` and
+  ``ECC_DASHBOARDS_DATABASE_URL`` when a deployer sets roles of their own, with
+  passwords).
 - **SQLite** (the single-machine default): a published copy holding only those tables
   (:func:`publish_sqlite`), group-readable by the analysts' system group and nothing else,
   opened with ``mode=ro``. ``ecc hub start`` publishes it when analysts run as system
@@ -34,6 +41,10 @@ from .schema import metadata
 
 #: The database role analysts connect as on PostgreSQL.
 ROLE = "ecc_analyst"
+#: The database role of the dashboards' kernels on PostgreSQL.
+DASHBOARDS_ROLE = "ecc_dashboards"
+#: What the dashboards' kernels may change: the acknowledgement of an alert.
+ACKNOWLEDGE = ("executive_alerts", ("acknowledged_by", "acknowledged_at"))
 #: The system group of analysts' identities; the SQLite copy is readable by it alone.
 GROUP = "ecc-analysts"
 #: Tables analysts never read: delivery machinery, secrets of other people, intermediates.
@@ -65,12 +76,30 @@ def analyst_url(data_url: str, env: Mapping[str, str] | None = None) -> str:
     given = env.get("ECC_ANALYST_DATABASE_URL", "").strip()
     if given:
         return given
-    url = make_url(data_url)
-    if url.get_backend_name() == "postgresql":
-        # a new URL: the services' password must not ride along
-        bare = URL.create(url.drivername, ROLE, None, url.host, url.port, url.database, url.query)
-        return bare.render_as_string(hide_password=False)
+    if make_url(data_url).get_backend_name() == "postgresql":
+        return role_url(data_url, ROLE)
     return sqlite_read_only_url(published_path(env))
+
+
+def dashboards_url(data_url: str, env: Mapping[str, str] | None = None) -> str:
+    """The database URL the dashboards' kernels get: ``ECC_DASHBOARDS_DATABASE_URL`` when
+    set; on PostgreSQL the data URL as :data:`DASHBOARDS_ROLE`; on SQLite the data URL
+    (one file, one system user: the file cannot tell the kernels from the refresh)."""
+    env = os.environ if env is None else env
+    given = env.get("ECC_DASHBOARDS_DATABASE_URL", "").strip()
+    if given:
+        return given
+    if make_url(data_url).get_backend_name() == "postgresql":
+        return role_url(data_url, DASHBOARDS_ROLE)
+    return data_url
+
+
+def role_url(data_url: str, role: str) -> str:
+    """``data_url`` as the database role ``role``, without the services' password (the
+    server's authentication decides)."""
+    url = make_url(data_url)
+    bare = URL.create(url.drivername, role, None, url.host, url.port, url.database, url.query)
+    return bare.render_as_string(hide_password=False)
 
 
 def sqlite_read_only_url(path: Path) -> str:
@@ -84,35 +113,47 @@ def published_path(env: Mapping[str, str] | None = None) -> Path:
 
 
 def grant_postgres(engine: Engine) -> None:
-    """Create :data:`ROLE` when missing and leave it exactly ``SELECT`` on
-    :func:`readable_tables` (in the schema's current tables); raise ConfigError with the
-    fix when the connecting role may not manage roles."""
+    """Create :data:`ROLE` and :data:`DASHBOARDS_ROLE` when missing and leave them exactly
+    their rights: ``SELECT`` on :func:`readable_tables` (those present), and for the
+    dashboards ``UPDATE`` of an alert's acknowledgement; raise ConfigError with the fix
+    when the connecting role may not manage roles."""
     readable = {t.name for t in readable_tables()}
+    table, columns = ACKNOWLEDGE
     try:
         with engine.begin() as conn:
-            # roles belong to the whole server: another database's stack may make it too
-            conn.execute(
-                text(
-                    f"DO $$ BEGIN CREATE ROLE {ROLE} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE; "
-                    "EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $$"
-                )
-            )
             schema = conn.execute(text("SELECT current_schema()")).scalar_one()
-            conn.execute(text(f'GRANT USAGE ON SCHEMA "{schema}" TO {ROLE}'))
-            conn.execute(text(f'REVOKE ALL ON ALL TABLES IN SCHEMA "{schema}" FROM {ROLE}'))
-            conn.execute(text(f'REVOKE ALL ON ALL SEQUENCES IN SCHEMA "{schema}" FROM {ROLE}'))
             present = set(
                 conn.execute(
                     text("SELECT tablename FROM pg_tables WHERE schemaname = :s"), {"s": schema}
                 ).scalars()
             )
-            for name in sorted(readable & present):
-                conn.execute(text(f'GRANT SELECT ON "{schema}"."{name}" TO {ROLE}'))
+            for role in (ROLE, DASHBOARDS_ROLE):
+                # roles belong to the whole server: another database's stack may make it too
+                conn.execute(
+                    text(
+                        f"DO $$ BEGIN CREATE ROLE {role} LOGIN NOSUPERUSER NOCREATEDB "
+                        "NOCREATEROLE; EXCEPTION WHEN duplicate_object OR unique_violation "
+                        "THEN NULL; END $$"
+                    )
+                )
+                conn.execute(text(f'GRANT USAGE ON SCHEMA "{schema}" TO {role}'))
+                conn.execute(text(f'REVOKE ALL ON ALL TABLES IN SCHEMA "{schema}" FROM {role}'))
+                conn.execute(
+                    text(f'REVOKE ALL ON ALL SEQUENCES IN SCHEMA "{schema}" FROM {role}')
+                )
+                for name in sorted(readable & present):
+                    conn.execute(text(f'GRANT SELECT ON "{schema}"."{name}" TO {role}'))
+            if table in present:
+                names = ", ".join(columns)
+                conn.execute(
+                    text(f'GRANT UPDATE ({names}) ON "{schema}"."{table}" TO {DASHBOARDS_ROLE}')
+                )
     except Exception as exc:  # the driver's own error says which right is missing
         raise ConfigError(
-            f"cannot set up the analysts' read-only database role {ROLE!r}: {exc}. Connect "
-            "as a role that may create roles (CREATEROLE) and owns the tables, or create a "
-            "read-only role yourself and set ECC_ANALYST_DATABASE_URL to it"
+            f"cannot set up the read-only database roles {ROLE!r} and {DASHBOARDS_ROLE!r}: "
+            f"{exc}. Connect as a role that may create roles (CREATEROLE) and owns the "
+            "tables, or create such roles yourself and set ECC_ANALYST_DATABASE_URL and "
+            "ECC_DASHBOARDS_DATABASE_URL to them"
         ) from exc
 
 

@@ -14,10 +14,14 @@ from sqlalchemy import Engine, create_engine, inspect, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 
-from ecc.analyst_access import (
+from ecc.cache import metrics_for
+from ecc.db import init_schema, make_engine, read_only_refusal
+from ecc.db_roles import (
+    DASHBOARDS_ROLE,
     PRIVATE,
     ROLE,
     analyst_url,
+    dashboards_url,
     grant_postgres,
     make_private,
     publish_if_wanted,
@@ -26,9 +30,8 @@ from ecc.analyst_access import (
     sqlite_read_only_url,
     start_publishing,
 )
-from ecc.cache import metrics_for
-from ecc.db import init_schema, make_engine, read_only_refusal
 from ecc.request import resolve
+from ecc.schema import metadata
 from tests.builders import demo_sqlite
 
 TODAY = date(2026, 6, 30)
@@ -194,3 +197,74 @@ def test_the_live_file_is_made_its_owners_alone(tmp_path: Path) -> None:
         assert make_private(engine) == []
     finally:
         engine.dispose()
+
+
+def test_postgresql_dashboards_kernels_read_and_only_acknowledge(pg_url: str | None) -> None:
+    """Security finding 3, the dashboards' side: the kernels that render VPs' pages
+    connect as ``ecc_dashboards``, which renders every page and records an
+    acknowledgement, and changes nothing else."""
+    import subprocess
+    import sys
+
+    from ecc.alerts.store import acknowledge
+    from ecc.schema import executive_alerts
+    from ecc.ui.pages import build_context, load_all
+    from ecc.ui.view import parse_query
+
+    if pg_url is None:  # CI fails in the fixture instead
+        pytest.skip("PostgreSQL is not reachable (set ECC_TEST_POSTGRES_URL)")
+    owner = make_engine(pg_url)
+    with owner.begin() as conn:
+        metadata.drop_all(conn)
+    owner.dispose()
+    for args in (
+        ["demo", "--customers", "150", "--seed", "3", "--today", TODAY.isoformat()],
+        ["refresh"],
+    ):
+        done = subprocess.run(
+            [sys.executable, "-m", "ecc.cli", *args, "--db", pg_url],
+            capture_output=True,
+            text=True,
+        )
+        assert done.returncode == 0, done.stderr[-2000:]
+    owner = make_engine(pg_url)
+    grant_postgres(owner)
+    kernels = create_engine(make_url(dashboards_url(pg_url, {})))
+    try:
+        with kernels.connect() as conn:
+            assert conn.execute(text("SELECT current_user")).scalar() == DASHBOARDS_ROLE
+            for name, page in load_all().items():
+                if name in ("account", "csm"):
+                    continue  # drill-downs need an id; the same queries as their lists
+                build_context(conn, page, parse_query(""))
+            first = conn.execute(text("SELECT min(alert_id) FROM executive_alerts")).scalar()
+        assert first is not None
+        assert acknowledge(kernels, [first], "vp") == 1
+        with owner.connect() as conn:
+            row = conn.execute(
+                executive_alerts.select().where(executive_alerts.c.alert_id == first)
+            ).one()
+            assert row.acknowledged_by == "vp"
+        for statement in [
+            *WRITES[:1],
+            WRITES[2],
+            WRITES[3],
+            "UPDATE executive_alerts SET severity = 'low'",
+            "SELECT * FROM share_links",
+            "SELECT * FROM alert_subscribers",
+        ]:
+            with pytest.raises(DBAPIError) as refused, kernels.begin() as conn:
+                conn.execute(text(statement))
+            assert read_only_refusal(refused.value), statement
+    finally:
+        kernels.dispose()
+        owner.dispose()
+
+
+def test_the_dashboards_url_by_database() -> None:
+    sqlite = "sqlite:////srv/ecc/data/ecc.sqlite"
+    assert dashboards_url(sqlite, {}) == sqlite  # one file: the OS user is the boundary
+    pg = "postgresql+psycopg://owner:s3cret@db:5432/ecc"
+    assert dashboards_url(pg, {}) == "postgresql+psycopg://ecc_dashboards@db:5432/ecc"
+    mine = "postgresql+psycopg://reader:pw@db:5432/ecc"
+    assert dashboards_url(pg, {"ECC_DASHBOARDS_DATABASE_URL": mine}) == mine
