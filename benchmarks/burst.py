@@ -1,0 +1,278 @@
+"""Monday morning: N signed-in viewers open the landing page at the same moment, through
+the hub, against a static baseline page opened the same way in the same run.
+
+    .venv/bin/python benchmarks/burst.py [--customers 2000] [--sizes 1,5,10,25] \
+        [--runs 1] [--write docs/BENCHMARKS.md] [--plot docs/burst.png]
+
+The stack runs as ``make demo`` runs it (``ecc hub start``, pools of one preheated
+kernel per dashboard and two for the landing page, tests/hubstack.py: free loopback
+ports, a temporary folder) on a refreshed demo database. One viewer signs in as ``vp``;
+every browser context of a burst starts with those cookies (signed in, as people who
+signed in earlier in the day are), and all N navigations start together.
+
+- **time to KPI**: from the burst's start to the first visible ``[data-metric]`` of each
+  page (wall clock in this process); p50, p95, max; a page without one within
+  ``TIMEOUT`` seconds is a failure;
+- **static baseline**: the same N contexts opening a page of 50 KPI elements and an SVG
+  chart served by a plain HTTP server — the browsers' own cost on this machine, which
+  grows with N; **server delay** = p95(command center) - p95(baseline);
+- **kernels** and **stack memory** (total RSS of the hub, proxy, services and kernels)
+  after each burst, then once the viewers have closed their tabs and the pools have
+  refilled (at most ``LEAVE`` seconds later), and before the first burst (idle).
+
+Between bursts the pools refill (the log says so) and settle.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+import psutil
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from benchmarks.run import emit, machine, parser
+from ecc.db import init_schema, make_engine
+from ecc.demo import build_demo
+from tests.hubstack import Stack, hub_stack
+from tests.servers import CHROMIUM, CHROMIUM_ARGS, free_port
+
+TODAY = date(2026, 11, 24)
+TIMEOUT = 300.0
+KPI = "[data-metric]"
+SETTLE = 15.0
+#: How long after the viewers leave the stack should be back to idle (issue 16: 2 min).
+LEAVE = 120.0
+
+
+def baseline_page(folder: Path) -> Path:
+    """A static page of 50 KPI elements and an SVG chart (no script)."""
+    kpis = "".join(
+        f"<div class='k'><span>KPI {i}</span><b data-metric='m{i}' data-value='{i}'>"
+        f"${i}.0M</b></div>"
+        for i in range(50)
+    )
+    bars = "".join(
+        f"<rect x='{i * 20}' y='{200 - 7 * i}' width='16' height='{7 * i}' fill='#2563eb'/>"
+        for i in range(25)
+    )
+    page = folder / "index.html"
+    page.write_text(
+        "<!doctype html><html><head><meta charset='utf-8'><title>baseline</title>"
+        "<style>.k{display:inline-block;margin:8px;font:14px sans-serif}</style></head>"
+        f"<body><h1>Baseline</h1>{kpis}<svg width='520' height='210'>{bars}</svg></body></html>"
+    )
+    return page
+
+
+def stack_processes(hub_dir: Path) -> list[psutil.Process]:
+    """The stack's processes: those started with its hub folder in their environment,
+    and everything below them (proxy, services, kernels)."""
+    marker = f"ECC_HUB_DIR={hub_dir}"
+    roots = []
+    for proc in psutil.process_iter():
+        try:
+            if any(f"{k}={v}" == marker for k, v in proc.environ().items()):
+                roots.append(proc)
+        except (psutil.Error, OSError):
+            continue
+    found: dict[int, psutil.Process] = {p.pid: p for p in roots}
+    for root in roots:
+        try:
+            for child in root.children(recursive=True):
+                found[child.pid] = child
+        except psutil.Error:
+            continue
+    return list(found.values())
+
+
+def footprint(hub_dir: Path) -> tuple[int, float]:
+    """(kernels, total RSS in GB) of the stack now."""
+    kernels, rss = 0, 0
+    for proc in stack_processes(hub_dir):
+        try:
+            rss += proc.memory_info().rss
+            if "ipykernel" in " ".join(proc.cmdline()):
+                kernels += 1
+        except psutil.Error:
+            continue
+    return kernels, rss / 1e9
+
+
+async def burst(browser: Any, state: dict[str, Any] | None, url: str, n: int) -> list[float]:
+    """N contexts open ``url`` together; seconds to the first visible KPI (inf: failed)."""
+    contexts = [
+        await browser.new_context(storage_state=state, viewport={"width": 1440, "height": 900})
+        for _ in range(n)
+    ]
+    pages = [await c.new_page() for c in contexts]
+    started = time.perf_counter()
+
+    async def one(page: Any) -> float:
+        try:
+            await page.goto(url, wait_until="commit", timeout=TIMEOUT * 1000)
+            await page.wait_for_selector(KPI, state="visible", timeout=TIMEOUT * 1000)
+            return time.perf_counter() - started
+        except Exception:
+            return float("inf")
+
+    times = await asyncio.gather(*(one(p) for p in pages))
+    for page in pages:  # as a person closes a tab: the page's unload handlers run
+        await page.close(run_before_unload=True)
+    for c in contexts:
+        await c.close()
+    return list(times)
+
+
+async def sign_in(browser: Any, stack: Stack) -> dict[str, Any]:
+    context = await browser.new_context()
+    page = await context.new_page()
+    await page.goto(f"{stack.url}/hub/login")
+    await page.fill("input[name=username]", "vp")
+    await page.fill("input[name=password]", stack.logins["vp"])
+    await page.click("[type=submit]")
+    await page.wait_for_selector(KPI, timeout=TIMEOUT * 1000)
+    state: dict[str, Any] = await context.storage_state()
+    await page.close(run_before_unload=True)
+    await context.close()
+    return state
+
+
+def stats(times: list[float]) -> dict[str, float]:
+    ok = sorted(t for t in times if t != float("inf"))
+    if not ok:
+        return {"p50": float("nan"), "p95": float("nan"), "max": float("nan"), "failed": len(times)}
+    p95 = ok[min(len(ok) - 1, max(0, round(0.95 * len(ok)) - 1))]
+    return {
+        "p50": statistics.median(ok),
+        "p95": p95,
+        "max": ok[-1],
+        "failed": len(times) - len(ok),
+    }
+
+
+def wait_refilled(stack: Stack, pages: int = 13, timeout: float = 600) -> None:
+    """Until the log shows no pool being filled for a while: the pools are full again."""
+    deadline = time.monotonic() + timeout
+    last = stack.log.stat().st_size
+    quiet_since = time.monotonic()
+    while time.monotonic() < deadline:
+        time.sleep(1)
+        size = stack.log.stat().st_size
+        if size != last:
+            last, quiet_since = size, time.monotonic()
+        elif time.monotonic() - quiet_since >= SETTLE:
+            return
+
+
+async def run(customers: int, sizes: list[int], runs: int) -> list[dict[str, Any]]:
+    from playwright.async_api import async_playwright
+
+    rows: list[dict[str, Any]] = []
+    with tempfile.TemporaryDirectory(prefix="ecc-burst-") as tmp:
+        folder = Path(tmp)
+        db = f"sqlite:///{folder / 'ecc.sqlite'}"
+        engine = make_engine(db)
+        init_schema(engine)
+        build_demo(engine, customers=customers, seed=7, today=TODAY)
+        engine.dispose()
+        subprocess.run([sys.executable, "-m", "ecc.cli", "refresh", "--db", db], check=True)
+        static = folder / "static"
+        static.mkdir()
+        baseline_page(static)
+        port = free_port()
+        server = subprocess.Popen(
+            [sys.executable, "-m", "http.server", str(port), "--bind", "127.0.0.1"],
+            cwd=static,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        baseline_url = f"http://127.0.0.1:{port}/index.html"
+        (folder / "stack").mkdir()
+        try:
+            with hub_stack(db, folder / "stack", pool_size=1) as stack:
+                async with async_playwright() as p:
+                    browser = await p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+                    state = await sign_in(browser, stack)
+                    wait_refilled(stack)
+                    idle = footprint(stack.hub_dir)
+                    landing = stack.dashboards + "voila/render/portfolio.ipynb"
+                    for n in sizes:
+                        for r in range(runs):
+                            base = stats(await burst(browser, None, baseline_url, n))
+                            cc_times = await burst(browser, state, landing, n)
+                            cc = stats(cc_times)
+                            after = footprint(stack.hub_dir)
+                            left_at = time.monotonic()
+                            wait_refilled(stack)
+                            while footprint(stack.hub_dir)[0] > idle[0] and (
+                                time.monotonic() - left_at < LEAVE
+                            ):
+                                time.sleep(2)
+                            left = footprint(stack.hub_dir)
+                            rows.append(
+                                {
+                                    "n": n,
+                                    "run": r + 1,
+                                    "cc": cc,
+                                    "base": base,
+                                    "delay": cc["p95"] - base["p95"],
+                                    "kernels_after": after[0],
+                                    "gb_after": after[1],
+                                    "kernels_left": left[0],
+                                    "gb_left": left[1],
+                                    "idle": idle,
+                                }
+                            )
+                            print(rows[-1], flush=True)
+                    await browser.close()
+        finally:
+            server.terminate()
+            server.wait(timeout=10)
+    return rows
+
+
+def markdown(rows: list[dict[str, Any]], customers: int, runs: int) -> str:
+    idle = rows[0]["idle"] if rows else (0, 0.0)
+    lines = [
+        f"### Burst: N viewers open the landing page at once ({datetime.now():%Y-%m-%d})",
+        "",
+        f"`benchmarks/burst.py --customers {customers} --runs {runs}` on {machine()}; "
+        f"through the hub, signed in as vp; idle stack before the first burst: "
+        f"{idle[0]} kernels, {idle[1]:.2f} GB.",
+        "",
+        "| N | p50 | p95 | max | failed | baseline p95 | server delay (p95) "
+        "| kernels after | stack GB after | GB once refilled |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for row in rows:
+        cc, base = row["cc"], row["base"]
+        lines.append(
+            f"| {row['n']} | {cc['p50']:.1f} s | {cc['p95']:.1f} s | {cc['max']:.1f} s "
+            f"| {cc['failed']} | {base['p95']:.1f} s | {row['delay']:.1f} s "
+            f"| {row['kernels_after']} | {row['gb_after']:.1f} | {row['gb_left']:.1f} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def main() -> None:
+    ap = parser(__doc__)
+    ap.add_argument("--customers", type=int, default=2000)
+    ap.add_argument("--runs", type=int, default=1)
+    ap.add_argument("--sizes", default="1,5,10,25")
+    args = ap.parse_args()
+    sizes = [int(s) for s in str(args.sizes).split(",")]
+    rows = asyncio.run(run(args.customers, sizes, args.runs))
+    emit(markdown(rows, args.customers, args.runs), args.write)
+
+
+if __name__ == "__main__":
+    main()
