@@ -45,6 +45,7 @@ from tornado.log import app_log
 from ..config import database_url
 from ..db_roles import dashboards_url
 from ..paths import notebooks_dir
+from ..ui.first_paint import FirstPaint
 from ..ui.serve import refresher, voila_command, voila_env
 from ..ui.view import VIEWER_KEY
 from ..ui.voila_app import KernelProofGate
@@ -169,11 +170,17 @@ _gated: dict[type[Any], type[Any]] = {}
 def gated(handler: type[Any]) -> type[Any]:
     """``handler`` with :class:`HubGate` in front of it (one class per handler), or
     :class:`~ecc.ui.voila_app.KernelProofGate` for the preheated kernels' own websocket."""
+    from voila.handler import VoilaHandler
     from voila.request_info_handler import RequestInfoSocketHandler
 
     if handler not in _gated:
-        gate = KernelProofGate if issubclass(handler, RequestInfoSocketHandler) else HubGate
-        _gated[handler] = type(f"Gated{handler.__name__}", (gate, handler), {})
+        if issubclass(handler, RequestInfoSocketHandler):
+            bases: tuple[type[Any], ...] = (KernelProofGate, handler)
+        elif issubclass(handler, VoilaHandler):  # pages: the first paint from the cache
+            bases = (HubGate, FirstPaint, handler)
+        else:
+            bases = (HubGate, handler)
+        _gated[handler] = type(f"Gated{handler.__name__}", bases, {})
     return _gated[handler]
 
 

@@ -23,6 +23,7 @@ from tornado import web
 from tornado.log import app_log
 
 from . import query_channel
+from .first_paint import FirstPaint
 
 #: What ``ecc serve`` adds to Voilà's tornado settings.
 LOCAL_SETTINGS = {"allow_remote_access": False, "disable_check_xsrf": False}
@@ -82,8 +83,9 @@ def local_gate(handler: type[Any]) -> type[Any]:
     if handler not in _gated:
         if issubclass(handler, RequestInfoSocketHandler):
             _gated[handler] = type(f"Proven{handler.__name__}", (KernelProofGate, handler), {})
-        elif issubclass(handler, VoilaHandler):
-            _gated[handler] = type(f"Xsrf{handler.__name__}", (XsrfOnPages, handler), {})
+        elif issubclass(handler, VoilaHandler):  # pages: the first paint from the cache
+            bases = (XsrfOnPages, FirstPaint, handler)
+            _gated[handler] = type(f"Xsrf{handler.__name__}", bases, {})
         else:
             _gated[handler] = handler
     return _gated[handler]

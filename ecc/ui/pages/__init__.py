@@ -28,6 +28,8 @@ class PageContext:
     data: dict[str, Any]
     conn: Connection
     computed_at: datetime = field(default_factory=lambda: datetime.now(UTC).replace(tzinfo=None))
+    #: where the metrics came from: "cache", "redis" or "computed"
+    source: str = "computed"
 
 
 class Live(Protocol):
@@ -90,7 +92,9 @@ def build_context(conn: Connection, page: Page, view: View) -> PageContext:
     if page.extra is not None:
         with use_snapshots(conn):  # month-end ARR and health from the snapshots
             data.update(page.extra(conn, req, view))
-    return PageContext(view=view, req=req, data=data, conn=conn, computed_at=got.computed_at)
+    return PageContext(
+        view=view, req=req, data=data, conn=conn, computed_at=got.computed_at, source=got.source
+    )
 
 
 def register(page: Page) -> Page:
