@@ -70,8 +70,8 @@ class Tab:
         self.page.goto(url, wait_until="commit", timeout=90_000)
         # generous: the test server starts a preheated kernel per notebook (about twenty
         # with the other module's server) on two cores, and a page whose kernel is still
-        # starting waits for it
-        self.page.wait_for_selector("[data-metric]", timeout=180_000)
+        # starting waits for it. The live page: the kernel's widgets, not the first paint
+        self.page.wait_for_selector(LIVE_KPI, timeout=180_000)
         return time.perf_counter() - started
 
     def html(self) -> str:
@@ -79,6 +79,10 @@ class Tab:
 
     def query(self) -> dict[str, str]:
         return {k: v[-1] for k, v in parse_qs(urlparse(self.page.url).query).items()}
+
+
+#: A KPI of the live page (the kernel's widgets), not of the first paint.
+LIVE_KPI = "#rendered_cells [data-metric]"
 
 
 def expected_for(db_url: str, query: dict[str, str], page: str | None = None) -> dict[str, Any]:
@@ -90,6 +94,29 @@ def expected_for(db_url: str, query: dict[str, str], page: str | None = None) ->
 
 
 NAV_PAGES = [p.name for p in load_all().values() if p.nav]
+
+
+def test_the_first_paint_carries_the_numbers_before_any_kernel_runs(
+    browser: Any, server: str, db_url: str
+) -> None:
+    """Issue 16: the page Voilà streams already holds the view's numbers, rendered by the
+    server from the cache; in the browser the widgets then take its place."""
+    import urllib.request
+
+    query = {"preset": "this_quarter", "compare": "previous"}
+    url = f"{server}/voila/render/risk.ipynb?preset=this_quarter&compare=previous"
+    with urllib.request.urlopen(url, timeout=180) as response:  # no script runs here
+        streamed = response.read().decode()
+    start = streamed.index('<div id="ecc-first-paint">')
+    paint = streamed[start : streamed.index("<script>", start)]
+    assert "data-metric" in paint
+    assert mismatches(paint, expected_for(db_url, query, "risk")) == []
+    tab = Tab(browser)
+    tab.open(url)
+    assert tab.page.locator("#ecc-first-paint").count() == 0  # replaced by the widgets
+    assert tab.errors == []
+    tab.page.close()
+
 
 
 @pytest.mark.parametrize("name", NAV_PAGES)
