@@ -73,12 +73,9 @@ def analyst_url(data_url: str, env: Mapping[str, str] | None = None) -> str:
     PostgreSQL the data URL as :data:`ROLE` (no password: the server's authentication
     decides); on SQLite the published copy, read-only."""
     env = os.environ if env is None else env
-    given = env.get("ECC_ANALYST_DATABASE_URL", "").strip()
-    if given:
-        return given
-    if make_url(data_url).get_backend_name() == "postgresql":
-        return role_url(data_url, ROLE)
-    return sqlite_read_only_url(published_path(env))
+    return _url_of(data_url, env, "ECC_ANALYST_DATABASE_URL", ROLE) or sqlite_read_only_url(
+        published_path(env)
+    )
 
 
 def dashboards_url(data_url: str, env: Mapping[str, str] | None = None) -> str:
@@ -86,12 +83,18 @@ def dashboards_url(data_url: str, env: Mapping[str, str] | None = None) -> str:
     set; on PostgreSQL the data URL as :data:`DASHBOARDS_ROLE`; on SQLite the data URL
     (one file, one system user: the file cannot tell the kernels from the refresh)."""
     env = os.environ if env is None else env
-    given = env.get("ECC_DASHBOARDS_DATABASE_URL", "").strip()
+    return _url_of(data_url, env, "ECC_DASHBOARDS_DATABASE_URL", DASHBOARDS_ROLE) or data_url
+
+
+def _url_of(data_url: str, env: Mapping[str, str], setting: str, role: str) -> str | None:
+    """The deployer's ``setting``, else on PostgreSQL ``data_url`` as ``role``; None on
+    SQLite (the caller's own answer)."""
+    given = env.get(setting, "").strip()
     if given:
         return given
     if make_url(data_url).get_backend_name() == "postgresql":
-        return role_url(data_url, DASHBOARDS_ROLE)
-    return data_url
+        return role_url(data_url, role)
+    return None
 
 
 def role_url(data_url: str, role: str) -> str:

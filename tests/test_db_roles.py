@@ -128,6 +128,14 @@ def test_the_analysts_url_on_sqlite_is_the_read_only_copy(tmp_path: Path) -> Non
     assert not (Path.cwd() / "file:").exists()
 
 
+def refused_all(engine: Engine, statements: list[str]) -> None:
+    """Each statement, in a transaction of its own, is refused for lack of rights."""
+    for statement in statements:
+        with pytest.raises(DBAPIError) as refused, engine.begin() as conn:
+            conn.execute(text(statement))
+        assert read_only_refusal(refused.value), statement
+
+
 def _as_analyst(url: str) -> Engine:
     return create_engine(
         make_url(analyst_url(url, {})).set(drivername="postgresql+psycopg"),
@@ -155,10 +163,7 @@ def test_postgresql_analysts_read_sources_and_published_numbers_only(
             with pytest.raises(DBAPIError) as refused, analyst.connect() as conn:
                 conn.execute(text(f"SELECT * FROM {table}"))
             assert read_only_refusal(refused.value), table
-        for statement in [*WRITES, "INSERT INTO apscheduler_jobs VALUES ('x', '\\x80')"]:
-            with pytest.raises(DBAPIError) as refused, analyst.begin() as conn:
-                conn.execute(text(statement))
-            assert read_only_refusal(refused.value), statement
+        refused_all(analyst, [*WRITES, "INSERT INTO apscheduler_jobs VALUES ('x', '\\x80')"])
     finally:
         analyst.dispose()
         engine.dispose()
@@ -245,17 +250,17 @@ def test_postgresql_dashboards_kernels_read_and_only_acknowledge(pg_url: str | N
                 executive_alerts.select().where(executive_alerts.c.alert_id == first)
             ).one()
             assert row.acknowledged_by == "vp"
-        for statement in [
-            *WRITES[:1],
-            WRITES[2],
-            WRITES[3],
-            "UPDATE executive_alerts SET severity = 'low'",
-            "SELECT * FROM share_links",
-            "SELECT * FROM alert_subscribers",
-        ]:
-            with pytest.raises(DBAPIError) as refused, kernels.begin() as conn:
-                conn.execute(text(statement))
-            assert read_only_refusal(refused.value), statement
+        refused_all(
+            kernels,
+            [
+                *WRITES[:1],
+                WRITES[2],
+                WRITES[3],
+                "UPDATE executive_alerts SET severity = 'low'",
+                "SELECT * FROM share_links",
+                "SELECT * FROM alert_subscribers",
+            ],
+        )
     finally:
         kernels.dispose()
         owner.dispose()
