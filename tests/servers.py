@@ -16,6 +16,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = "/usr/bin/chromium"
+#: A KPI of the live page (the kernel's widgets), not of the first paint from the cache.
+LIVE_KPI = "#rendered_cells [data-metric]"
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",

@@ -20,7 +20,7 @@ from ecc.db import make_engine
 from ecc.ui.pages import load_all
 from tests.builders import demo_sqlite
 from tests.pagecheck import computed_for, mismatches
-from tests.servers import CHROMIUM, CHROMIUM_ARGS, ROOT, need_chromium, voila_server
+from tests.servers import CHROMIUM, CHROMIUM_ARGS, LIVE_KPI, ROOT, need_chromium, voila_server
 
 pytestmark = pytest.mark.slow
 SHOTS = ROOT / "outputs" / "screenshots"
@@ -80,9 +80,6 @@ class Tab:
     def query(self) -> dict[str, str]:
         return {k: v[-1] for k, v in parse_qs(urlparse(self.page.url).query).items()}
 
-
-#: A KPI of the live page (the kernel's widgets), not of the first paint.
-LIVE_KPI = "#rendered_cells [data-metric]"
 
 
 def expected_for(db_url: str, query: dict[str, str], page: str | None = None) -> dict[str, Any]:

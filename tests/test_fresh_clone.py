@@ -37,7 +37,7 @@ import pytest
 
 from tests.hubstack import passable
 from tests.pagecheck import mismatches
-from tests.servers import CHROMIUM, CHROMIUM_ARGS, IN_CI, ROOT, need_chromium
+from tests.servers import CHROMIUM, CHROMIUM_ARGS, IN_CI, LIVE_KPI, ROOT, need_chromium
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("fresh-clone")]
 
@@ -222,7 +222,7 @@ def ecc_metrics(checkout: Path, elsewhere: Path) -> dict[str, Any]:
 
 def shows_the_numbers(page: Any, url: str, checkout: Path, elsewhere: Path) -> None:
     """The landing page's KPIs, once attached, equal `ecc metrics`."""
-    page.wait_for_selector("[data-metric]", timeout=180_000)
+    page.wait_for_selector(LIVE_KPI, timeout=180_000)
     assert page.url.split("?")[0].endswith(url), page.url
     html = str(page.content())
     assert html.count("data-metric=") >= 5

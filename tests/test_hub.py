@@ -30,7 +30,7 @@ from ecc.share.links import create_link
 from tests.builders import demo_sqlite
 from tests.hubstack import Stack, hub_stack, need_proxy
 from tests.pagecheck import computed_for, mismatches
-from tests.servers import CHROMIUM, CHROMIUM_ARGS, ROOT, need_chromium
+from tests.servers import CHROMIUM, CHROMIUM_ARGS, LIVE_KPI, ROOT, need_chromium
 
 # one stack for the module: with `-n 2 --dist loadgroup` all of it runs on one worker
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("hub")]
@@ -154,7 +154,7 @@ def websocket_status(url: str, headers: dict[str, str] | None = None) -> int:
 def lands_on_the_command_center(v: Visitor, db_url: str, name: str) -> None:
     started = time.perf_counter()
     v.login(name)
-    v.page.wait_for_selector("[data-metric]", timeout=180_000)
+    v.page.wait_for_selector(LIVE_KPI, timeout=180_000)
     seconds = time.perf_counter() - started
     assert urlparse(v.page.url).path == "/services/dashboards/voila/render/portfolio.ipynb"
     v.page.wait_for_timeout(300)
@@ -179,7 +179,7 @@ def test_the_page_knows_who_is_looking_and_no_one_can_pose_as_another(
     visitor: Visitor,
 ) -> None:
     visitor.login("vp")
-    visitor.page.wait_for_selector("[data-metric]", timeout=180_000)
+    visitor.page.wait_for_selector(LIVE_KPI, timeout=180_000)
     alerts = visitor.stack.dashboards + "voila/render/alerts.ipynb"
     visitor.page.goto(alerts, wait_until="commit")
     # the hub's name for the person reaches the page (who acknowledges an alert)
@@ -254,7 +254,7 @@ def test_an_unknown_user_is_refused(visitor: Visitor) -> None:
 def test_no_session_reaches_nothing_of_the_service(stack: Stack, visitor: Visitor) -> None:
     # a real kernel of the service, seen by a VP's page
     visitor.login("vp")
-    visitor.page.wait_for_selector("[data-metric]", timeout=180_000)
+    visitor.page.wait_for_selector(LIVE_KPI, timeout=180_000)
     assert visitor.kernels, "the page opened no kernel websocket"
     kernel = visitor.kernels[0]
     base = stack.dashboards
@@ -287,7 +287,7 @@ def _cookies(v: Visitor) -> str:
 
 def test_forged_and_foreign_cookies_are_refused(stack: Stack, visitor: Visitor) -> None:
     visitor.login("vp")
-    visitor.page.wait_for_selector("[data-metric]", timeout=180_000)
+    visitor.page.wait_for_selector(LIVE_KPI, timeout=180_000)
     cookie = visitor.cookie("service-dashboards")
     assert cookie
     base = stack.dashboards
@@ -357,7 +357,7 @@ def test_a_share_link_works_without_login_and_opens_nothing_else(
 
 def test_logging_out_of_the_hub_ends_the_dashboards_session(stack: Stack, visitor: Visitor) -> None:
     visitor.login("vp")
-    visitor.page.wait_for_selector("[data-metric]", timeout=180_000)
+    visitor.page.wait_for_selector(LIVE_KPI, timeout=180_000)
     service_cookie = visitor.cookie("service-dashboards")
     visitor.page.goto(f"{stack.url}/hub/logout")
     visitor.page.goto(stack.dashboards + "voila/render/risk.ipynb")

@@ -23,7 +23,7 @@ import tornado.web
 
 from tests.builders import demo_sqlite
 from tests.hubstack import Stack, hub_stack, need_proxy
-from tests.servers import CHROMIUM, CHROMIUM_ARGS, ROOT, free_port, need_chromium
+from tests.servers import CHROMIUM, CHROMIUM_ARGS, LIVE_KPI, ROOT, free_port, need_chromium
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("hub-oauth")]
 TODAY = date(2026, 11, 24)
@@ -174,7 +174,7 @@ def test_a_member_of_the_vp_group_at_the_provider_lands_on_the_command_center(
     browser: Any, stack: Stack
 ) -> None:
     page = sign_in(browser, stack, "ann")
-    page.wait_for_selector("[data-metric]", timeout=180_000)
+    page.wait_for_selector(LIVE_KPI, timeout=180_000)
     assert "/services/dashboards/voila/render/portfolio.ipynb" in page.url
     groups = page.context.request.get(f"{stack.url}/hub/api/user")
     assert sorted(groups.json()["groups"]) == ["Everyone", "vp"]  # the claim, mapped
