@@ -43,9 +43,12 @@ def need_chromium() -> None:
 
 
 @contextmanager
-def voila_server(db_url: str, log: Path, *, pool_size: int = 1) -> Iterator[str]:
-    """`ecc serve` on a free port; yields the base URL once it says it is ready (every
-    preheated kernel waiting for a viewer, the landing page rendered)."""
+def voila_server(
+    db_url: str, log: Path, *, pool_size: int = 1, env: dict[str, str] | None = None
+) -> Iterator[str]:
+    """`ecc serve` on a free port, with ``env`` added to the environment; yields the base
+    URL once it says it is ready (every preheated kernel waiting for a viewer, the
+    landing page rendered)."""
     port = free_port()
     with log.open("w") as fh:
         proc = subprocess.Popen(
@@ -69,6 +72,7 @@ def voila_server(db_url: str, log: Path, *, pool_size: int = 1) -> Iterator[str]
             stderr=subprocess.STDOUT,
             start_new_session=True,
             cwd=ROOT,
+            env={**os.environ, **(env or {})},
         )
     try:
         # the launcher prints the address once every preheated kernel waits for a viewer

@@ -129,7 +129,7 @@ def fetch(
     data = b"" if method == "POST" else None
     req = urllib.request.Request(url, headers=headers or {}, method=method, data=data)
     try:
-        with opener.open(req, timeout=30) as r:
+        with opener.open(req, timeout=120) as r:
             return r.status, r.headers.get("Location", ""), r.read().decode(errors="replace")
     except urllib.error.HTTPError as e:
         return e.code, e.headers.get("Location", ""), e.read().decode(errors="replace")

@@ -24,6 +24,7 @@ from .. import paths
 from ..errors import ConfigError
 from ..launch import Launch, Warmup
 from ..lifetime import port_taken
+from ..ui import admission
 from ..ui.serve import LANDING_PAGE, page_renders, preheated_pages
 from .accounts import add_account, hub_running, write_logins
 from .roles import ADMIN, ROLES, VP
@@ -61,6 +62,7 @@ def preflight(settings: HubSettings, env: dict[str, str]) -> None:
     from ..db import check_schema, make_engine
 
     check_proxy()
+    admission.from_environment(env)  # the dashboards' kernel settings, said now
     running = hub_running(settings)
     if running:
         raise ConfigError(f"a hub already runs for {settings.hub_dir} (pid {running})")

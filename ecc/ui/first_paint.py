@@ -6,8 +6,10 @@ at once with a preheated kernel, after a cold start (seconds, tens of seconds wh
 people arrive together) without one. When the view is in the pre-aggregated cache, the
 dashboards server renders the page's header and body itself — the same functions the
 kernel calls, so the same HTML, with ``data-metric``/``data-value`` — and puts it in the
-page Voilà streams, where the template's marker is (:data:`MARKER`). The widgets take
-its place when the kernel has rendered them (the template's script removes it).
+page where the template's marker is (:data:`MARKER`). The page's head and this first
+paint are sent at once, before Voilà has found or started a kernel (:class:`Prefixes`);
+the rest of Voilà's page follows when the kernel is there. The widgets take the first
+paint's place when the kernel has rendered them (the template's script removes it).
 
 Rendered pages are kept per (page, view, data version, cache generation): a second
 viewer of the same view gets the same HTML without any work, and a refresh makes new
@@ -31,9 +33,13 @@ from typing import Any
 from sqlalchemy import Engine
 from tornado import web
 
+from .admission import RECHECK_SECONDS, Admission, from_environment
+
 log = logging.getLogger("ecc.ui")
 #: Where the template leaves room for the first paint.
 MARKER = "<!--ecc-first-paint-->"
+#: Where the part of the page that needs no kernel ends (after the first paint's script).
+END = "<!--ecc-first-paint-end-->"
 #: Rendered pages kept (the views people look at, across pages).
 KEEP = 256
 #: Query keys that do not change what a page shows.
@@ -122,23 +128,162 @@ def renderer() -> Renderer:
     return Renderer()
 
 
+class Prefixes:
+    """The part of each page's HTML up to :data:`END` (head, styles, spinner, the room for
+    the first paint and its script), with :data:`MARKER` in it.
+
+    Voilà renders it before the kernel is needed, but sends nothing until it has a kernel
+    (a preheated one, or a cold start that takes seconds when many viewers arrive
+    together). It depends only on the notebook, the template and the server's address.
+    It is taken from the page a preheated kernel has rendered while waiting for its
+    viewer, or else from the page's first response; every response checks it, and every
+    viewer gets it at once, with the first paint, while their kernel is found."""
+
+    def __init__(self) -> None:
+        self._known: dict[str, str] = {}
+
+    def get(self, path: str, manager: Any = None) -> str | None:
+        """The prefix of ``path``, if a response or a preheated kernel has shown it."""
+        if path not in self._known and manager is not None:
+            found = _from_pool(manager, path)
+            if found is not None:
+                self._known[path] = found
+        return self._known.get(path)
+
+    def learn(self, path: str, prefix: str) -> None:
+        old = self._known.get(path)
+        if old is not None and old != prefix:
+            log.warning("the head of %s changed; later viewers get the new one", path)
+        self._known[path] = prefix
+
+
+def _from_pool(manager: Any, path: str) -> str | None:
+    """The prefix in the page a preheated kernel of ``path`` has rendered so far."""
+    pools = getattr(manager, "_pools", None)
+    if not isinstance(pools, dict):
+        return None
+    for task in pools.get(path, []):
+        if task.done() and not task.cancelled() and task.exception() is None:
+            renderer = task.result().get("renderer")
+            text = "".join(getattr(renderer, "rendered_cache", []))
+            if END in text:
+                return text[: text.index(END)]
+    return None
+
+
+def _wait_script(ahead: int, full: bool) -> str:
+    """The page's note of its place in the line (the template's ``ecc_wait``)."""
+    return f"<script>window.ecc_wait && ecc_wait({ahead}, {'true' if full else 'false'})</script>\n"
+
+
+@cache
+def prefixes() -> Prefixes:
+    """The process's page prefixes (one per dashboards server)."""
+    return Prefixes()
+
+
+#: Voilà's response headers for a page (sent with the first paint, before Voilà sets them).
+PAGE_HEADERS = {
+    "Content-Type": "text/html",
+    "Cache-Control": "no-cache, no-store, must-revalidate",
+    "Pragma": "no-cache",
+    "Expires": "0",
+}
+
+
 class FirstPaint(web.RequestHandler):
-    """Mixed in front of Voilà's page handler: the first paint goes where the template's
-    marker is, in the page Voilà streams."""
+    """Mixed in front of Voilà's page handler: the page's head and its first paint are
+    sent at once, before Voilà has a kernel; Voilà's own stream then continues after the
+    marker (its copy of the head is checked against the one sent, and dropped)."""
+
+    _ecc_gone = False
+
+    def on_connection_close(self) -> None:
+        self._ecc_gone = True
+        super().on_connection_close()
 
     async def get_generator(self, path: str | None = None) -> AsyncIterator[str]:
-        paint: str | None = None
-        if path and path.endswith(".ipynb"):
-            loop = asyncio.get_running_loop()
-            try:
-                paint = await loop.run_in_executor(
-                    None, renderer().render, Path(path).stem, self.request.query
-                )
-            except Exception:
-                log.exception("first paint of %s failed", path)
         parent: Any = super().get_generator(path)  # type: ignore[misc]
+        if not (path and path.endswith(".ipynb")):
+            async for chunk in parent:
+                yield chunk
+            return
+        paint = await self._paint(path)
+        known = prefixes().get(path, self.settings.get("kernel_manager"))
+        if known is not None:
+            for name, value in PAGE_HEADERS.items():
+                self.set_header(name, value)
+            yield known.replace(MARKER, paint or "", 1)
+        ticket = None
+        if self._starts_a_kernel(path):
+            ticket = self._admission().join()
+            told = None
+            while not ticket.admitted:
+                if self._ecc_gone:  # the viewer left while waiting: start nothing
+                    ticket.leave()
+                    return
+                if not self._starts_a_kernel(path):  # a preheated kernel came free
+                    ticket.leave()
+                    ticket = None
+                    break
+                if known is not None and ticket.place != told:
+                    told = ticket.place
+                    yield _wait_script(*told)
+                await ticket.wait(RECHECK_SECONDS)
+        try:
+            async for chunk in self._after_prefix(parent, path, paint, known is not None):
+                yield chunk
+        finally:
+            if ticket is not None:
+                ticket.leave()
+
+    async def _after_prefix(
+        self, parent: Any, path: str, paint: str | None, sent: bool
+    ) -> AsyncIterator[str]:
+        """Voilà's page from the end of the prefix on (all of it when none was sent)."""
+        seen, passing = "", False
         async for chunk in parent:
-            if paint is not None and MARKER in chunk:
-                chunk = chunk.replace(MARKER, paint, 1)
-                paint = None
-            yield chunk
+            if passing:
+                yield chunk
+                continue
+            seen += chunk
+            at = seen.find(END)
+            if at < 0:
+                continue
+            head, rest = seen[:at], seen[at:]
+            prefixes().learn(path, head)
+            passing = True
+            yield rest if sent else head.replace(MARKER, paint or "", 1) + rest
+        if not passing and seen:  # a page without the marker (another template)
+            yield seen
+
+    def _starts_a_kernel(self, path: str) -> bool:
+        """Whether this page would wait for a kernel to start: no preheated kernel of
+        the page has finished its start (Voilà takes the oldest of the pool, ready or
+        not, and starts another in its place)."""
+        manager: Any = self.settings.get("kernel_manager")
+        pools = getattr(manager, "_pools", None)
+        if not isinstance(pools, dict):  # no pools (or another Voilà): always a start
+            return True
+        pool = pools.get(path, [])
+        return not (pool and pool[0].done() and not pool[0].cancelled())
+
+    def _admission(self) -> Admission:
+        admission: Admission | None = self.settings.get("ecc_admission")
+        if admission is None:
+            admission = self.settings["ecc_admission"] = from_environment()
+            manager: Any = self.settings.get("kernel_manager")
+            if manager is not None:  # the budget the manager keeps (ecc.ui.kernels)
+                admission.budget = getattr(manager, "kernel_budget", admission.budget)
+                admission.running = lambda: len(manager.list_kernel_ids())
+        return admission
+
+    async def _paint(self, path: str) -> str | None:
+        loop = asyncio.get_running_loop()
+        try:
+            return await loop.run_in_executor(
+                None, renderer().render, Path(path).stem, self.request.query
+            )
+        except Exception:
+            log.exception("first paint of %s failed", path)
+            return None

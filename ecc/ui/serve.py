@@ -23,6 +23,7 @@ from .. import paths
 from ..config import absolute_url, database_url
 from ..errors import ConfigError
 from ..paths import venv_bin
+from . import admission
 
 HERE = Path(__file__).parent
 SHARE = HERE / "share"
@@ -50,6 +51,8 @@ def voila_command(
         f"--Voila.ip={ip}",
         f"--Voila.base_url={base_url}",
         f"--Voila.config_file_paths={SHARE / 'config'}",
+        # new kernels wait while the budget's kernels all run (ecc.ui.kernels)
+        "--VoilaConfiguration.multi_kernel_manager_class=ecc.ui.kernels.BudgetedKernelManager",
     ]
     if preheat:
         pools = {"default": {"pool_size": pool_size}}
@@ -72,6 +75,7 @@ KERNEL_ENV = frozenset(
         "JUPYTER_DATA_DIR", "JUPYTER_RUNTIME_DIR", "OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE",
         "ECC_DATABASE_URL", "ECC_HOME", "ECC_NOTEBOOKS", "ECC_CHROMIUM", "ECC_VIEWER",
         "ECC_DASHBOARDS_URL", "ECC_HUB_URL", "ECC_SERVICE", "ECC_DASHBOARDS_POOL_SIZE",
+        "ECC_KERNEL_STARTS", "ECC_MAX_KERNELS",
     }
 )  # fmt: skip
 KERNEL_ENV_PREFIXES = ("LC_", "JUPYTERHUB_")
@@ -129,6 +133,7 @@ def serve(
 
     if not notebooks.is_dir():
         raise ConfigError(f"no notebooks folder at {notebooks}")
+    admission.from_environment()  # a bad ECC_KERNEL_STARTS/ECC_MAX_KERNELS, said now
     if port_taken("127.0.0.1", port):
         raise ConfigError(
             f"port {port} on 127.0.0.1 is taken by another process: stop it "

@@ -1,0 +1,138 @@
+"""Issue 16: viewers' kernels start a few at a time, in order of arrival, within a
+budget; a waiting viewer knows their place (ecc/ui/admission.py)."""
+
+from __future__ import annotations
+
+import asyncio
+import http.client
+from datetime import date
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+
+from ecc.db import make_engine
+from ecc.errors import ConfigError
+from ecc.ui.admission import (
+    KERNEL_BYTES,
+    RESERVE_BYTES,
+    Admission,
+    default_budget,
+    default_concurrency,
+    from_environment,
+)
+from tests.builders import demo_sqlite
+from tests.pagecheck import computed_for, mismatches
+from tests.servers import voila_server
+
+
+def test_one_start_at_a_time_first_come_first_served() -> None:
+    async def scenario() -> None:
+        admission = Admission(concurrency=1, budget=10)
+        first, second, third = (admission.join() for _ in range(3))
+        assert (first.admitted, second.admitted, third.admitted) == (True, False, False)
+        assert (second.ahead, third.ahead) == (0, 1)
+        first.leave()  # its kernel is up
+        assert second.admitted and not third.admitted and third.ahead == 0
+        assert second.changed.is_set() and third.changed.is_set()  # both are told
+        second.leave()
+        third.leave()
+        assert admission.starting == 0 and admission.waiting == 0
+
+    asyncio.run(scenario())
+
+
+def test_a_viewer_who_leaves_the_line_moves_the_others_up() -> None:
+    async def scenario() -> None:
+        admission = Admission(concurrency=1, budget=10)
+        tickets = [admission.join() for _ in range(4)]
+        tickets[1].leave()  # gone before their turn
+        assert [t.ahead for t in tickets[2:]] == [0, 1]
+        tickets[0].leave()
+        assert tickets[2].admitted and not tickets[1].admitted
+
+    asyncio.run(scenario())
+
+
+def test_no_start_while_the_budget_of_kernels_is_used() -> None:
+    async def scenario() -> None:
+        kernels = [3]
+        admission = Admission(concurrency=2, budget=4)
+        admission.running = lambda: kernels[0]
+        first, second = admission.join(), admission.join()
+        assert first.admitted and not second.admitted
+        assert second.place == (0, True)  # next, and waiting for a free kernel
+        kernels[0] = 4  # its kernel runs (the manager lists it from its start)
+        first.leave()
+        await second.wait(0.01)  # re-checked: still full
+        assert not second.admitted
+        kernels[0] = 3  # a tab was closed and its kernel reclaimed
+        await second.wait(0.01)
+        assert second.admitted and second.place == (0, True)
+
+    asyncio.run(scenario())
+
+
+def test_defaults_leave_a_core_and_fit_the_free_memory() -> None:
+    assert [default_concurrency(n) for n in (1, 2, 4)] == [1, 1, 3]
+    assert default_budget(RESERVE_BYTES + 10 * KERNEL_BYTES) == 10
+    assert default_budget(2**30) == 4  # never fewer than four
+    admission = from_environment({"ECC_KERNEL_STARTS": "3", "ECC_MAX_KERNELS": "40"})
+    assert (admission.concurrency, admission.budget) == (3, 40)
+
+
+@pytest.mark.parametrize("value", ["0", "-2", "many", "1.5"])
+def test_a_bad_setting_is_named_with_its_fix(value: str) -> None:
+    with pytest.raises(ConfigError, match=r"ECC_MAX_KERNELS=.*whole number of at least 1"):
+        from_environment({"ECC_MAX_KERNELS": value})
+
+
+# ---------------------------------------------------------------- through a real server
+def read_until(response: http.client.HTTPResponse, needle: str, seen: str = "") -> str:
+    """The stream read until ``needle`` shows (a socket timeout fails the test)."""
+    while needle not in seen:
+        chunk = response.read1(65536)
+        if not chunk:
+            raise AssertionError(f"the page ended without {needle!r}: …{seen[-300:]}")
+        seen += chunk.decode()
+    return seen
+
+
+def open_page(base: str, path: str) -> tuple[http.client.HTTPConnection, http.client.HTTPResponse]:
+    url = urlsplit(base)
+    conn = http.client.HTTPConnection(url.hostname or "127.0.0.1", url.port, timeout=120)
+    conn.request("GET", path)
+    response = conn.getresponse()
+    assert response.status == 200
+    return conn, response
+
+
+@pytest.mark.slow
+def test_a_viewer_waiting_for_a_kernel_has_the_numbers_and_their_place(
+    tmp_path: Path,
+) -> None:
+    """Every kernel the budget allows is in use (ECC_MAX_KERNELS=2: the landing page's
+    two preheated ones): the next viewers get the page's numbers at once, from the cache,
+    and their place in the line; one who leaves before their turn starts nothing."""
+    db = demo_sqlite(tmp_path, customers=120, seed=4, today=date(2026, 11, 24))
+    env = {"ECC_MAX_KERNELS": "2"}
+    with voila_server(db, tmp_path / "serve.log", pool_size=0, env=env) as base:
+        page = "/voila/render/portfolio.ipynb?preset=this_quarter&compare=previous"
+        preheated = [open_page(base, page) for _ in range(2)]  # the two waiting kernels
+        third, third_stream = open_page(base, page)  # no kernel left; the budget is used
+        seen = read_until(third_stream, "ecc_wait(0, true)")  # next, when a kernel is free
+        assert "data-metric" in seen
+        query = {"preset": "this_quarter", "compare": "previous"}
+        engine = make_engine(db)
+        try:
+            assert mismatches(seen, computed_for(engine, query, "portfolio")) == []
+        finally:
+            engine.dispose()
+        fourth, fourth_stream = open_page(base, page)
+        seen = read_until(fourth_stream, "ecc_wait(1, true)")  # behind the third
+        third.close()  # the third viewer leaves before their turn
+        read_until(fourth_stream, "ecc_wait(0, true)", seen)
+        fourth.close()
+        for conn, response in preheated:  # those two got a kernel at once
+            assert '"kernelId"' in read_until(response, "</html>")
+            conn.close()
