@@ -9,6 +9,7 @@ from datetime import date
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import psutil
 import pytest
 
 from ecc.db import make_engine
@@ -21,6 +22,7 @@ from ecc.ui.admission import (
     default_concurrency,
     from_environment,
 )
+from ecc.ui.kernels import NICENESS
 from tests.builders import demo_sqlite
 from tests.pagecheck import computed_for, mismatches
 from tests.servers import voila_server
@@ -136,3 +138,20 @@ def test_a_viewer_waiting_for_a_kernel_has_the_numbers_and_their_place(
         for conn, response in preheated:  # those two got a kernel at once
             assert '"kernelId"' in read_until(response, "</html>")
             conn.close()
+        # every kernel runs below the server's CPU priority
+        assert [k.nice() for k in kernels_of(base)] == [NICENESS] * 2
+
+
+def kernels_of(base: str) -> list[psutil.Process]:
+    """The kernel processes of the server listening at ``base``."""
+    port = urlsplit(base).port
+    (server,) = {
+        c.pid
+        for c in psutil.net_connections("tcp")
+        if c.laddr.port == port and c.status == "LISTEN"
+    }
+    return [
+        p
+        for p in psutil.Process(server).children(recursive=True)
+        if any("ipykernel" in part for part in p.cmdline())
+    ]

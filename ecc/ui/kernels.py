@@ -1,4 +1,10 @@
-"""The dashboards' kernel manager: no kernel starts while the budget's kernels all run.
+"""The dashboards' kernel manager: kernels yield the CPU to the server, and no kernel
+starts while the budget's kernels all run.
+
+Kernels run at a lower CPU priority (``nice`` :data:`NICENESS`) than the server that
+sends every viewer's page and first paint: when a crowd arrives, the numbers go out
+first and the kernels that bring the widgets use what is left. On an idle machine the
+priority changes nothing.
 
 Voilà refills a page's pool of preheated kernels as soon as one is taken, and starts a
 kernel for a viewer when the pool is empty. Past the budget of kernels
@@ -12,15 +18,36 @@ meanwhile have their page's numbers from the first paint and their place in the 
 from __future__ import annotations
 
 import asyncio
+import shutil
 from typing import Any
 
-from jupyter_server.services.kernels.kernelmanager import AsyncMappingKernelManager
+from jupyter_server.services.kernels.kernelmanager import (
+    AsyncMappingKernelManager,
+    ServerKernelManager,
+)
+from traitlets import default
 
 from .admission import RECHECK_SECONDS, from_environment
+
+#: The kernels' ``nice`` value (0 is the server's; 19 the lowest priority).
+NICENESS = 10
+
+
+class NicedKernelManager(ServerKernelManager):
+    """One kernel, started under ``nice``."""
+
+    def format_kernel_cmd(self, extra_arguments: list[str] | None = None) -> list[str]:
+        cmd: list[str] = super().format_kernel_cmd(extra_arguments)
+        nice = shutil.which("nice")
+        return [nice, "-n", str(NICENESS), *cmd] if nice else cmd
 
 
 class BudgetedKernelManager(AsyncMappingKernelManager):
     """A mapping kernel manager whose new kernels wait for room in the budget."""
+
+    @default("kernel_manager_class")
+    def _niced(self) -> str:
+        return f"{__name__}.NicedKernelManager"
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)  # type: ignore[no-untyped-call]

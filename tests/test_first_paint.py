@@ -1,0 +1,37 @@
+"""Issue 16: what the server sends before a kernel (ecc/ui/first_paint.py) and the
+template it comes from."""
+
+from __future__ import annotations
+
+import logging
+import re
+
+import pytest
+
+from ecc.ui.first_paint import END, MARKER, Prefixes
+from ecc.ui.serve import SHARE
+
+TEMPLATE = SHARE / "voila" / "templates" / "ecc"
+
+
+def test_the_head_needs_no_other_request_before_the_first_paint() -> None:
+    """Everything before the first paint's end is inline: no stylesheet or script to
+    fetch (each one waits behind every other viewer's requests in a crowd)."""
+    page = (TEMPLATE / "index.html.j2").read_text()
+    before = page[: page.index(END)]
+    assert MARKER in before
+    assert not re.search(r"include_(css|js)|<script src|<link rel=.stylesheet", before)
+    assert '{% include "static/ecc.css" %}' in before
+    # the styles are included as a template: they must hold no template syntax
+    css = (TEMPLATE / "static" / "ecc.css").read_text()
+    assert not re.search(r"\{[{%#]", css)
+
+
+def test_a_prefix_that_changes_is_replaced_and_said(caplog: pytest.LogCaptureFixture) -> None:
+    prefixes = Prefixes()
+    assert prefixes.get("risk.ipynb") is None
+    prefixes.learn("risk.ipynb", "<head>one")
+    with caplog.at_level(logging.WARNING, logger="ecc.ui"):
+        prefixes.learn("risk.ipynb", "<head>two")
+    assert prefixes.get("risk.ipynb") == "<head>two"
+    assert "changed" in caplog.text
