@@ -1,7 +1,7 @@
 """Monday morning: N signed-in viewers open the landing page at the same moment, through
 the hub, against a static baseline page opened the same way in the same run.
 
-    .venv/bin/python benchmarks/burst.py [--customers 2000] [--sizes 1,5,10,25] \
+    .venv/bin/python benchmarks/burst.py [--customers 2000] [--sizes 1,5,10,25,50] \
         [--runs 1] [--write docs/BENCHMARKS.md] [--plot docs/burst.png]
 
 The stack runs as ``make demo`` runs it (``ecc hub start``, pools of one preheated
@@ -16,7 +16,7 @@ signed in earlier in the day are), and all N navigations start together.
 - **static baseline**: the same N contexts opening a page of 50 KPI elements and an SVG
   chart served by a plain HTTP server — the browsers' own cost on this machine, which
   grows with N; **server delay** = p95(command center) - p95(baseline);
-- **kernels** and **stack memory** (total RSS of the hub, proxy, services and kernels)
+- **kernels** and **stack memory** (total PSS of the hub, proxy, services and kernels)
   after each burst, then once the viewers have closed their tabs and the pools have
   refilled (at most ``LEAVE`` seconds later), and before the first burst (idle).
 
@@ -97,16 +97,19 @@ def stack_processes(hub_dir: Path) -> list[psutil.Process]:
 
 
 def footprint(hub_dir: Path) -> tuple[int, float]:
-    """(kernels, total RSS in GB) of the stack now."""
-    kernels, rss = 0, 0
+    """(kernels, memory in GB) of the stack now. Memory is the sum of the processes'
+    proportional set sizes (PSS): a page shared by several processes (the libraries a
+    forked kernel shares with the process it was forked from) counts once in all, as it
+    does in the machine's memory; a sum of RSS would count it in every process."""
+    kernels, pss = 0, 0
     for proc in stack_processes(hub_dir):
         try:
-            rss += proc.memory_info().rss
+            pss += proc.memory_full_info().pss
             if "ipykernel" in " ".join(proc.cmdline()):
                 kernels += 1
         except psutil.Error:
             continue
-    return kernels, rss / 1e9
+    return kernels, pss / 1e9
 
 
 async def burst(
@@ -261,7 +264,7 @@ def markdown(rows: list[dict[str, Any]], customers: int, runs: int) -> str:
         f"{idle[0]} kernels, {idle[1]:.2f} GB.",
         "",
         "| N | p50 | p95 | max | failed | baseline p95 | server delay (p95) "
-        "| live p50 | live p95 | kernels after | stack GB after | GB once refilled |",
+        "| live p50 | live p95 | kernels after | stack GB (PSS) after | GB once refilled |",
         "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for row in rows:
@@ -279,7 +282,7 @@ def main() -> None:
     ap = parser(__doc__)
     ap.add_argument("--customers", type=int, default=2000)
     ap.add_argument("--runs", type=int, default=1)
-    ap.add_argument("--sizes", default="1,5,10,25")
+    ap.add_argument("--sizes", default="1,5,10,25,50")
     args = ap.parse_args()
     sizes = [int(s) for s in str(args.sizes).split(",")]
     rows = asyncio.run(run(args.customers, sizes, args.runs))

@@ -65,3 +65,10 @@ class BudgetedKernelManager(AsyncMappingKernelManager):
                 await asyncio.sleep(RECHECK_SECONDS)
         started: str = await super().start_kernel(kernel_id=kernel_id, path=path, **kwargs)
         return started
+
+    async def shutdown_all(self, now: bool = False) -> None:  # type: ignore[override]
+        """Every kernel, then the zygote they were forked from (ecc.ui.zygote)."""
+        await super().shutdown_all(now=now)
+        zygote = getattr(self, "ecc_zygote", None)
+        if zygote is not None:
+            zygote.stop()

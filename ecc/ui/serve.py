@@ -53,6 +53,8 @@ def voila_command(
         f"--Voila.config_file_paths={SHARE / 'config'}",
         # new kernels wait while the budget's kernels all run (ecc.ui.kernels)
         "--VoilaConfiguration.multi_kernel_manager_class=ecc.ui.kernels.BudgetedKernelManager",
+        # kernels forked from a process that has imported everything (ecc.ui.zygote)
+        "--KernelProvisionerFactory.default_provisioner_name=ecc-forking-provisioner",
     ]
     if preheat:
         pools = {"default": {"pool_size": pool_size}}

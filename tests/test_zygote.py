@@ -1,0 +1,70 @@
+"""Issue 16: dashboards kernels forked from a warm process (ecc/ui/zygote.py)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from datetime import date
+from pathlib import Path
+from urllib.parse import urlsplit
+from urllib.request import urlopen
+
+import psutil
+import pytest
+
+from ecc.ui.kernels import NICENESS
+from ecc.ui.zygote import ForkedProcess
+from tests.builders import demo_sqlite
+from tests.servers import voila_server
+
+
+def test_a_forked_kernel_is_watched_and_signalled_through_its_pidfd() -> None:
+    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    watched = ForkedProcess(child.pid)
+    assert watched.poll() is None
+    with pytest.raises(subprocess.TimeoutExpired):
+        watched.wait(timeout=0.05)
+    watched.send_signal(signal.SIGTERM)
+    child.wait(timeout=10)  # reaped by its parent, as the zygote reaps its kernels
+    assert watched.wait(timeout=10) == 0 and watched.poll() == 0
+    watched.kill()  # an ended process: nothing to signal, no error
+
+
+def server_of(base: str) -> psutil.Process:
+    port = urlsplit(base).port
+    (pid,) = {
+        c.pid
+        for c in psutil.net_connections("tcp")
+        if c.laddr.port == port and c.status == "LISTEN"
+    }
+    return psutil.Process(pid)
+
+
+@pytest.mark.slow
+def test_kernels_are_forked_from_one_warm_process_and_share_its_memory(tmp_path: Path) -> None:
+    db = demo_sqlite(tmp_path, customers=120, seed=4, today=date(2026, 11, 24))
+    with voila_server(db, tmp_path / "serve.log", pool_size=0) as base:
+        server = server_of(base)
+        (zygote,) = [p for p in server.children() if "ecc.ui.zygote" in " ".join(p.cmdline())]
+        kernels = zygote.children()
+        assert len(kernels) == 2  # the landing page's pool
+        for kernel in kernels:
+            assert "ipykernel_launcher" in kernel.cmdline()  # named as a kernel
+            assert kernel.nice() == NICENESS
+            assert os.getsid(kernel.pid) == kernel.pid  # a session of its own
+            # the imported libraries are shared: its proportional share of memory is
+            # well below what it maps
+            memory = kernel.memory_full_info()
+            assert memory.pss < 0.75 * memory.rss, memory
+        # a page served by a forked kernel has its numbers
+        url = f"{base}/voila/render/portfolio.ipynb"
+        with urlopen(url, timeout=180) as response:
+            assert 'data-metric="portfolio.arr"' in response.read().decode()
+        socket = Path(zygote.cmdline()[-1])
+        assert socket.exists() and oct(socket.parent.stat().st_mode & 0o777) == "0o700"
+    # the server stopped: its zygote and every kernel with it, and the zygote's folder
+    _, alive = psutil.wait_procs([zygote, *kernels], timeout=30)
+    assert alive == []
+    assert not socket.parent.exists()
