@@ -2,7 +2,9 @@
 the hub, against a static baseline page opened the same way in the same run.
 
     .venv/bin/python benchmarks/burst.py [--customers 2000] [--sizes 1,5,10,25,50] \
-        [--runs 1] [--write docs/BENCHMARKS.md] [--plot docs/burst.png]
+        [--runs 1] [--write docs/BENCHMARKS.md] [--rows docs/burst-2k.json] \
+        [--plot docs/burst-2k.png]
+    .venv/bin/python benchmarks/burst.py --replot docs/burst-2k.json --plot docs/burst-2k.png
 
 The stack runs as ``make demo`` runs it (``ecc hub start``, pools of one preheated
 kernel per dashboard and two for the landing page, tests/hubstack.py: free loopback
@@ -20,12 +22,16 @@ signed in earlier in the day are), and all N navigations start together.
   after each burst, then once the viewers have closed their tabs and the pools have
   refilled (at most ``LEAVE`` seconds later), and before the first burst (idle).
 
-Between bursts the pools refill (the log says so) and settle.
+Between bursts the pools refill (the log says so) and settle. ``--rows`` keeps each
+burst's figures (JSON, one object a line, written as they come); ``--plot`` draws them:
+the times against N (first KPI p50 and p95, widgets live p95, the baseline's p95) and
+the stack's memory after each burst. ``--replot ROWS`` draws an earlier run's rows.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import statistics
 import subprocess
 import sys
@@ -186,7 +192,9 @@ def wait_refilled(stack: Stack, pages: int = 13, timeout: float = 600) -> None:
             return
 
 
-async def run(customers: int, sizes: list[int], runs: int) -> list[dict[str, Any]]:
+async def run(
+    customers: int, sizes: list[int], runs: int, keep: Path | None = None
+) -> list[dict[str, Any]]:
     from playwright.async_api import async_playwright
 
     rows: list[dict[str, Any]] = []
@@ -247,6 +255,9 @@ async def run(customers: int, sizes: list[int], runs: int) -> list[dict[str, Any
                                 }
                             )
                             print(rows[-1], flush=True)
+                            if keep is not None:
+                                with keep.open("a") as fh:
+                                    fh.write(json.dumps(rows[-1]) + "\n")
                     await browser.close()
         finally:
             server.terminate()
@@ -278,15 +289,61 @@ def markdown(rows: list[dict[str, Any]], customers: int, runs: int) -> str:
     return "\n".join(lines) + "\n"
 
 
+def plot(rows: list[dict[str, Any]], path: Path) -> None:
+    """Times and memory against N, as a PNG (Altair, drawn by vl-convert)."""
+    import altair as alt
+    import pandas as pd
+    import vl_convert as vlc
+
+    times = pd.DataFrame(
+        [
+            {"viewers": r["n"], "series": name, "seconds": value}
+            for r in rows
+            for name, value in (
+                ("first KPI p50", r["cc"]["p50"]),
+                ("first KPI p95", r["cc"]["p95"]),
+                ("widgets live p95", r["live"]["p95"]),
+                ("static baseline p95", r["base"]["p95"]),
+            )
+            if value == value and value != float("inf")  # drop NaN and failures
+        ]
+    )
+    memory = pd.DataFrame([{"viewers": r["n"], "GB": r["gb_after"]} for r in rows])
+    x = alt.X("viewers:Q", title="viewers opening the landing page at once")
+    left = (
+        alt.Chart(times, title="Seconds to the numbers")
+        .mark_line(point=True)
+        .encode(x=x, y=alt.Y("seconds:Q", title="seconds"), color="series:N")
+        .properties(width=380, height=260)
+    )
+    right = (
+        alt.Chart(memory, title="Stack memory after the burst (PSS)")
+        .mark_line(point=alt.OverlayMarkDef(color="#444"), color="#444")
+        .encode(x=x, y=alt.Y("GB:Q", title="GB", scale=alt.Scale(zero=True)))
+        .properties(width=260, height=260)
+    )
+    chart = alt.hconcat(left, right).resolve_scale(color="independent")
+    chart = chart.configure(background="white")
+    path.write_bytes(vlc.vegalite_to_png(chart.to_json(), scale=2))
+
+
 def main() -> None:
     ap = parser(__doc__)
     ap.add_argument("--customers", type=int, default=2000)
     ap.add_argument("--runs", type=int, default=1)
     ap.add_argument("--sizes", default="1,5,10,25,50")
+    ap.add_argument("--rows", type=Path, default=None, help="keep each burst's figures here")
+    ap.add_argument("--plot", type=Path, default=None, help="draw the figures as this PNG")
+    ap.add_argument("--replot", type=Path, default=None, help="draw these rows; run nothing")
     args = ap.parse_args()
-    sizes = [int(s) for s in str(args.sizes).split(",")]
-    rows = asyncio.run(run(args.customers, sizes, args.runs))
-    emit(markdown(rows, args.customers, args.runs), args.write)
+    if args.replot is not None:
+        rows = [json.loads(line) for line in args.replot.read_text().splitlines() if line]
+    else:
+        sizes = [int(s) for s in str(args.sizes).split(",")]
+        rows = asyncio.run(run(args.customers, sizes, args.runs, args.rows))
+        emit(markdown(rows, args.customers, args.runs), args.write)
+    if args.plot is not None:
+        plot(rows, args.plot)
 
 
 if __name__ == "__main__":
