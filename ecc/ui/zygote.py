@@ -45,6 +45,8 @@ PRELOAD = ("ipykernel.kernelapp", "ipywidgets", "ecc.ui.app")
 NAME = "ecc-forking-provisioner"
 #: Voilà's option that makes it the dashboards' provisioner.
 OPTION = f"--KernelProvisionerFactory.default_provisioner_name={NAME}"
+#: Room kept in the zygote's arguments for a kernel's name (characters).
+TITLE_ROOM = 1024
 #: How often the zygote checks that the server that started it is still there (s).
 PARENT_CHECK = 2.0
 
@@ -168,12 +170,16 @@ class Zygote:
         return int(answer["pid"])
 
     async def _start(self) -> None:
-        env = {**os.environ, "OPENBLAS_NUM_THREADS": "1"}
+        # one BLAS thread (a process forks safely only with one thread); the kernels'
+        # names are written over the zygote's arguments only, which TITLE_ROOM makes
+        # long enough, so /proc/<kernel>/environ still shows the environment it began with
+        env = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "SPT_NOENV": "1"}
         self.process = await asyncio.create_subprocess_exec(
             sys.executable,
             "-m",
             __name__,
             self.path,
+            " " * TITLE_ROOM,
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             env=env,
