@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import http.client
+import urllib.error
+import urllib.request
 from datetime import date
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -132,6 +134,10 @@ def test_a_viewer_waiting_for_a_kernel_has_the_numbers_and_their_place(
             engine.dispose()
         fourth, fourth_stream = open_page(base, page)
         seen = read_until(fourth_stream, "ecc_wait(1, true)")  # behind the third
+        # an address naming no notebook takes no place in the line: Voilà's 404 at once
+        with pytest.raises(urllib.error.HTTPError) as missing:
+            urllib.request.urlopen(f"{base}/voila/render/nope.ipynb", timeout=30)
+        assert missing.value.code == 404
         third.close()  # the third viewer leaves before their turn
         read_until(fourth_stream, "ecc_wait(0, true)", seen)
         fourth.close()

@@ -33,6 +33,18 @@ def test_a_forked_kernel_is_watched_and_signalled_through_its_pidfd() -> None:
     watched.kill()  # an ended process: nothing to signal, no error
 
 
+def test_the_dashboards_use_the_installed_forking_provisioner() -> None:
+    from importlib.metadata import entry_points
+
+    from ecc.ui.serve import voila_command
+    from ecc.ui.zygote import ForkingProvisioner
+
+    option = "--KernelProvisionerFactory.default_provisioner_name="
+    (named,) = [a[len(option) :] for a in voila_command(Path("."), port=1) if a.startswith(option)]
+    (entry,) = entry_points(group="jupyter_client.kernel_provisioners", name=named)
+    assert entry.load() is ForkingProvisioner
+
+
 def server_of(base: str) -> psutil.Process:
     port = urlsplit(base).port
     (pid,) = {

@@ -27,6 +27,7 @@ from collections import OrderedDict
 from collections.abc import AsyncIterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from functools import cache
+from inspect import isawaitable
 from pathlib import Path
 from typing import Any
 
@@ -176,12 +177,6 @@ def _wait_script(ahead: int, full: bool) -> str:
     return f"<script>window.ecc_wait && ecc_wait({ahead}, {'true' if full else 'false'})</script>\n"
 
 
-@cache
-def prefixes() -> Prefixes:
-    """The process's page prefixes (one per dashboards server)."""
-    return Prefixes()
-
-
 #: Voilà's response headers for a page (sent with the first paint, before Voilà sets them).
 PAGE_HEADERS = {
     "Content-Type": "text/html",
@@ -204,12 +199,12 @@ class FirstPaint(web.RequestHandler):
 
     async def get_generator(self, path: str | None = None) -> AsyncIterator[str]:
         parent: Any = super().get_generator(path)  # type: ignore[misc]
-        if not (path and path.endswith(".ipynb")):
-            async for chunk in parent:
+        if not (path and path.endswith(".ipynb") and await self._exists(path)):
+            async for chunk in parent:  # Voilà's answer (a redirect, a 404)
                 yield chunk
             return
         paint = await self._paint(path)
-        known = prefixes().get(path, self.settings.get("kernel_manager"))
+        known = self._prefixes().get(path, self.settings.get("kernel_manager"))
         if known is not None:
             for name, value in PAGE_HEADERS.items():
                 self.set_header(name, value)
@@ -251,7 +246,7 @@ class FirstPaint(web.RequestHandler):
             if at < 0:
                 continue
             head, rest = seen[:at], seen[at:]
-            prefixes().learn(path, head)
+            self._prefixes().learn(path, head)
             passing = True
             yield rest if sent else head.replace(MARKER, paint or "", 1) + rest
         if not passing and seen:  # a page without the marker (another template)
@@ -267,6 +262,17 @@ class FirstPaint(web.RequestHandler):
             return True
         pool = pools.get(path, [])
         return not (pool and pool[0].done() and not pool[0].cancelled())
+
+    async def _exists(self, path: str) -> bool:
+        """Whether ``path`` names a notebook: an address typed to no page takes no place
+        in the line for a kernel."""
+        exists = self.contents_manager.file_exists(path)  # type: ignore[attr-defined]
+        return bool(await exists if isawaitable(exists) else exists)
+
+    def _prefixes(self) -> Prefixes:
+        """This server's page prefixes (kept in its settings)."""
+        known: Prefixes = self.settings.setdefault("ecc_prefixes", Prefixes())
+        return known
 
     def _admission(self) -> Admission:
         admission: Admission | None = self.settings.get("ecc_admission")

@@ -41,10 +41,6 @@ from jupyter_client.provisioning.local_provisioner import LocalProvisioner
 log = logging.getLogger("ecc.ui")
 #: What the zygote imports before it forks (everything a dashboards kernel imports).
 PRELOAD = ("ipykernel.kernelapp", "ipywidgets", "ecc.ui.app")
-#: The provisioner's name (pyproject.toml's jupyter_client.kernel_provisioners entry).
-NAME = "ecc-forking-provisioner"
-#: Voilà's option that makes it the dashboards' provisioner.
-OPTION = f"--KernelProvisionerFactory.default_provisioner_name={NAME}"
 #: Room kept in the zygote's arguments for a kernel's name (characters).
 TITLE_ROOM = 1024
 #: How often the zygote checks that the server that started it is still there (s).
