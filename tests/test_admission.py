@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import asyncio
 import http.client
+import re
 import urllib.error
 import urllib.request
 from datetime import date
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
 import psutil
 import pytest
@@ -102,6 +103,20 @@ def read_until(response: http.client.HTTPResponse, needle: str, seen: str = "") 
     return seen
 
 
+def report_painted(base: str, seen: str) -> None:
+    """What the page's script does once the first paint is on screen (a browser posts
+    it by itself): the server counts that viewer's numbers as shown."""
+    beacon = re.search(r'data-ecc-painted="([^"]+)"', seen)
+    assert beacon is not None, "the first paint carries no token"
+    request = urllib.request.Request(urljoin(base, beacon.group(1)), method="POST", data=b"")
+    with urllib.request.urlopen(request, timeout=30) as answer:
+        assert answer.status == 204
+    with pytest.raises(urllib.error.HTTPError) as again:  # good once
+        urllib.request.urlopen(request, timeout=30)
+    assert again.value.code == 404
+    again.value.close()
+
+
 def open_page(base: str, path: str) -> tuple[http.client.HTTPConnection, http.client.HTTPResponse]:
     url = urlsplit(base)
     conn = http.client.HTTPConnection(url.hostname or "127.0.0.1", url.port, timeout=120)
@@ -123,8 +138,17 @@ def test_a_viewer_waiting_for_a_kernel_has_the_numbers_and_their_place(
     with voila_server(db, tmp_path / "serve.log", pool_size=0, env=env) as base:
         page = "/voila/render/portfolio.ipynb?preset=this_quarter&compare=previous"
         preheated = [open_page(base, page) for _ in range(2)]  # the two waiting kernels
+        painted = [read_until(response, "data-metric") for _, response in preheated]
+        for text in painted:  # both have the numbers on screen: now their kernels
+            report_painted(base, text)
+        taken = [
+            read_until(response, '"kernelId"', text)
+            for (_, response), text in zip(preheated, painted, strict=True)
+        ]
         third, third_stream = open_page(base, page)  # no kernel left; the budget is used
-        seen = read_until(third_stream, "ecc_wait(0, true)")  # next, when a kernel is free
+        seen = read_until(third_stream, "data-metric")
+        report_painted(base, seen)
+        seen = read_until(third_stream, "ecc_wait(0, true)", seen)  # next, when one is free
         assert "data-metric" in seen
         query = {"preset": "this_quarter", "compare": "previous"}
         engine = make_engine(db)
@@ -133,7 +157,9 @@ def test_a_viewer_waiting_for_a_kernel_has_the_numbers_and_their_place(
         finally:
             engine.dispose()
         fourth, fourth_stream = open_page(base, page)
-        seen = read_until(fourth_stream, "ecc_wait(1, true)")  # behind the third
+        seen = read_until(fourth_stream, "data-metric")
+        report_painted(base, seen)
+        seen = read_until(fourth_stream, "ecc_wait(1, true)", seen)  # behind the third
         # an address naming no notebook takes no place in the line: Voilà's 404 at once
         with pytest.raises(urllib.error.HTTPError) as missing:
             urllib.request.urlopen(f"{base}/voila/render/nope.ipynb", timeout=30)
@@ -141,8 +167,8 @@ def test_a_viewer_waiting_for_a_kernel_has_the_numbers_and_their_place(
         third.close()  # the third viewer leaves before their turn
         read_until(fourth_stream, "ecc_wait(0, true)", seen)
         fourth.close()
-        for conn, response in preheated:  # those two got a kernel at once
-            assert '"kernelId"' in read_until(response, "</html>")
+        for (conn, response), text in zip(preheated, taken, strict=True):
+            read_until(response, "</html>", text)  # those two got a kernel at once
             conn.close()
         # every kernel runs below the server's CPU priority
         assert [k.nice() for k in kernels_of(base)] == [NICENESS] * 2

@@ -109,8 +109,13 @@ def test_the_first_paint_carries_the_numbers_before_any_kernel_runs(
     assert "data-metric" in paint
     assert mismatches(paint, expected_for(db_url, query, "risk")) == []
     tab = Tab(browser)
+    beacons: list[int] = []  # the page tells the server its numbers are on screen
+    tab.page.on(
+        "response", lambda r: beacons.append(r.status) if "/ecc/painted/" in r.url else None
+    )
     tab.open(url)
     assert tab.page.locator("#ecc-first-paint").count() == 0  # replaced by the widgets
+    assert beacons == [204]
     assert tab.errors == []
     tab.page.close()
 

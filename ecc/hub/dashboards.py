@@ -13,6 +13,10 @@ and admin groups have). Otherwise:
 - any other request without a session — static files, API, websockets — gets 403;
 - a signed-in person without the scope gets 403 with a page that says why.
 
+Two routes have no gate: the OAuth callback, and the beacon a page posts once its
+numbers are painted (:mod:`ecc.ui.paint_gate`), whose random, one-time token is its
+proof and which can do nothing but end another viewer's short wait.
+
 A request let through carries the person's hub name as its ``viewer`` query parameter
 (set here, whatever the address said; an address naming someone else is refused), which
 is how a page knows who acknowledges an alert.
@@ -45,6 +49,7 @@ from tornado.log import app_log
 from ..config import database_url
 from ..db_roles import dashboards_url
 from ..paths import notebooks_dir
+from ..ui import paint_gate
 from ..ui.first_paint import FirstPaint
 from ..ui.serve import refresher, voila_command, voila_env
 from ..ui.view import VIEWER_KEY
@@ -222,6 +227,7 @@ def _voila_class(api_token: str) -> type[Any]:
                     {"hub_auth": self.ecc_hub_auth},
                 ),
                 (prefix.rstrip("/") + "/?", gated(Landing)),
+                paint_gate.route(prefix),  # a beacon whose token is its proof
             ]
             for rule in super().init_handlers():
                 pattern, handler, *rest = rule

@@ -31,10 +31,12 @@ from inspect import isawaitable
 from pathlib import Path
 from typing import Any
 
+from jupyter_server.utils import url_path_join
 from sqlalchemy import Engine
 from tornado import web
 
 from .admission import RECHECK_SECONDS, Admission, from_environment
+from .paint_gate import ROUTE, gate_of
 
 log = logging.getLogger("ecc.ui")
 #: Where the template leaves room for the first paint.
@@ -193,8 +195,12 @@ class FirstPaint(web.RequestHandler):
 
     _ecc_gone = False
 
+    _ecc_token: str | None = None
+
     def on_connection_close(self) -> None:
         self._ecc_gone = True
+        if self._ecc_token is not None:  # a tab closed before painting holds no one up
+            gate_of(self.settings).painted(self._ecc_token)
         super().on_connection_close()
 
     async def get_generator(self, path: str | None = None) -> AsyncIterator[str]:
@@ -205,10 +211,20 @@ class FirstPaint(web.RequestHandler):
             return
         paint = await self._paint(path)
         known = self._prefixes().get(path, self.settings.get("kernel_manager"))
+        gate = gate_of(self.settings)
+        token = None
+        if known is not None and paint is not None:  # sent now: painted in a moment
+            token = self._ecc_token = gate.issue()
+            told_at = url_path_join(self.settings.get("base_url", "/"), ROUTE, token)
+            paint = f'<span hidden data-ecc-painted="{told_at}"></span>{paint}'
         if known is not None:
             for name, value in PAGE_HEADERS.items():
                 self.set_header(name, value)
             yield known.replace(MARKER, paint or "", 1)
+        if token is not None:  # the crowd's numbers first, then the widgets
+            await gate.settle(token)
+            if self._ecc_gone:
+                return
         ticket = None
         if self._starts_a_kernel(path):
             ticket = self._admission().join()
