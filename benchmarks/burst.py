@@ -6,9 +6,9 @@ the hub, against a static baseline page opened the same way in the same run.
         [--plot docs/burst-2k.png]
     .venv/bin/python benchmarks/burst.py --replot docs/burst-2k.json --plot docs/burst-2k.png
 
-The stack runs as ``make demo`` runs it (``ecc hub start``, pools of one preheated
-kernel per dashboard and two for the landing page, tests/hubstack.py: free loopback
-ports, a temporary folder) on a refreshed demo database. One viewer signs in as ``vp``;
+The stack runs as ``make demo`` runs it (``ecc hub start`` with the default pools:
+two preheated kernels for the landing page; tests/hubstack.py: free loopback ports, a
+temporary folder) on a refreshed demo database. One viewer signs in as ``vp``;
 every browser context of a burst starts with those cookies (signed in, as people who
 signed in earlier in the day are), and all N navigations start together.
 
@@ -26,20 +26,27 @@ Between bursts the pools refill (the log says so) and settle. ``--rows`` keeps e
 burst's figures (JSON, one object a line, written as they come); ``--plot`` draws them:
 the times against N (first KPI p50 and p95, widgets live p95, the baseline's p95) and
 the stack's memory after each burst. ``--replot ROWS`` draws an earlier run's rows.
+
+``--protocol-sizes`` (default 50,200) adds bursts of viewers without a browser (HTTP
+and websocket, nothing rendered): the seconds to the numbers in the page, and to a live
+page (complete, its kernel answering ``kernel_info`` on the websocket).
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import re
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+import uuid
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import urljoin
 
 import psutil
 
@@ -48,6 +55,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from benchmarks.run import emit, machine, parser
 from ecc.db import init_schema, make_engine
 from ecc.demo import build_demo
+from ecc.ui.pools import DEFAULT_POOL_SIZE
 from tests.hubstack import Stack, hub_stack
 from tests.servers import CHROMIUM, CHROMIUM_ARGS, free_port
 
@@ -151,6 +159,82 @@ async def burst(
     return [r[0] for r in results], [r[1] for r in results]
 
 
+async def protocol_burst(
+    state: dict[str, Any], dashboards: str, url: str, n: int
+) -> tuple[list[float], list[float]]:
+    """N viewers without a browser (HTTP and websocket, nothing rendered) open ``url``
+    together: seconds to the numbers in the page (its first ``data-metric``), and to a
+    live page (the page complete and its kernel answering on the websocket). Each posts
+    its first paint's token as soon as the numbers arrive, as the page's script does
+    once they are on screen, and shuts its kernel down at the end, as a closed tab does."""
+    import httpx
+    import websockets
+
+    jar = httpx.Cookies()
+    for cookie in state["cookies"]:
+        jar.set(cookie["name"], cookie["value"], domain=cookie["domain"], path=cookie["path"])
+    started = time.perf_counter()
+
+    async def one() -> tuple[float, float]:
+        first = alive = float("inf")
+        async with httpx.AsyncClient(cookies=jar, timeout=TIMEOUT) as client:
+            try:
+                seen = ""
+                async with client.stream("GET", url) as response:
+                    async for chunk in response.aiter_text():
+                        seen += chunk
+                        if first == float("inf") and 'data-metric="' in seen:
+                            first = time.perf_counter() - started
+                            beacon = re.search(r'data-ecc-painted="([^"]+)"', seen)
+                            if beacon is not None:
+                                await client.post(urljoin(url, beacon.group(1)))
+                kernel = re.search(r'"kernelId": "([0-9a-f-]+)"', seen)
+                if kernel is None:
+                    return first, alive
+                channels = urljoin(dashboards, f"api/kernels/{kernel.group(1)}/channels")
+                cookies = "; ".join(f"{c.name}={c.value}" for c in client.cookies.jar)
+                async with websockets.connect(
+                    "ws" + channels.removeprefix("http"), additional_headers={"Cookie": cookies}
+                ) as ws:
+                    asked = uuid.uuid4().hex
+                    await ws.send(json.dumps(kernel_info_request(asked)))
+                    while (
+                        json.loads(await ws.recv()).get("parent_header", {}).get("msg_id") != asked
+                    ):
+                        pass
+                alive = time.perf_counter() - started
+                xsrf = next((str(c.value) for c in client.cookies.jar if c.name == "_xsrf"), "")
+                await client.post(
+                    urljoin(dashboards, f"voila/api/shutdown/{kernel.group(1)}"),
+                    headers={"X-XSRFToken": xsrf},
+                )
+            except Exception:
+                pass
+        return first, alive
+
+    results = await asyncio.gather(*(one() for _ in range(n)))
+    return [r[0] for r in results], [r[1] for r in results]
+
+
+def kernel_info_request(msg_id: str) -> dict[str, Any]:
+    """A Jupyter ``kernel_info_request`` on the shell channel (JSON websocket form)."""
+    return {
+        "header": {
+            "msg_id": msg_id,
+            "msg_type": "kernel_info_request",
+            "session": msg_id,
+            "username": "",
+            "date": datetime.now().isoformat(),
+            "version": "5.3",
+        },
+        "parent_header": {},
+        "metadata": {},
+        "content": {},
+        "channel": "shell",
+        "buffers": [],
+    }
+
+
 async def sign_in(browser: Any, stack: Stack) -> dict[str, Any]:
     context = await browser.new_context()
     page = await context.new_page()
@@ -178,7 +262,7 @@ def stats(times: list[float]) -> dict[str, float]:
     }
 
 
-def wait_refilled(stack: Stack, pages: int = 13, timeout: float = 600) -> None:
+def wait_refilled(stack: Stack, timeout: float = 600) -> None:
     """Until the log shows no pool being filled for a while: the pools are full again."""
     deadline = time.monotonic() + timeout
     last = stack.log.stat().st_size
@@ -192,8 +276,22 @@ def wait_refilled(stack: Stack, pages: int = 13, timeout: float = 600) -> None:
             return
 
 
+def back_to_idle(stack: Stack, idle_kernels: int) -> tuple[int, float]:
+    """The stack's footprint once the viewers have left: the pools refilled and no more
+    kernels than when idle, or ``LEAVE`` seconds after they left."""
+    left_at = time.monotonic()
+    wait_refilled(stack)
+    while footprint(stack.hub_dir)[0] > idle_kernels and time.monotonic() - left_at < LEAVE:
+        time.sleep(2)
+    return footprint(stack.hub_dir)
+
+
 async def run(
-    customers: int, sizes: list[int], runs: int, keep: Path | None = None
+    customers: int,
+    sizes: list[int],
+    runs: int,
+    keep: Path | None = None,
+    protocol_sizes: tuple[int, ...] = (),
 ) -> list[dict[str, Any]]:
     from playwright.async_api import async_playwright
 
@@ -219,50 +317,56 @@ async def run(
         baseline_url = f"http://127.0.0.1:{port}/index.html"
         (folder / "stack").mkdir()
         try:
-            with hub_stack(db, folder / "stack", pool_size=1) as stack:
+            with hub_stack(db, folder / "stack", pool_size=DEFAULT_POOL_SIZE) as stack:
                 async with async_playwright() as p:
                     browser = await p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
                     state = await sign_in(browser, stack)
                     wait_refilled(stack)
                     idle = footprint(stack.hub_dir)
                     landing = stack.dashboards + "voila/render/portfolio.ipynb"
+
+                    def record(n: int, r: int, client: str, times: Any, base: Any) -> None:
+                        after = footprint(stack.hub_dir)
+                        left = back_to_idle(stack, idle[0])
+                        cc, live = stats(times[0]), stats(times[1])
+                        row = {
+                            "n": n,
+                            "run": r + 1,
+                            "client": client,
+                            "cc": cc,
+                            "live": live,
+                            "base": base,
+                            "delay": cc["p95"] - base["p95"] if base else None,
+                            "kernels_after": after[0],
+                            "gb_after": after[1],
+                            "kernels_left": left[0],
+                            "gb_left": left[1],
+                            "idle": idle,
+                        }
+                        rows.append(row)
+                        print(row, flush=True)
+                        if keep is not None:
+                            with keep.open("a") as fh:
+                                fh.write(json.dumps(row) + "\n")
+
                     for n in sizes:
                         for r in range(runs):
                             base = stats((await burst(browser, None, baseline_url, n))[0])
-                            cc_times, live_times = await burst(browser, state, landing, n, LIVE)
-                            cc, live = stats(cc_times), stats(live_times)
-                            after = footprint(stack.hub_dir)
-                            left_at = time.monotonic()
-                            wait_refilled(stack)
-                            while footprint(stack.hub_dir)[0] > idle[0] and (
-                                time.monotonic() - left_at < LEAVE
-                            ):
-                                time.sleep(2)
-                            left = footprint(stack.hub_dir)
-                            rows.append(
-                                {
-                                    "n": n,
-                                    "run": r + 1,
-                                    "cc": cc,
-                                    "live": live,
-                                    "base": base,
-                                    "delay": cc["p95"] - base["p95"],
-                                    "kernels_after": after[0],
-                                    "gb_after": after[1],
-                                    "kernels_left": left[0],
-                                    "gb_left": left[1],
-                                    "idle": idle,
-                                }
-                            )
-                            print(rows[-1], flush=True)
-                            if keep is not None:
-                                with keep.open("a") as fh:
-                                    fh.write(json.dumps(rows[-1]) + "\n")
+                            times = await burst(browser, state, landing, n, LIVE)
+                            record(n, r, "browser", times, base)
+                    for n in protocol_sizes:
+                        for r in range(runs):
+                            times = await protocol_burst(state, stack.dashboards, landing, n)
+                            record(n, r, "protocol", times, None)
                     await browser.close()
         finally:
             server.terminate()
             server.wait(timeout=10)
     return rows
+
+
+def browser_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [r for r in rows if r.get("client", "browser") == "browser"]
 
 
 def markdown(rows: list[dict[str, Any]], customers: int, runs: int) -> str:
@@ -274,18 +378,58 @@ def markdown(rows: list[dict[str, Any]], customers: int, runs: int) -> str:
         f"through the hub, signed in as vp; idle stack before the first burst: "
         f"{idle[0]} kernels, {idle[1]:.2f} GB.",
         "",
-        "| N | p50 | p95 | max | failed | baseline p95 | server delay (p95) "
+        "| N | run | p50 | p95 | max | failed | baseline p95 | server delay (p95) "
         "| live p50 | live p95 | kernels after | stack GB (PSS) after | GB once refilled |",
-        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
-    for row in rows:
+    for row in browser_rows(rows):
         cc, base, live = row["cc"], row["base"], row["live"]
         lines.append(
-            f"| {row['n']} | {cc['p50']:.1f} s | {cc['p95']:.1f} s | {cc['max']:.1f} s "
-            f"| {cc['failed']} | {base['p95']:.1f} s | {row['delay']:.1f} s "
+            f"| {row['n']} | {row['run']} | {cc['p50']:.1f} s | {cc['p95']:.1f} s "
+            f"| {cc['max']:.1f} s | {cc['failed']} | {base['p95']:.1f} s | {row['delay']:.1f} s "
             f"| {live['p50']:.1f} s | {live['p95']:.1f} s "
             f"| {row['kernels_after']} | {row['gb_after']:.1f} | {row['gb_left']:.1f} |"
         )
+    if runs > 1:
+        lines += [
+            "",
+            "Medians of the runs:",
+            "",
+            "| N | first KPI p95 | baseline p95 | server delay (p95) | live p95 | failed |",
+            "|---:|---:|---:|---:|---:|---:|",
+        ]
+        for n in sorted({r["n"] for r in browser_rows(rows)}):
+            of_n = [r for r in browser_rows(rows) if r["n"] == n]
+
+            def median(pick: Any, of: list[dict[str, Any]] = of_n) -> float:
+                return float(statistics.median(pick(r) for r in of))
+
+            lines.append(
+                f"| {n} | {median(lambda r: r['cc']['p95']):.1f} s "
+                f"| {median(lambda r: r['base']['p95']):.1f} s "
+                f"| {median(lambda r: r['delay']):.1f} s "
+                f"| {median(lambda r: r['live']['p95']):.1f} s "
+                f"| {sum(r['cc']['failed'] for r in of_n)} |"
+            )
+    protocol = [r for r in rows if r.get("client") == "protocol"]
+    if protocol:
+        lines += [
+            "",
+            "Viewers without a browser (HTTP and websocket, nothing rendered): seconds to "
+            "the numbers in the page, and to a live page (complete, its kernel answering).",
+            "",
+            "| N | run | numbers p50 | numbers p95 | failed | live p50 | live p95 | live max "
+            "| not live | kernels after | stack GB after | GB once left |",
+            "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        ]
+        for row in protocol:
+            cc, live = row["cc"], row["live"]
+            lines.append(
+                f"| {row['n']} | {row['run']} | {cc['p50']:.2f} s | {cc['p95']:.2f} s "
+                f"| {cc['failed']} | {live['p50']:.1f} s | {live['p95']:.1f} s "
+                f"| {live['max']:.1f} s | {live['failed']} | {row['kernels_after']} "
+                f"| {row['gb_after']:.1f} | {row['gb_left']:.1f} |"
+            )
     return "\n".join(lines) + "\n"
 
 
@@ -298,7 +442,7 @@ def plot(rows: list[dict[str, Any]], path: Path) -> None:
     times = pd.DataFrame(
         [
             {"viewers": r["n"], "series": name, "seconds": value}
-            for r in rows
+            for r in browser_rows(rows)
             for name, value in (
                 ("first KPI p50", r["cc"]["p50"]),
                 ("first KPI p95", r["cc"]["p95"]),
@@ -308,7 +452,7 @@ def plot(rows: list[dict[str, Any]], path: Path) -> None:
             if value == value and value != float("inf")  # drop NaN and failures
         ]
     )
-    memory = pd.DataFrame([{"viewers": r["n"], "GB": r["gb_after"]} for r in rows])
+    memory = pd.DataFrame([{"viewers": r["n"], "GB": r["gb_after"]} for r in browser_rows(rows)])
     x = alt.X("viewers:Q", title="viewers opening the landing page at once")
     left = (
         alt.Chart(times, title="Seconds to the numbers")
@@ -332,6 +476,9 @@ def main() -> None:
     ap.add_argument("--customers", type=int, default=2000)
     ap.add_argument("--runs", type=int, default=1)
     ap.add_argument("--sizes", default="1,5,10,25,50")
+    ap.add_argument(
+        "--protocol-sizes", default="50,200", help="viewers without a browser (empty: none)"
+    )
     ap.add_argument("--rows", type=Path, default=None, help="keep each burst's figures here")
     ap.add_argument("--plot", type=Path, default=None, help="draw the figures as this PNG")
     ap.add_argument("--replot", type=Path, default=None, help="draw these rows; run nothing")
@@ -340,7 +487,8 @@ def main() -> None:
         rows = [json.loads(line) for line in args.replot.read_text().splitlines() if line]
     else:
         sizes = [int(s) for s in str(args.sizes).split(",")]
-        rows = asyncio.run(run(args.customers, sizes, args.runs, args.rows))
+        protocol = tuple(int(s) for s in str(args.protocol_sizes).split(",") if s)
+        rows = asyncio.run(run(args.customers, sizes, args.runs, args.rows, protocol))
         emit(markdown(rows, args.customers, args.runs), args.write)
     if args.plot is not None:
         plot(rows, args.plot)

@@ -22,6 +22,7 @@ from sqlalchemy.exc import DBAPIError
 from . import paths
 from .db import check_schema, describe, init_schema, make_engine, read_only_refusal
 from .errors import ConfigError, EccError, LoadError, SchemaError
+from .ui.pools import DEFAULT_POOL_SIZE
 
 DB_OPTION = click.option(
     "--db",
@@ -444,7 +445,7 @@ def scheduler(
 @click.option("--no-preheat", is_flag=True, help="Start kernels on request (slower pages).")
 @click.option(
     "--pool-size",
-    default=1,
+    default=DEFAULT_POOL_SIZE,
     show_default=True,
     type=int,
     help="Preheated kernels per notebook (the landing page keeps at least 2).",

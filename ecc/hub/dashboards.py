@@ -51,6 +51,7 @@ from ..db_roles import dashboards_url
 from ..paths import notebooks_dir
 from ..ui import paint_gate
 from ..ui.first_paint import FirstPaint
+from ..ui.pools import DEFAULT_POOL_SIZE
 from ..ui.serve import refresher, voila_command, voila_env
 from ..ui.view import VIEWER_KEY
 from ..ui.voila_app import KernelProofGate
@@ -248,7 +249,7 @@ def service_argv(env: Mapping[str, str]) -> list[str]:
         Path(notebooks).resolve(),
         port=url.port or 8867,
         ip=url.hostname or "127.0.0.1",
-        pool_size=int(env.get("ECC_DASHBOARDS_POOL_SIZE", "1")),
+        pool_size=int(env.get("ECC_DASHBOARDS_POOL_SIZE", str(DEFAULT_POOL_SIZE))),
         base_url=prefix,
     )
     # behind the hub, XSRF is checked (the hub's tokens); Voilà's config turns it off

@@ -8,7 +8,7 @@ deployments set the variables (ports, database, folders, the authentication mode
 - ``ECC_HUB_PROXY_API_PORT`` (8001): configurable-http-proxy's REST API on 127.0.0.1
 - ``ECC_DASHBOARDS_PORT`` (8867): the dashboards service on 127.0.0.1
 - ``ECC_SHARE_PORT`` (8877): the share-links service on 127.0.0.1
-- ``ECC_DASHBOARDS_POOL_SIZE`` (1): preheated kernels per dashboard (the landing page 2)
+- ``ECC_DASHBOARDS_POOL_SIZE`` (0): preheated kernels per dashboard (the landing page 2)
 - ``ECC_HUB_DIR`` (``data/hub`` under the project root, :mod:`ecc.paths`): hub database,
   cookie secret, analysts' folders
 - ``ECC_HUB_DB_URL`` (``sqlite:///<ECC_HUB_DIR>/jupyterhub.sqlite``): the hub's database
@@ -34,6 +34,7 @@ from urllib.parse import urlsplit
 from .. import paths
 from ..config import absolute_url
 from ..errors import ConfigError
+from ..ui.pools import DEFAULT_POOL_SIZE
 
 ROOT = paths.CHECKOUT
 #: The hub-managed service that serves the dashboards.
@@ -106,7 +107,7 @@ def hub_settings(env: Mapping[str, str] | None = None) -> HubSettings:
         proxy_api_port=_int(env, "ECC_HUB_PROXY_API_PORT", 8001),
         dashboards_port=_int(env, "ECC_DASHBOARDS_PORT", 8867),
         share_port=_int(env, "ECC_SHARE_PORT", 8877),
-        pool_size=_int(env, "ECC_DASHBOARDS_POOL_SIZE", 1),
+        pool_size=_int(env, "ECC_DASHBOARDS_POOL_SIZE", DEFAULT_POOL_SIZE),
         hub_dir=hub_dir,
         db_url=env.get("ECC_HUB_DB_URL") or f"sqlite:///{hub_dir / 'jupyterhub.sqlite'}",
         auth=auth,

@@ -24,22 +24,17 @@ from ..config import absolute_url, database_url
 from ..errors import ConfigError
 from ..paths import venv_bin
 from . import admission
+from .pools import DEFAULT_POOL_SIZE, LANDING_PAGE, POOLS
 
 HERE = Path(__file__).parent
 SHARE = HERE / "share"
-#: The page people land on (a notebook's stem).
-LANDING_PAGE = "portfolio"
-#: Kernels kept warm per notebook; the landing page gets more.
-POOLS: dict[str, int] = {f"{LANDING_PAGE}.ipynb": 2}
-
-
 def voila_command(
     notebooks: Path,
     *,
     port: int,
     ip: str = "127.0.0.1",
     preheat: bool = True,
-    pool_size: int = 1,
+    pool_size: int = DEFAULT_POOL_SIZE,
     base_url: str = "/",
 ) -> list[str]:
     voila = shutil.which("voila", path=str(Path(sys.executable).parent)) or "voila"
@@ -122,7 +117,7 @@ def serve(
     port: int,
     db_url: str | None = None,
     preheat: bool = True,
-    pool_size: int = 1,
+    pool_size: int = DEFAULT_POOL_SIZE,
     refresh_minutes: int = 15,
     log: Path | None = None,
 ) -> int:
