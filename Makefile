@@ -16,8 +16,9 @@ CHP := node_modules/.bin/configurable-http-proxy
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "ecc needs Python 3.11+"'
 	@# Debian's Chromium drives the browser tests and PDF reports (Playwright cannot download one)
-	@if [ ! -x /usr/bin/chromium ] && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium poppler-utils fonts-dejavu-core; fi
+	@# HAProxy spreads viewers over dashboards replicas (ECC_DASHBOARDS_REPLICAS)
+	@if { [ ! -x /usr/bin/chromium ] || [ ! -x /usr/sbin/haproxy ]; } && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium poppler-utils fonts-dejavu-core haproxy; fi
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'

@@ -29,6 +29,8 @@ analyst's JupyterLab terminal — so the check is placed inside instead.)
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import html
 import os
 import signal
@@ -49,12 +51,13 @@ from tornado.log import app_log
 from ..config import database_url
 from ..db_roles import dashboards_url
 from ..paths import notebooks_dir
-from ..ui import paint_gate
+from ..ui import liveness, paint_gate
 from ..ui.first_paint import FirstPaint
 from ..ui.pools import DEFAULT_POOL_SIZE
 from ..ui.serve import refresher, voila_command, voila_env
 from ..ui.view import VIEWER_KEY
 from ..ui.voila_app import KernelProofGate
+from .replicas import REPLICA, replicas_wanted, run_tier
 from .settings import DASHBOARDS
 
 #: The landing page, relative to the service prefix.
@@ -190,6 +193,13 @@ def gated(handler: type[Any]) -> type[Any]:
     return _gated[handler]
 
 
+def cookie_secret(api_token: str) -> bytes:
+    """The key the service signs its cookies with (the hub's OAuth cookie among them):
+    derived from the service's hub token, so every replica of the service, and the same
+    service after a restart, accepts the cookies another one set (ecc.hub.replicas)."""
+    return hmac.new(api_token.encode(), b"ecc dashboards cookies", hashlib.sha256).digest()
+
+
 def _voila_class(api_token: str) -> type[Any]:
     from voila.app import Voila
 
@@ -197,6 +207,7 @@ def _voila_class(api_token: str) -> type[Any]:
         """Voilà whose every route is behind the hub (see the module docstring)."""
 
         def init_settings(self) -> dict[str, Any]:
+            self.cookie_secret = cookie_secret(api_token)
             settings: dict[str, Any] = super().init_settings()
             # the service's hub token lives here only: kernels (started with this
             # process's environment, cut down by ``main``) do not get it
@@ -229,6 +240,7 @@ def _voila_class(api_token: str) -> type[Any]:
                 ),
                 (prefix.rstrip("/") + "/?", gated(Landing)),
                 paint_gate.route(prefix),  # a beacon whose token is its proof
+                (liveness.route(prefix)[0], gated(liveness.AliveHandler)),
             ]
             for rule in super().init_handlers():
                 pattern, handler, *rest = rule
@@ -265,6 +277,8 @@ def main(argv: Sequence[str] | None = None) -> None:
             "service (jupyterhub -f jupyterhub_config.py starts it); use `ecc serve` without a hub"
         )
     full = dict(os.environ)
+    if replicas_wanted(full) > 1 and REPLICA not in full:  # the balancer and the replicas
+        sys.exit(run_tier(full))
     args = list(argv) if argv is not None else service_argv(full)
     # Voilà starts its kernels with its own environment: from here on, this process holds
     # only what a kernel may see (no hub token, no SMTP settings, no share-link key, on

@@ -9,6 +9,8 @@ deployments set the variables (ports, database, folders, the authentication mode
 - ``ECC_DASHBOARDS_PORT`` (8867): the dashboards service on 127.0.0.1
 - ``ECC_SHARE_PORT`` (8877): the share-links service on 127.0.0.1
 - ``ECC_DASHBOARDS_POOL_SIZE`` (0): preheated kernels per dashboard (the landing page 2)
+- ``ECC_DASHBOARDS_REPLICAS`` (1): dashboards servers behind HAProxy at the dashboards
+  port (:mod:`ecc.hub.replicas`)
 - ``ECC_HUB_DIR`` (``data/hub`` under the project root, :mod:`ecc.paths`): hub database,
   cookie secret, analysts' folders
 - ``ECC_HUB_DB_URL`` (``sqlite:///<ECC_HUB_DIR>/jupyterhub.sqlite``): the hub's database
@@ -35,6 +37,7 @@ from .. import paths
 from ..config import absolute_url
 from ..errors import ConfigError
 from ..ui.pools import DEFAULT_POOL_SIZE
+from .replicas import replicas_wanted
 
 ROOT = paths.CHECKOUT
 #: The hub-managed service that serves the dashboards.
@@ -54,6 +57,7 @@ class HubSettings:
     dashboards_port: int
     share_port: int
     pool_size: int
+    replicas: int
     hub_dir: Path
     db_url: str
     auth: str
@@ -108,6 +112,7 @@ def hub_settings(env: Mapping[str, str] | None = None) -> HubSettings:
         dashboards_port=_int(env, "ECC_DASHBOARDS_PORT", 8867),
         share_port=_int(env, "ECC_SHARE_PORT", 8877),
         pool_size=_int(env, "ECC_DASHBOARDS_POOL_SIZE", DEFAULT_POOL_SIZE),
+        replicas=replicas_wanted(env),
         hub_dir=hub_dir,
         db_url=env.get("ECC_HUB_DB_URL") or f"sqlite:///{hub_dir / 'jupyterhub.sqlite'}",
         auth=auth,

@@ -86,7 +86,10 @@ class HubWatch:
     def __init__(self, settings: HubSettings, launch: Launch, logins: dict[str, str]) -> None:
         self.settings = settings
         self.login = next(((n, logins[n]) for n in (VP, ADMIN) if n in logins), None)
-        pools = preheated_pages(settings.notebooks, settings.pool_size)
+        pools = {  # every replica keeps its own pools, and says so in the log
+            page: count * settings.replicas
+            for page, count in preheated_pages(settings.notebooks, settings.pool_size).items()
+        }
         self.warmup = Warmup(launch, pools, LANDING_PAGE)
         self.hub = self.proxy = False
 

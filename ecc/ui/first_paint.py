@@ -35,7 +35,9 @@ from jupyter_server.utils import url_path_join
 from sqlalchemy import Engine
 from tornado import web
 
+from . import liveness
 from .admission import RECHECK_SECONDS, Admission, from_environment
+from .liveness import streams_of
 from .paint_gate import ROUTE, gate_of
 
 log = logging.getLogger("ecc.ui")
@@ -213,10 +215,29 @@ class FirstPaint(web.RequestHandler):
         known = self._prefixes().get(path, self.settings.get("kernel_manager"))
         gate = gate_of(self.settings)
         token = None
+        base = self.settings.get("base_url", "/")
+        streams = streams_of(self.settings)
+        stream = streams.open()  # the page asks whether it is still being sent
         if known is not None and paint is not None:  # sent now: painted in a moment
             token = self._ecc_token = gate.issue()
-            told_at = url_path_join(self.settings.get("base_url", "/"), ROUTE, token)
-            paint = f'<span hidden data-ecc-painted="{told_at}"></span>{paint}'
+            told_at = url_path_join(base, ROUTE, token)
+            alive_at = url_path_join(base, liveness.ROUTE, "stream", stream)
+            paint = (
+                f'<span hidden data-ecc-painted="{told_at}" data-ecc-stream="{alive_at}">'
+                f"</span>{paint}"
+            )
+        try:
+            async for chunk in self._page(parent, path, paint, known, token):
+                yield chunk
+        finally:
+            streams.close(stream)
+
+    async def _page(
+        self, parent: Any, path: str, paint: str | None, known: str | None, token: str | None
+    ) -> AsyncIterator[str]:
+        """The page: the head and first paint at once when known, then Voilà's stream
+        once the crowd has painted and a kernel is free."""
+        gate = gate_of(self.settings)
         if known is not None:
             for name, value in PAGE_HEADERS.items():
                 self.set_header(name, value)

@@ -22,7 +22,7 @@ from typing import Any
 from tornado import web
 from tornado.log import app_log
 
-from . import paint_gate, query_channel
+from . import liveness, paint_gate, query_channel
 from .first_paint import FirstPaint
 
 #: What ``ecc serve`` adds to Voilà's tornado settings.
@@ -98,7 +98,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     class LocalVoila(Voila):  # type: ignore[misc]
         def init_handlers(self) -> list[Any]:
             rules = [(rule[0], local_gate(rule[1]), *rule[2:]) for rule in super().init_handlers()]
-            return [paint_gate.route(self.base_url), *rules]
+            return [paint_gate.route(self.base_url), liveness.route(self.base_url), *rules]
 
         def start(self) -> None:
             settings: dict[str, Any] = dict(getattr(self, "tornado_settings", {}))
