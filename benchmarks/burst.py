@@ -379,15 +379,16 @@ def markdown(rows: list[dict[str, Any]], customers: int, runs: int) -> str:
         f"{idle[0]} kernels, {idle[1]:.2f} GB.",
         "",
         "| N | run | p50 | p95 | max | failed | baseline p95 | server delay (p95) "
-        "| live p50 | live p95 | kernels after | stack GB (PSS) after | GB once refilled |",
-        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| live p50 | live p95 | not live | kernels after | stack GB (PSS) after "
+        "| GB once refilled |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for row in browser_rows(rows):
         cc, base, live = row["cc"], row["base"], row["live"]
         lines.append(
             f"| {row['n']} | {row['run']} | {cc['p50']:.1f} s | {cc['p95']:.1f} s "
             f"| {cc['max']:.1f} s | {cc['failed']} | {base['p95']:.1f} s | {row['delay']:.1f} s "
-            f"| {live['p50']:.1f} s | {live['p95']:.1f} s "
+            f"| {live['p50']:.1f} s | {live['p95']:.1f} s | {live['failed']} "
             f"| {row['kernels_after']} | {row['gb_after']:.1f} | {row['gb_left']:.1f} |"
         )
     if runs > 1:
@@ -439,6 +440,7 @@ def plot(rows: list[dict[str, Any]], path: Path) -> None:
     import pandas as pd
     import vl_convert as vlc
 
+    # several runs of one N: the median of each series
     times = pd.DataFrame(
         [
             {"viewers": r["n"], "series": name, "seconds": value}
@@ -452,12 +454,18 @@ def plot(rows: list[dict[str, Any]], path: Path) -> None:
             if value == value and value != float("inf")  # drop NaN and failures
         ]
     )
+    times = times.groupby(["viewers", "series"], as_index=False).agg(seconds=("seconds", "median"))
     memory = pd.DataFrame([{"viewers": r["n"], "GB": r["gb_after"]} for r in browser_rows(rows)])
+    memory = memory.groupby("viewers", as_index=False).agg(GB=("GB", "median"))
     x = alt.X("viewers:Q", title="viewers opening the landing page at once")
     left = (
-        alt.Chart(times, title="Seconds to the numbers")
+        alt.Chart(times, title="Seconds to the numbers (median of runs)")
         .mark_line(point=True)
-        .encode(x=x, y=alt.Y("seconds:Q", title="seconds"), color="series:N")
+        .encode(
+            x=x,
+            y=alt.Y("seconds:Q", title="seconds (log)", scale=alt.Scale(type="log")),
+            color="series:N",
+        )
         .properties(width=380, height=260)
     )
     right = (
