@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -111,6 +112,14 @@ def _alive(pid: int) -> bool:
     with suppress(OSError):
         return " Z " not in Path(f"/proc/{pid}/stat").read_text()
     return False
+
+
+def submit_login(page: Any, stack: Stack, name: str) -> None:
+    """Fill and send the hub's login form as ``name`` with their password (Playwright)."""
+    page.goto(f"{stack.url}/hub/login")
+    page.fill("input[name=username]", name)
+    page.fill("input[name=password]", stack.logins[name])
+    page.click("[type=submit]")
 
 
 def passable(folder: Path) -> None:

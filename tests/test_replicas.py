@@ -32,7 +32,7 @@ from ecc.hub.replicas import (
     replicas_wanted,
 )
 from tests.builders import demo_sqlite
-from tests.hubstack import Stack, hub_stack, need_proxy
+from tests.hubstack import Stack, hub_stack, need_proxy, submit_login
 from tests.servers import CHROMIUM, CHROMIUM_ARGS, IN_CI, LIVE_KPI, need_chromium
 
 TODAY = date(2026, 11, 24)
@@ -164,10 +164,7 @@ def test_killing_a_replica_during_a_burst_fails_no_page_load(stack: Stack) -> No
         try:
             signing = browser.new_context()
             page = signing.new_page()
-            page.goto(f"{stack.url}/hub/login")
-            page.fill("input[name=username]", "vp")
-            page.fill("input[name=password]", stack.logins["vp"])
-            page.click("[type=submit]")
+            submit_login(page, stack, "vp")
             page.wait_for_selector("[data-metric]", timeout=180_000)
             state: dict[str, Any] = dict(signing.storage_state())
             signing.close()

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from tests.builders import demo_sqlite
-from tests.hubstack import Stack, hub_stack, need_proxy, passable
+from tests.hubstack import Stack, hub_stack, need_proxy, passable, submit_login
 from tests.security.attacks import EXECUTE_JS, parse, script
 from tests.servers import CHROMIUM, CHROMIUM_ARGS, ROOT, need_chromium
 
@@ -55,10 +55,7 @@ def outcome(stack: Stack, live_db: Path) -> dict[str, Any]:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
             page = browser.new_page()
-            page.goto(f"{stack.url}/hub/login")
-            page.fill("input[name=username]", "analyst")
-            page.fill("input[name=password]", stack.logins["analyst"])
-            page.click("[type=submit]")
+            submit_login(page, stack, "analyst")
             page.wait_for_url("**/user/analyst/lab**", timeout=180_000)
             page.wait_for_selector(".jp-LabShell", timeout=120_000)
             xsrf = next(c["value"] for c in page.context.cookies() if c["name"] == "_xsrf")
