@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import asyncio
 import http.client
+import json
 import re
 import urllib.error
 import urllib.request
 from datetime import date
+from html import escape
 from pathlib import Path
 from urllib.parse import urljoin, urlsplit
 
@@ -25,10 +27,11 @@ from ecc.ui.admission import (
     default_concurrency,
     from_environment,
 )
+from ecc.ui.first_paint import END
 from ecc.ui.kernels import NICENESS
 from tests.builders import demo_sqlite
 from tests.pagecheck import computed_for, mismatches
-from tests.servers import voila_server
+from tests.servers import ROOT, voila_server
 
 
 def test_one_start_at_a_time_first_come_first_served() -> None:
@@ -187,3 +190,52 @@ def kernels_of(base: str) -> list[psutil.Process]:
         for p in psutil.Process(server).children(recursive=True)
         if any("ipykernel" in part for part in p.cmdline())
     ]
+
+
+@pytest.mark.slow
+def test_a_page_nobody_has_opened_shows_its_numbers_without_a_kernel(tmp_path: Path) -> None:
+    """No kernel of the page has ever run (it keeps no preheated ones) and none can start
+    (ECC_MAX_KERNELS=2: the landing page's two preheated kernels): its viewer still gets
+    its numbers at once, under its own title, with the head taken from the landing
+    page's, and their place in the line."""
+    db = demo_sqlite(tmp_path, customers=120, seed=4, today=date(2026, 11, 24))
+    env = {"ECC_MAX_KERNELS": "2"}
+    with voila_server(db, tmp_path / "serve.log", pool_size=0, env=env) as base:
+        conn, response = open_page(base, "/voila/render/retention.ipynb?preset=last_quarter")
+        seen = read_until(response, "data-metric")
+        assert "<title>ARR retention · Executive Command Center</title>" in seen
+        engine = make_engine(db)
+        try:
+            expected = computed_for(engine, {"preset": "last_quarter"}, "retention")
+            assert mismatches(seen, expected) == []
+        finally:
+            engine.dispose()
+        report_painted(base, seen)
+        read_until(response, "ecc_wait(0, true)", seen)  # next, when a kernel is free
+        conn.close()
+
+
+@pytest.mark.slow
+def test_every_page_s_head_sent_before_its_kernel_is_the_one_voila_renders(
+    tmp_path: Path,
+) -> None:
+    """Each page's first response sends a head derived from the landing page's (only the
+    title differs) before Voilà renders its own; the server compares the two when
+    Voilà's arrives and says so in its log when they differ."""
+    db = demo_sqlite(tmp_path, customers=120, seed=4, today=date(2026, 11, 24))
+    log = tmp_path / "serve.log"
+    notebooks = sorted(p.name for p in (ROOT / "notebooks").glob("*.ipynb"))
+    assert len(notebooks) >= 12
+    with voila_server(db, log, pool_size=0) as base:
+        for name in notebooks:
+            conn, response = open_page(base, f"/voila/render/{name}")
+            seen = read_until(response, END)
+            title = json.loads((ROOT / "notebooks" / name).read_text())["metadata"]["title"]
+            assert f"<title>{escape(title, quote=False)}</title>" in seen
+            beacon = re.search(r'data-ecc-painted="([^"]+)"', seen)
+            if beacon is not None:
+                report_painted(base, seen)
+            read_until(response, '"kernelId"', seen)  # Voilà's own head has been compared
+            conn.close()
+    said = log.read_text() + log.with_suffix(".voila.log").read_text()
+    assert "the head of" not in said

@@ -35,3 +35,16 @@ def test_a_prefix_that_changes_is_replaced_and_said(caplog: pytest.LogCaptureFix
         prefixes.learn("risk.ipynb", "<head>two")
     assert prefixes.get("risk.ipynb") == "<head>two"
     assert "changed" in caplog.text
+
+
+def test_a_page_not_yet_seen_takes_another_page_s_head_with_its_own_title() -> None:
+    prefixes = Prefixes()
+    assert prefixes.derive("risk.ipynb", "Risk") is None  # nothing known yet
+    head = (
+        "<html><head><title>Portfolio health · ECC</title></head><body>"
+        f"<svg><title>spin</title></svg>{MARKER}"
+    )
+    prefixes.learn("portfolio.ipynb", head)
+    derived = prefixes.derive("risk.ipynb", "Risk & renewals")
+    assert derived == head.replace("Portfolio health · ECC", "Risk &amp; renewals")
+    assert prefixes.get("risk.ipynb") == derived  # kept, and checked by the first response

@@ -27,6 +27,7 @@ from collections import OrderedDict
 from collections.abc import AsyncIterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from functools import cache
+from html import escape
 from inspect import isawaitable
 from pathlib import Path
 from typing import Any
@@ -155,6 +156,24 @@ class Prefixes:
                 self._known[path] = found
         return self._known.get(path)
 
+    def derive(self, path: str, title: str, manager: Any = None) -> str | None:
+        """A prefix for ``path`` from another page's: the pages' heads differ only in
+        their title (the notebook's ``title``), so a page nobody has opened yet (no
+        preheated kernel, no response) still sends its numbers at once. Its first
+        response checks it, as every response does (:meth:`learn`)."""
+        pools = getattr(manager, "_pools", None)
+        for pooled in pools if isinstance(pools, dict) else ():  # the landing page's
+            self.get(pooled, manager)
+        for other in list(self._known.values()):
+            head = other[: other.find("</head>")]  # the spinner's SVG has a title too
+            start, end = head.find("<title>"), head.find("</title>")
+            if start < 0 or end < start or head.count("<title>") != 1:
+                continue
+            derived = f"{other[: start + 7]}{escape(title, quote=False)}{other[end:]}"
+            self._known[path] = derived
+            return derived
+        return None
+
     def learn(self, path: str, prefix: str) -> None:
         old = self._known.get(path)
         if old is not None and old != prefix:
@@ -212,7 +231,11 @@ class FirstPaint(web.RequestHandler):
                 yield chunk
             return
         paint = await self._paint(path)
-        known = self._prefixes().get(path, self.settings.get("kernel_manager"))
+        prefixes = self._prefixes()
+        known = prefixes.get(path, self.settings.get("kernel_manager"))
+        if known is None:
+            manager = self.settings.get("kernel_manager")
+            known = prefixes.derive(path, await self._title(path), manager)
         gate = gate_of(self.settings)
         token = None
         base = self.settings.get("base_url", "/")
@@ -305,6 +328,14 @@ class FirstPaint(web.RequestHandler):
         in the line for a kernel."""
         exists = self.contents_manager.file_exists(path)  # type: ignore[attr-defined]
         return bool(await exists if isawaitable(exists) else exists)
+
+    async def _title(self, path: str) -> str:
+        """The page's title as the template writes it: the notebook's ``title``, else
+        its name."""
+        model = self.contents_manager.get(path, content=True)  # type: ignore[attr-defined]
+        if isawaitable(model):
+            model = await model
+        return str(model["content"].metadata.get("title", Path(path).stem))
 
     def _prefixes(self) -> Prefixes:
         """This server's page prefixes (kept in its settings)."""
