@@ -131,11 +131,7 @@ async def burst(
 ) -> tuple[list[float], list[float]]:
     """N contexts open ``url`` together: seconds to the first visible KPI of each (inf:
     failed), and to the first visible ``live`` element (the widgets), when given."""
-    contexts = [
-        await browser.new_context(storage_state=state, viewport={"width": 1440, "height": 900})
-        for _ in range(n)
-    ]
-    pages = [await c.new_page() for c in contexts]
+    contexts, pages = await open_tabs(browser, state, n)
     started = time.perf_counter()
 
     async def one(page: Any) -> tuple[float, float]:
@@ -152,11 +148,70 @@ async def burst(
         return first, alive
 
     results = await asyncio.gather(*(one(p) for p in pages))
+    await close_tabs(contexts, pages)
+    return [r[0] for r in results], [r[1] for r in results]
+
+
+async def open_tabs(
+    browser: Any, state: dict[str, Any] | None, n: int
+) -> tuple[list[Any], list[Any]]:
+    """N fresh browser contexts (each a viewer, signed in when ``state`` is given), a tab
+    in each, at laptop size."""
+    contexts = [
+        await browser.new_context(storage_state=state, viewport={"width": 1440, "height": 900})
+        for _ in range(n)
+    ]
+    return contexts, [await c.new_page() for c in contexts]
+
+
+async def close_tabs(contexts: list[Any], pages: list[Any]) -> None:
     for page in pages:  # as a person closes a tab: the page's unload handlers run
         await page.close(run_before_unload=True)
     for c in contexts:
         await c.close()
-    return [r[0] for r in results], [r[1] for r in results]
+
+
+#: The session mix: the landing page, then two other dashboards, then a filter change.
+MIX = ("portfolio", "retention", "risk")
+#: The filter change: the period of the last page, to year to date (in the URL once shown).
+CHANGE = ("Year to date", "location.search.includes('preset=ytd')")
+
+
+async def session_mix(
+    browser: Any, state: dict[str, Any] | None, urls: list[str], n: int, change: bool
+) -> dict[str, list[float]]:
+    """N viewers at once, each opening ``urls`` one after another in their tab (the next
+    as soon as the previous shows its numbers): the seconds from each navigation to its
+    first visible KPI. With ``change``, each then waits for the last page's widgets
+    ("live", seconds from that page's navigation) and changes its period once
+    ("filter": seconds from the choice to the page showing the new period, its URL
+    written after the numbers). Failures are inf."""
+    contexts, pages = await open_tabs(browser, state, n)
+    keys = [f"page{i + 1}" for i in range(len(urls))] + (["live", "filter"] if change else [])
+
+    async def one(page: Any) -> dict[str, float]:
+        out = dict.fromkeys(keys, float("inf"))
+        try:
+            for key, url in zip(keys, urls, strict=False):  # then live, filter
+                began = time.perf_counter()
+                await page.goto(url, wait_until="commit", timeout=TIMEOUT * 1000)
+                await page.wait_for_selector(KPI, state="visible", timeout=TIMEOUT * 1000)
+                out[key] = time.perf_counter() - began
+            if change:
+                await page.wait_for_selector(LIVE, state="visible", timeout=TIMEOUT * 1000)
+                out["live"] = time.perf_counter() - began
+                period = page.locator("#rendered_cells select").first
+                chose = time.perf_counter()
+                await period.select_option(label=CHANGE[0], timeout=TIMEOUT * 1000)
+                await page.wait_for_function(CHANGE[1], timeout=TIMEOUT * 1000, polling=20)
+                out["filter"] = time.perf_counter() - chose
+        except Exception:
+            pass
+        return out
+
+    results = await asyncio.gather(*(one(p) for p in pages))
+    await close_tabs(contexts, pages)
+    return {k: [r[k] for r in results] for k in keys}
 
 
 async def protocol_burst(
@@ -292,17 +347,20 @@ async def run(
     runs: int,
     keep: Path | None = None,
     protocol_sizes: tuple[int, ...] = (),
+    mix_sizes: tuple[int, ...] = (),
+    database: str | None = None,
 ) -> list[dict[str, Any]]:
     from playwright.async_api import async_playwright
 
     rows: list[dict[str, Any]] = []
     with tempfile.TemporaryDirectory(prefix="ecc-burst-") as tmp:
         folder = Path(tmp)
-        db = f"sqlite:///{folder / 'ecc.sqlite'}"
-        engine = make_engine(db)
-        init_schema(engine)
-        build_demo(engine, customers=customers, seed=7, today=TODAY)
-        engine.dispose()
+        db = database or f"sqlite:///{folder / 'ecc.sqlite'}"
+        if database is None:
+            engine = make_engine(db)
+            init_schema(engine)
+            build_demo(engine, customers=customers, seed=7, today=TODAY)
+            engine.dispose()
         subprocess.run([sys.executable, "-m", "ecc.cli", "refresh", "--db", db], check=True)
         static = folder / "static"
         static.mkdir()
@@ -325,18 +383,14 @@ async def run(
                     idle = footprint(stack.hub_dir)
                     landing = stack.dashboards + "voila/render/portfolio.ipynb"
 
-                    def record(n: int, r: int, client: str, times: Any, base: Any) -> None:
+                    def record(n: int, r: int, client: str, figures: dict[str, Any]) -> None:
                         after = footprint(stack.hub_dir)
                         left = back_to_idle(stack, idle[0])
-                        cc, live = stats(times[0]), stats(times[1])
                         row = {
                             "n": n,
                             "run": r + 1,
                             "client": client,
-                            "cc": cc,
-                            "live": live,
-                            "base": base,
-                            "delay": cc["p95"] - base["p95"] if base else None,
+                            **figures,
                             "kernels_after": after[0],
                             "gb_after": after[1],
                             "kernels_left": left[0],
@@ -353,16 +407,37 @@ async def run(
                         for r in range(runs):
                             base = stats((await burst(browser, None, baseline_url, n))[0])
                             times = await burst(browser, state, landing, n, LIVE)
-                            record(n, r, "browser", times, base)
+                            cc = stats(times[0])
+                            figures = {"cc": cc, "live": stats(times[1]), "base": base}
+                            record(n, r, "browser", {**figures, "delay": cc["p95"] - base["p95"]})
+                    pages = [f"{stack.dashboards}voila/render/{name}.ipynb" for name in MIX]
+                    bases = [f"{baseline_url}?visit={i + 1}" for i in range(len(MIX))]
+                    for n in mix_sizes:
+                        for r in range(runs):
+                            plain = await session_mix(browser, None, bases, n, change=False)
+                            visits = await session_mix(browser, state, pages, n, change=True)
+                            record(n, r, "mix", mix_figures(visits, plain))
                     for n in protocol_sizes:
                         for r in range(runs):
                             times = await protocol_burst(state, stack.dashboards, landing, n)
-                            record(n, r, "protocol", times, None)
+                            record(
+                                n, r, "protocol", {"cc": stats(times[0]), "live": stats(times[1])}
+                            )
                     await browser.close()
         finally:
             server.terminate()
             server.wait(timeout=10)
     return rows
+
+
+def mix_figures(times: dict[str, list[float]], base: dict[str, list[float]]) -> dict[str, Any]:
+    """A session mix's figures: each page's and the baseline's, each page's server delay
+    (p95 minus the baseline's p95 for the same visit), the last page's widgets, and the
+    filter change."""
+    pages = {key: stats(values) for key, values in times.items()}
+    bases = {key: stats(values) for key, values in base.items()}
+    delays = {key: pages[key]["p95"] - bases[key]["p95"] for key in bases}
+    return {"pages": pages, "bases": bases, "delays": delays}
 
 
 def browser_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -412,6 +487,7 @@ def markdown(rows: list[dict[str, Any]], customers: int, runs: int) -> str:
                 f"| {median(lambda r: r['live']['p95']):.1f} s "
                 f"| {sum(r['cc']['failed'] for r in of_n)} |"
             )
+    lines += mix_markdown([r for r in rows if r.get("client") == "mix"])
     protocol = [r for r in rows if r.get("client") == "protocol"]
     if protocol:
         lines += [
@@ -432,6 +508,49 @@ def markdown(rows: list[dict[str, Any]], customers: int, runs: int) -> str:
                 f"| {row['gb_after']:.1f} | {row['gb_left']:.1f} |"
             )
     return "\n".join(lines) + "\n"
+
+
+def mix_markdown(mix: list[dict[str, Any]]) -> list[str]:
+    """The session mix's table, and the medians of its runs."""
+    if not mix:
+        return []
+    names = " → ".join(MIX)
+    lines = [
+        "",
+        f"Session mix ({names}, the next page as soon as the previous one shows its "
+        "numbers; then, once the last page's widgets are live, the period changed to year "
+        "to date): per page, p95 seconds from its navigation to its first visible KPI and "
+        "the server delay against the static baseline opened the same way; the filter "
+        "change from the choice to the page showing the new period.",
+        "",
+        "| N | run | "
+        + " | ".join(f"{m} p95 | delay" for m in MIX)
+        + " | live p95 | filter p50 | filter p95 | filter max | failed | stack GB after |",
+        "|---:|---:|" + "---:|---:|" * len(MIX) + "---:|---:|---:|---:|---:|---:|",
+    ]
+    keys = [f"page{i + 1}" for i in range(len(MIX))]
+    for row in mix:
+        pages, delays = row["pages"], row["delays"]
+        failed = sum(pages[k]["failed"] for k in (*keys, "live", "filter"))
+        lines.append(
+            f"| {row['n']} | {row['run']} | "
+            + " | ".join(f"{pages[k]['p95']:.1f} s | {delays[k]:.1f} s" for k in keys)
+            + f" | {pages['live']['p95']:.1f} s | {pages['filter']['p50']:.2f} s "
+            f"| {pages['filter']['p95']:.2f} s | {pages['filter']['max']:.2f} s | {failed} "
+            f"| {row['gb_after']:.1f} |"
+        )
+    for n in sorted({r["n"] for r in mix}):
+        of_n = [r for r in mix if r["n"] == n]
+        if len(of_n) < 2:
+            continue
+        worst = statistics.median(max(r["delays"][k] for k in keys) for r in of_n)
+        change = statistics.median(r["pages"]["filter"]["p95"] for r in of_n)
+        lines += [
+            "",
+            f"Medians of {len(of_n)} runs at N = {n}: the slowest page's server delay "
+            f"{worst:.1f} s; filter change p95 {change:.2f} s.",
+        ]
+    return lines
 
 
 def plot(rows: list[dict[str, Any]], path: Path) -> None:
@@ -487,6 +606,8 @@ def main() -> None:
     ap.add_argument(
         "--protocol-sizes", default="50,200", help="viewers without a browser (empty: none)"
     )
+    ap.add_argument("--mix-sizes", default="25", help="viewers of the session mix (empty: none)")
+    ap.add_argument("--db", default=None, help="a demo database to use as it is (refreshed first)")
     ap.add_argument("--rows", type=Path, default=None, help="keep each burst's figures here")
     ap.add_argument("--plot", type=Path, default=None, help="draw the figures as this PNG")
     ap.add_argument("--replot", type=Path, default=None, help="draw these rows; run nothing")
@@ -494,9 +615,10 @@ def main() -> None:
     if args.replot is not None:
         rows = [json.loads(line) for line in args.replot.read_text().splitlines() if line]
     else:
-        sizes = [int(s) for s in str(args.sizes).split(",")]
+        sizes = [int(s) for s in str(args.sizes).split(",") if s]
         protocol = tuple(int(s) for s in str(args.protocol_sizes).split(",") if s)
-        rows = asyncio.run(run(args.customers, sizes, args.runs, args.rows, protocol))
+        mix = tuple(int(s) for s in str(args.mix_sizes).split(",") if s)
+        rows = asyncio.run(run(args.customers, sizes, args.runs, args.rows, protocol, mix, args.db))
         emit(markdown(rows, args.customers, args.runs), args.write)
     if args.plot is not None:
         plot(rows, args.plot)

@@ -5,11 +5,17 @@ from __future__ import annotations
 
 import logging
 import re
+from datetime import date
+from pathlib import Path
 
 import pytest
 
-from ecc.ui.first_paint import END, MARKER, Prefixes
+from ecc.cache.refresh import refresh
+from ecc.db import make_engine
+from ecc.ui import first_paint
+from ecc.ui.first_paint import END, MARKER, Prefixes, Renderer, _canonical
 from ecc.ui.serve import SHARE
+from tests.builders import demo_sqlite
 
 TEMPLATE = SHARE / "voila" / "templates" / "ecc"
 
@@ -48,3 +54,35 @@ def test_a_page_not_yet_seen_takes_another_page_s_head_with_its_own_title() -> N
     derived = prefixes.derive("risk.ipynb", "Risk & renewals")
     assert derived == head.replace("Portfolio health · ECC", "Risk &amp; renewals")
     assert prefixes.get("risk.ipynb") == derived  # kept, and checked by the first response
+
+
+def test_every_spelling_of_a_view_is_one_first_paint() -> None:
+    """A bare address and the landing page's links (which spell the default view out)
+    name the same page; the viewer key changes nothing."""
+    bare = _canonical("")
+    assert _canonical("preset=this_quarter&compare=previous") == bare
+    assert _canonical("compare=previous&viewer=vp") == bare
+    assert _canonical("preset=ytd") != bare
+
+
+def test_the_cache_s_first_viewer_has_the_other_pages_rendered_ahead(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    db = demo_sqlite(tmp_path, customers=120, seed=4, today=date(2026, 11, 24))
+    engine = make_engine(db)
+    try:
+        refresh(engine)
+    finally:
+        engine.dispose()
+    monkeypatch.setenv("ECC_DATABASE_URL", db)
+    first_paint._engine.cache_clear()
+    try:
+        renderer = Renderer()
+        html = renderer.render("portfolio", "")
+        assert html is not None and "data-metric" in html
+        # the rest arrive in the background, each then served without rendering again
+        assert renderer.ready("retention", "preset=this_quarter&compare=previous", timeout=120)
+        assert renderer.ready("segments", "")
+        assert not renderer.ready("retention", "preset=ytd")  # only the default views
+    finally:
+        first_paint._engine.cache_clear()

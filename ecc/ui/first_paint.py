@@ -60,13 +60,19 @@ def _engine() -> Engine:
 
 
 class Renderer:
-    """Renders first paints on one worker thread, each (page, view, cache state) once."""
+    """Renders first paints on one worker thread, each (page, view, cache state) once.
+
+    When the cache changes (a refresh, or the server's first viewer), the default view
+    of every other page is rendered too, in the background: the crowd that follows the
+    landing page's links finds those pages ready."""
 
     def __init__(self) -> None:
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ecc-first-paint")
         self._lock = threading.Lock()
         self._done: OrderedDict[tuple[str, ...], str | None] = OrderedDict()
         self._running: dict[tuple[str, ...], Future[str | None]] = {}
+        self._warmed: tuple[str, str] | None = None
+        self._warming: threading.Thread | None = None
 
     def render(self, page_name: str, query: str) -> str | None:
         """The page's header and body for ``query``, or None when the view is not in the
@@ -82,6 +88,11 @@ class Renderer:
             state = generation(conn)
         key = (page_name, _canonical(query), str(state[0]), str(state[1]))
         with self._lock:
+            if self._warmed != key[2:]:
+                self._warmed = key[2:]
+                others = [name for name in load_all() if name != page_name]
+                self._warming = threading.Thread(target=self._warm, args=(others,), daemon=True)
+                self._warming.start()
             if key in self._done:
                 self._done.move_to_end(key)
                 return self._done[key]
@@ -98,6 +109,26 @@ class Renderer:
                     while len(self._done) > KEEP:
                         self._done.popitem(last=False)
         return html
+
+    def ready(self, page_name: str, query: str, timeout: float = 0) -> bool:
+        """Whether the first paint of ``query`` is rendered for the cache as it is now,
+        after waiting at most ``timeout`` seconds for the other pages' rendering ahead."""
+        from ..cache.service import generation
+
+        warming = self._warming
+        if warming is not None:
+            warming.join(timeout)
+        with _engine().connect() as conn:
+            state = generation(conn)
+        with self._lock:
+            return (page_name, _canonical(query), str(state[0]), str(state[1])) in self._done
+
+    def _warm(self, names: list[str]) -> None:
+        for name in names:
+            try:
+                self.render(name, "")
+            except Exception:  # a viewer of that page gets the reason from the kernel
+                log.debug("no first paint of %s ahead of its viewers", name, exc_info=True)
 
     def _build(self, page_name: str, query: str) -> str | None:
         from .app import render_header
@@ -122,9 +153,16 @@ class Renderer:
 
 
 def _canonical(query: str) -> str:
+    """One key for every spelling of a view: no query and the default view's own are the
+    same page (the landing page's links spell out what an address typed bare leaves
+    out)."""
     from urllib.parse import parse_qsl, urlencode
 
+    from .view import FILTER_KEYS, PAGE_KEYS, parse_query
+
     pairs = [(k, v) for k, v in parse_qsl(query, keep_blank_values=True) if k not in IGNORED]
+    if all(k in (*FILTER_KEYS, *PAGE_KEYS) for k, _ in pairs):
+        return urlencode(sorted(parse_query(dict(pairs)).params().items()))
     return urlencode(sorted(pairs))
 
 
