@@ -2,8 +2,8 @@
 the hub, against a static baseline page opened the same way in the same run.
 
     .venv/bin/python benchmarks/burst.py [--customers 2000] [--sizes 1,5,10,25,50] \
-        [--runs 1] [--write docs/BENCHMARKS.md] [--rows docs/burst-2k.json] \
-        [--plot docs/burst-2k.png]
+        [--mix-sizes 25] [--protocol-sizes 50,200] [--runs 1] [--db URL] \
+        [--write docs/BENCHMARKS.md] [--rows docs/burst-2k.json] [--plot docs/burst-2k.png]
     .venv/bin/python benchmarks/burst.py --replot docs/burst-2k.json --plot docs/burst-2k.png
 
 The stack runs as ``make demo`` runs it (``ecc hub start`` with the default pools:
@@ -26,6 +26,12 @@ Between bursts the pools refill (the log says so) and settle. ``--rows`` keeps e
 burst's figures (JSON, one object a line, written as they come); ``--plot`` draws them:
 the times against N (first KPI p50 and p95, widgets live p95, the baseline's p95) and
 the stack's memory after each burst. ``--replot ROWS`` draws an earlier run's rows.
+
+``--mix-sizes`` (default 25) adds the session mix: each of N viewers opens the landing
+page, then two other dashboards (the next as soon as the previous shows its numbers),
+then changes the last page's period once its widgets are live; against the static page
+opened three times the same way. ``--db URL`` uses a demo database already built (a
+100,000-customer one takes minutes to generate) instead of generating one.
 
 ``--protocol-sizes`` (default 50,200) adds bursts of viewers without a browser (HTTP
 and websocket, nothing rendered): the seconds to the numbers in the page, and to a live

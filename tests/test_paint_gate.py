@@ -10,7 +10,7 @@ from ecc.ui.paint_gate import PaintGate
 
 def test_a_lone_viewer_never_waits() -> None:
     async def scenario() -> None:
-        gate = PaintGate(wait=30)
+        gate = PaintGate(stall=30)
         mine = gate.issue()
         started = time.monotonic()
         await gate.settle(mine)  # nobody else is painting
@@ -21,7 +21,7 @@ def test_a_lone_viewer_never_waits() -> None:
 
 def test_live_pages_wait_for_the_others_first_paints() -> None:
     async def scenario() -> None:
-        gate = PaintGate(wait=30)
+        gate = PaintGate(stall=30)
         first, second = gate.issue(), gate.issue()
         waiting = asyncio.ensure_future(gate.settle(first))
         await asyncio.sleep(0.05)
@@ -37,7 +37,7 @@ def test_live_pages_wait_for_the_others_first_paints() -> None:
 
 def test_a_browser_that_never_answers_holds_no_one_up_for_long() -> None:
     async def scenario() -> None:
-        gate = PaintGate(wait=0.3)
+        gate = PaintGate(stall=0.3)
         first = gate.issue()
         gate.issue()  # never reported (no script, a closed tab)
         started = time.monotonic()
@@ -54,3 +54,35 @@ def test_an_unknown_token_ends_nothing() -> None:
     gate.issue()
     assert not gate.painted("made-up")
     assert gate.pending() == 1
+
+
+def test_a_crowd_that_keeps_painting_keeps_the_live_pages_waiting() -> None:
+    """Browsers that take longer than the stall time to paint, but keep painting, hold the
+    live pages until the last one has painted."""
+
+    async def scenario() -> None:
+        gate = PaintGate(stall=0.4, cap=30)
+        first, *others = (gate.issue() for _ in range(4))
+        waiting = asyncio.ensure_future(gate.settle(first))
+        for token in others[:-1]:  # one report every 0.3 s: 0.9 s in all
+            await asyncio.sleep(0.3)
+            assert not waiting.done()
+            assert gate.painted(token)
+        await asyncio.sleep(0.3)
+        assert not waiting.done()  # 1.2 s after its own paint was sent: still waiting
+        assert gate.painted(others[-1])
+        await asyncio.wait_for(waiting, 1)
+
+    asyncio.run(scenario())
+
+
+def test_no_live_page_waits_beyond_the_cap() -> None:
+    async def scenario() -> None:
+        gate = PaintGate(stall=30, cap=0.3)
+        first = gate.issue()
+        gate.issue()  # never reported, and arrivals keep the crowd from stalling
+        started = time.monotonic()
+        await asyncio.wait_for(gate.settle(first), 5)
+        assert 0.2 <= time.monotonic() - started < 2
+
+    asyncio.run(scenario())
