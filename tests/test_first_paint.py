@@ -86,3 +86,13 @@ def test_the_cache_s_first_viewer_has_the_other_pages_rendered_ahead(
         assert not renderer.ready("retention", "preset=ytd")  # only the default views
     finally:
         first_paint._engine.cache_clear()
+
+
+def test_a_slow_kernel_s_output_is_waited_for() -> None:
+    """nbclient's default drops a cell's output that comes more than 4 s after the cell's
+    reply; under a crowd's load that left pages without widgets. The command center's
+    Voilà settings, as Voilà loads them, wait as long as a page may take."""
+    from traitlets.config.loader import PyFileConfigLoader
+
+    config = PyFileConfigLoader("voila.py", path=str(SHARE / "config")).load_config()
+    assert config.VoilaExecutor.iopub_timeout >= 60

@@ -21,3 +21,8 @@ c.Voila.tornado_settings = {"disable_check_xsrf": True}
 c.MappingKernelManager.cull_idle_timeout = 90
 c.MappingKernelManager.cull_interval = 15
 c.MappingKernelManager.cull_connected = False
+# A kernel short of CPU (a crowd opening pages together) can send a cell's output a few
+# seconds after the cell's reply. nbclient waits 4 s for it by default, then goes on
+# without it: the page never got its widgets (5 of 25 pages in a burst). Waiting costs
+# nothing when the output is there: it ends as soon as the kernel says it is idle.
+c.VoilaExecutor.iopub_timeout = 120
