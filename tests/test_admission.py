@@ -27,7 +27,6 @@ from ecc.ui.admission import (
     default_concurrency,
     from_environment,
 )
-from ecc.ui.first_paint import END
 from ecc.ui.kernels import NICENESS
 from tests.builders import demo_sqlite
 from tests.pagecheck import computed_for, mismatches
@@ -229,13 +228,15 @@ def test_every_page_s_head_sent_before_its_kernel_is_the_one_voila_renders(
     with voila_server(db, log, pool_size=0) as base:
         for name in notebooks:
             conn, response = open_page(base, f"/voila/render/{name}")
-            seen = read_until(response, END)
-            title = json.loads((ROOT / "notebooks" / name).read_text())["metadata"]["title"]
-            assert f"<title>{escape(title, quote=False)}</title>" in seen
-            beacon = re.search(r'data-ecc-painted="([^"]+)"', seen)
-            if beacon is not None:
-                report_painted(base, seen)
-            read_until(response, '"kernelId"', seen)  # Voilà's own head has been compared
-            conn.close()
+            try:
+                # what the server sends before a kernel: the head, the first paint, its script
+                seen = read_until(response, "window.ecc_wait = function")
+                meta = json.loads((ROOT / "notebooks" / name).read_text())["metadata"]
+                assert f"<title>{escape(meta['title'], quote=False)}</title>" in seen
+                if re.search(r'data-ecc-painted="([^"]+)"', seen) is not None:
+                    report_painted(base, seen)
+                read_until(response, '"kernelId"', seen)  # Voilà's own head was compared
+            finally:
+                conn.close()
     said = log.read_text() + log.with_suffix(".voila.log").read_text()
     assert "the head of" not in said
