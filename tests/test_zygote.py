@@ -81,3 +81,15 @@ def test_kernels_are_forked_from_one_warm_process_and_share_its_memory(tmp_path:
     _, alive = psutil.wait_procs([zygote, *kernels], timeout=30)
     assert alive == []
     assert not socket.parent.exists()
+
+
+def test_a_child_gone_before_it_is_watched_is_a_failed_start() -> None:
+    """A forked kernel that ended before its pidfd was opened raises an OSError, which the
+    provisioner treats as a failed fork and starts a kernel without the zygote (a pool
+    once waited for such a kernel for ever)."""
+    from ecc.ui.zygote import ForkedProcess
+
+    gone = subprocess.Popen(["true"])
+    gone.wait()
+    with pytest.raises(OSError):
+        ForkedProcess(gone.pid)

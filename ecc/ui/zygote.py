@@ -246,11 +246,13 @@ class ForkingProvisioner(LocalProvisioner):
         try:
             zygote = self._zygote()
             pid = await zygote.fork(cmd[cmd.index("-f") :], env, cwd, nice)
+            # a child that has already ended (ProcessLookupError) is a failed start too
+            forked = ForkedProcess(pid)
         except (OSError, RuntimeError, ValueError) as error:
             log.warning("starting a kernel without the zygote: %s", error)
             full = ["nice", "-n", str(nice), *cmd] if nice else cmd
             return await super().launch_kernel(full, **kwargs)
-        self.process = ForkedProcess(pid)  # type: ignore[assignment]  # Popen's interface
+        self.process = forked  # type: ignore[assignment]  # Popen's interface
         self.pid = pid
         self.pgid = pid  # the child leads a session of its own
         return self.connection_info
