@@ -8,7 +8,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
 
@@ -44,11 +44,17 @@ def need_chromium() -> None:
 
 @contextmanager
 def voila_server(
-    db_url: str, log: Path, *, pool_size: int = 1, env: dict[str, str] | None = None
+    db_url: str,
+    log: Path,
+    *,
+    pool_size: int = 1,
+    env: dict[str, str] | None = None,
+    starting: Callable[[int], None] | None = None,
 ) -> Iterator[str]:
     """`ecc serve` on a free port, with ``env`` added to the environment; yields the base
     URL once it says it is ready (every preheated kernel waiting for a viewer, the
-    landing page rendered)."""
+    landing page rendered). ``starting(pid)``, if given, is called with the launcher's
+    pid as soon as it has started."""
     port = free_port()
     with log.open("w") as fh:
         proc = subprocess.Popen(
@@ -75,6 +81,8 @@ def voila_server(
             env={**os.environ, **(env or {})},
         )
     try:
+        if starting is not None:
+            starting(proc.pid)
         # the launcher prints the address once every preheated kernel waits for a viewer
         # and the landing page has rendered (its pool full again)
         deadline = time.monotonic() + 300

@@ -6,7 +6,8 @@ sends every viewer's page and first paint: when a crowd arrives, the numbers go 
 first and the kernels that bring the widgets use what is left. On an idle machine the
 priority changes nothing.
 
-Voilà refills a page's pool of preheated kernels as soon as one is taken, and starts a
+Voilà refills a page's pool of preheated kernels as soon as one is taken (and one that
+failed to start is replaced, :mod:`ecc.ui.pool_repair`), and starts a
 kernel for a viewer when the pool is empty. Past the budget of kernels
 (:func:`ecc.ui.admission.from_environment`), both wait here until a kernel ends (a tab
 closed, an idle page culled), so a crowd cannot fill the machine's memory. Viewers
@@ -28,6 +29,7 @@ from jupyter_server.services.kernels.kernelmanager import (
 from traitlets import default
 
 from .admission import RECHECK_SECONDS, from_environment
+from .pool_repair import keep_repairing
 
 #: The kernels' ``nice`` value (0 is the server's; 19 the lowest priority).
 NICENESS = 10
@@ -52,6 +54,7 @@ class BudgetedKernelManager(AsyncMappingKernelManager):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)  # type: ignore[no-untyped-call]
         self.kernel_budget = from_environment().budget
+        self._repairing: asyncio.Task[None] | None = None
 
     @property
     def full(self) -> bool:
@@ -60,6 +63,8 @@ class BudgetedKernelManager(AsyncMappingKernelManager):
     async def start_kernel(  # type: ignore[override]
         self, *, kernel_id: str | None = None, path: Any = None, **kwargs: Any
     ) -> str:
+        if self._repairing is None:  # failed preheated kernels replaced (pool_repair)
+            self._repairing = asyncio.ensure_future(keep_repairing(self))
         if kernel_id is None or kernel_id not in self:  # a new kernel, not a restart
             while self.full:
                 await asyncio.sleep(RECHECK_SECONDS)
@@ -68,6 +73,8 @@ class BudgetedKernelManager(AsyncMappingKernelManager):
 
     async def shutdown_all(self, now: bool = False) -> None:  # type: ignore[override]
         """Every kernel, then the zygote they were forked from (ecc.ui.zygote)."""
+        if self._repairing is not None:
+            self._repairing.cancel()
         await super().shutdown_all(now=now)
         zygote = getattr(self, "ecc_zygote", None)
         if zygote is not None:
