@@ -51,7 +51,7 @@ from tornado.log import app_log
 from ..config import database_url
 from ..db_roles import dashboards_url
 from ..paths import notebooks_dir
-from ..ui import liveness, paint_gate
+from ..ui import liveness, paint_gate, template_cache
 from ..ui.first_paint import FirstPaint
 from ..ui.pools import DEFAULT_POOL_SIZE
 from ..ui.serve import refresher, voila_command, voila_env
@@ -289,6 +289,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     os.environ.update(voila_env(dashboards_url(data_url, full), full))
     minutes = int(full.get("ECC_REFRESH_EVERY", "15") or 0)
     scheduler = refresher(None, minutes, env=full) if minutes > 0 else None
+    template_cache.install(template_cache.SharedBytecode())
     try:
         _voila_class(full["JUPYTERHUB_API_TOKEN"]).launch_instance(argv=args)
     finally:

@@ -22,7 +22,7 @@ from typing import Any
 from tornado import web
 from tornado.log import app_log
 
-from . import liveness, paint_gate, query_channel
+from . import liveness, paint_gate, query_channel, template_cache
 from .first_paint import FirstPaint
 
 #: What ``ecc serve`` adds to Voilà's tornado settings.
@@ -94,6 +94,8 @@ def local_gate(handler: type[Any]) -> type[Any]:
 def main(argv: Sequence[str] | None = None) -> None:
     """Run Voilà with the gates (``python -m ecc.ui.voila_app NOTEBOOKS [Voilà options]``)."""
     from voila.app import Voila
+
+    template_cache.install(template_cache.SharedBytecode())
 
     class LocalVoila(Voila):  # type: ignore[misc]
         def init_handlers(self) -> list[Any]:
