@@ -178,12 +178,14 @@ class Dashboard:
             custom = view.preset is None
             self.w_preset.value = "custom" if custom else view.preset
             self.w_start.value, self.w_end.value = start, end
-            hide = widgets.Layout(display="none")
-            show = widgets.Layout(width="auto")
-            self.w_start.layout = show if custom else hide
-            self.w_end.layout = show if custom else hide
+            # shown or hidden in place: a new Layout would be a new widget in the browser
+            for widget, shown in (
+                (self.w_start, custom),
+                (self.w_end, custom),
+                (self.w_compare, self.page.compares),
+            ):
+                widget.layout.display = None if shown else "none"
             self.w_compare.value = view.compare or "none"
-            self.w_compare.layout = show if self.page.compares else hide
             self.w_segment.value = view.segment or ""
             self.w_csm.options = self._csm_options()
             self.w_csm.value = (
