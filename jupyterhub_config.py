@@ -9,7 +9,7 @@ Roles (hub groups; ecc/hub/roles.py):
 Login (ecc/hub/auth.py): ECC_HUB_AUTH=native (default; local accounts, bcrypt-hashed
 passwords) or ECC_HUB_AUTH=oauth (the company's identity provider, its groups claim
 mapped to the roles; ECC_OAUTH_* variables). Ports, folders and databases come from
-ECC_HUB_* variables (ecc/hub/settings.py); the README's "The front door" has them all.
+ECC_HUB_* variables (ecc/hub/settings.py); docs/deployment-and-security.md, "The front door", has them all.
 """
 
 import os

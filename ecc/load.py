@@ -323,7 +323,7 @@ class _BulkInsert:
     on SQLite, dates become SQLAlchemy's text form there), then to the driver's
     fastest path: COPY on PostgreSQL (psycopg 3), ``executemany`` of tuples on SQLite.
     Measured on the demo's 1.9M rows, this loads 1.5 times as fast as
-    ``conn.execute(table.insert(), rows)`` on both (see the README); other drivers
+    ``conn.execute(table.insert(), rows)`` on both (see docs/architecture.md); other drivers
     use that Core statement.
     """
 

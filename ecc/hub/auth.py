@@ -66,7 +66,8 @@ def _configure_oauth(c: Any, settings: HubSettings, env: Mapping[str, str]) -> N
     missing = [name for name in OAUTH_REQUIRED if not env.get(name)]
     if missing:
         raise ConfigError(
-            "ECC_HUB_AUTH=oauth needs " + ", ".join(missing) + " (see the README, 'The front door')"
+            f"ECC_HUB_AUTH=oauth needs {', '.join(missing)} "
+            "(see docs/deployment-and-security.md, 'The front door')"
         )
     c.JupyterHub.authenticator_class = "oauthenticator.generic.GenericOAuthenticator"
     g = c.GenericOAuthenticator
