@@ -3,7 +3,7 @@ the hub, against a static baseline page opened the same way in the same run.
 
     .venv/bin/python benchmarks/burst.py [--customers 2000] [--sizes 1,5,10,25,50] \
         [--mix-sizes 25] [--protocol-sizes 50,200] [--runs 1] [--db URL] \
-        [--write docs/BENCHMARKS.md] [--rows docs/burst-2k.json] [--plot docs/burst-2k.png]
+        [--write docs/benchmarks-history.md] [--rows docs/burst-2k.json] [--plot docs/burst-2k.png]
     .venv/bin/python benchmarks/burst.py --replot docs/burst-2k.json --plot docs/burst-2k.png
 
 The stack runs as ``make demo`` runs it (``ecc hub start`` with the default pools:

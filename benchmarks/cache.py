@@ -2,7 +2,7 @@
 
     .venv/bin/python benchmarks/cache.py [--sizes 1000,10000,100000] [--repeat 20]
         [--databases sqlite,postgresql] [--reuse-url URL] [--redis-url URL]
-        [--write docs/BENCHMARKS.md]
+        [--write docs/benchmarks-history.md]
 
 For each size: generate the demo CSVs once (today 2026-11-24), then per database load
 them into a fresh database (SQLite: a temporary folder; PostgreSQL: ``ecc_bench``, made

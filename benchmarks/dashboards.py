@@ -2,7 +2,7 @@
 from a filter change to updated KPIs.
 
     .venv/bin/python benchmarks/dashboards.py [--sizes 2000,10000] [--repeat 5] \
-        [--write docs/BENCHMARKS.md]
+        [--write docs/benchmarks-history.md]
 
 Time to interactive = navigation start → the first KPI (``[data-metric]``) visible,
 measured in the page (``performance.now()`` at the moment a MutationObserver sees it).

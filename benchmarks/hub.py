@@ -2,7 +2,8 @@
 JupyterHub (the shared, preheated dashboards service), side by side with Voilà inside a
 per-user single-user server (the alternative the service replaces).
 
-    .venv/bin/python benchmarks/hub.py [--customers 2000] [--repeat 5] [--write docs/BENCHMARKS.md]
+    .venv/bin/python benchmarks/hub.py [--customers 2000] [--repeat 5] \
+        [--write docs/benchmarks-history.md]
 
 The whole stack runs as ``ecc hub start`` does it (tests/hubstack.py: free loopback
 ports, a temporary folder), on a refreshed demo database, with a pool of one preheated

@@ -1,7 +1,7 @@
 """Time `ecc report`: one dashboard's PDF and the whole board pack.
 
     .venv/bin/python benchmarks/reports.py [--customers 2000] [--repeat 3]
-        [--parallel 1,2,3] [--db URL] [--write docs/BENCHMARKS.md]
+        [--parallel 1,2,3] [--db URL] [--write docs/benchmarks-history.md]
 
 On a demo database (refreshed, as `ecc serve` keeps it): per ``--parallel`` value (how
 many notebook kernels run at once), the median of ``--repeat`` runs of the board pack

@@ -1,7 +1,7 @@
 """Benchmark the library: demo generation, loading and the full metric set.
 
-    .venv/bin/python benchmarks/run.py [--sizes 1000,10000,100000] [--repeat 5]
-                                        [--databases sqlite,postgresql] [--write docs/BENCHMARKS.md]
+    .venv/bin/python benchmarks/run.py [--sizes 1000,10000,100000] [--repeat 5] \
+        [--databases sqlite,postgresql] [--write docs/benchmarks-history.md]
 
 For each size: generate the demo CSVs once (timed), then per database: load them
 (timed; the first load into an empty database and a reload replacing the data), and

@@ -6,7 +6,7 @@ times. The first run installs (pip's and npm's download caches are the machine's
 Each run records the seconds to the printed address; the stack is then stopped by
 Ctrl-C (SIGINT to make's process group) or by ``kill -9`` of the hub, alternating, and
 the seconds until no process of the clone is left are recorded. Prints a Markdown
-table for docs/BENCHMARKS.md. Uses the README's ports (8000, 8081, 8001, 8867, 8877,
+table for docs/benchmarks-history.md. Uses the README's ports (8000, 8081, 8001, 8867, 8877,
 8025): nothing else may hold them.
 
     .venv/bin/python benchmarks/stack_start.py --runs 5
