@@ -24,12 +24,13 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any
 
 import orjson
 from sqlalchemy import Connection, insert, select
 
+from .clock import utcnow
 from .schema import customers, ecc_meta, source_changes, source_digests
 
 #: The day of a table without a day key (its whole content is one digest).
@@ -190,7 +191,7 @@ def record_load(
             changes=orjson.dumps(
                 {t: (v if isinstance(v, str) else v.isoformat()) for t, v in changes.items()}
             ).decode(),
-            recorded_at=datetime.now(UTC).replace(tzinfo=None),
+            recorded_at=utcnow(),
         )
     )
     return changes

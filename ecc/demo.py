@@ -88,12 +88,14 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from .config import OPPORTUNITY_STAGES, SEGMENTS
+from .periods import add_months, quarter_start
+
 if TYPE_CHECKING:
     from sqlalchemy import Engine
 
 __all__ = ["build_demo", "generate"]
 
-SEGMENTS = ("Enterprise", "Mid-market", "SMB")
 CUSTOMER_SHARE = {"Enterprise": 0.10, "Mid-market": 0.30, "SMB": 0.60}
 CSM_SHARE = {"Enterprise": 0.30, "Mid-market": 0.40, "SMB": 0.30}
 CUSTOMERS_PER_CSM = 50
@@ -131,8 +133,6 @@ TICKET_TIMES = {
     "high": (2_700.0, 43_200.0),
     "urgent": (900.0, 14_400.0),
 }
-STAGES = ("identified", "qualified", "proposal", "negotiation")
-EXPANSION_TYPES = ("upsell", "cross_sell", "upgrade")
 # the weights of the CSMs of a segment: (first, second, last); the others draw 0.82..1.0
 CSM_WEIGHTS = {
     "Enterprise": (1.06, None, 0.74),
@@ -583,8 +583,8 @@ def _simulate(rng: random.Random, c: _Customer, today: int) -> None:
 
 
 def _quarter_bounds(today: int) -> tuple[int, int]:
-    start = _quarter_start(date.fromordinal(today))
-    return start.toordinal(), _next_quarter(start).toordinal() - 1
+    start = quarter_start(date.fromordinal(today))
+    return start.toordinal(), add_months(start, 3).toordinal() - 1
 
 
 def _can_reopen(c: _Customer, r: _Renewal, today: int) -> bool:
@@ -997,7 +997,7 @@ class _Generator:
                 amount = _round_to(c.arr_today * rng.uniform(0.08, 0.4), unit)
                 kind = _pick(rng, (("upsell", 0.45), ("cross_sell", 0.33), ("upgrade", 0.22)))
                 i = min(3, int(age / 30 + rng.random() * 1.5))
-                stage = STAGES[i]
+                stage = OPPORTUNITY_STAGES[i]
                 if rng.random() < 0.85:  # most are expected to close within 90 days
                     expected = today + rng.randint(1, 90)
                 elif rng.random() < 0.5:  # overdue
@@ -1101,10 +1101,10 @@ def _targets(customers: list[_Customer], first_signup: int, today: int, days: _D
     """Quarterly targets from the first quarter that starts with ARR to the end of this year."""
     events = sorted((day, delta, c.segment) for c in customers for day, _k, delta, _t in c.events)
     quarters: list[tuple[date, date]] = []
-    q = _quarter_start(date.fromordinal(first_signup))
+    q = quarter_start(date.fromordinal(first_signup))
     last_year = date.fromordinal(today).year
     while q.year <= last_year:
-        nxt = _next_quarter(q)
+        nxt = add_months(q, 3)
         quarters.append((q, date.fromordinal(nxt.toordinal() - 1)))
         q = nxt
     rows: list[Row] = []
@@ -1128,14 +1128,6 @@ def _targets(customers: list[_Customer], first_signup: int, today: int, days: _D
         for s in SEGMENTS:
             rows.append(("expansion_arr", s_text, e_text, s, str(seg_targets[s])))
     return rows
-
-
-def _quarter_start(d: date) -> date:
-    return date(d.year, 3 * ((d.month - 1) // 3) + 1, 1)
-
-
-def _next_quarter(start: date) -> date:
-    return date(start.year + 1, 1, 1) if start.month == 10 else date(start.year, start.month + 3, 1)
 
 
 # ---------------------------------------------------------------- public API

@@ -8,11 +8,12 @@ last month" has an answer even after accounts change hands.
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import Any
 
 from sqlalchemy import Connection, Engine, insert, select
 
+from .clock import utcnow
 from .config import MetricSettings
 from .metrics.compute import compute_all
 from .periods import preset_period
@@ -39,7 +40,7 @@ def record_leaderboard(
             return 0
         if rows is None:
             rows = compute_all(conn, period, areas=["csms"], settings=settings)["csms"]["rows"]
-        now = datetime.now(UTC).replace(tzinfo=None)
+        now = utcnow()
         values = [
             {
                 "ranked_on": today,

@@ -27,6 +27,14 @@ PRESET_LABELS: dict[str, str] = {
     "custom": "Custom range",
 }
 COMPARE_KINDS: tuple[str, ...] = ("previous", "yoy")
+#: The comparison as a menu offers it ("none": no comparison).
+COMPARE_LABELS: dict[str, str] = {
+    "previous": "vs previous period",
+    "yoy": "vs same period last year",
+    "none": "no comparison",
+}
+#: The comparison beside a number ("+1.2M vs last year").
+COMPARE_SHORT: dict[str, str] = {"previous": "vs previous period", "yoy": "vs last year"}
 
 
 @dataclass(frozen=True)

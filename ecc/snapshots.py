@@ -19,11 +19,12 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import Connection, Engine, extract, func, insert, or_, select
 
+from .clock import utcnow
 from .load import data_version
 from .periods import add_months, month_end, month_start
 from .schema import arr_events, ecc_meta, health_scores, month_end_snapshots, snapshot_months
@@ -148,7 +149,7 @@ def update_snapshots(engine: Engine, today: date, *, rebuild: bool = False) -> i
     """
     from .metrics.state import first_data_date
 
-    now = datetime.now(UTC).replace(tzinfo=None)
+    now = utcnow()
     with engine.connect() as conn, _transaction(conn) as conn:
         first = first_data_date(conn)
         if first is None:
@@ -175,9 +176,7 @@ def update_snapshots(engine: Engine, today: date, *, rebuild: bool = False) -> i
     return len(todo)
 
 
-def _unchanged_since_verified(
-    conn: Connection, ends: list[date], taken: dict[date, str]
-) -> bool:
+def _unchanged_since_verified(conn: Connection, ends: list[date], taken: dict[date, str]) -> bool:
     """True (and the snapshots marked verified for the data now loaded) when the loads
     since the last verification changed no ledger or score row dated up to the last
     closed month end and no month closed since: then no fingerprint can have changed."""

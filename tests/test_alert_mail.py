@@ -23,8 +23,9 @@ from ecc.alerts.digest import (
     unsubscribe,
 )
 from ecc.alerts.store import AlertRow, Fired, record
+from ecc.clock import utcnow
 from ecc.errors import ConfigError
-from ecc.mail.outbox import deliver, utcnow
+from ecc.mail.outbox import deliver
 from ecc.mail.settings import MailSettings, parse_smtp_url
 from ecc.schema import alert_deliveries, alert_subscribers, mail_outbox
 from tests.builders import seed

@@ -33,6 +33,7 @@ from urllib.parse import urlencode
 from sqlalchemy import Connection, Engine, and_, exists, insert, select
 from sqlalchemy.exc import IntegrityError
 
+from ..clock import utcnow
 from ..errors import ConfigError
 from ..mail.outbox import enqueue
 from ..schema import alert_deliveries, alert_subscribers, executive_alerts
@@ -50,10 +51,6 @@ SEVERITY_COLOURS: dict[str, str] = {
     "warning": "#8a6100",
     "info": "#1f4e8c",
 }
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC).replace(tzinfo=None)
 
 
 # ------------------------------------------------------------------ subscribers

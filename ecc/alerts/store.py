@@ -11,12 +11,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import Any, TypedDict
 
 from sqlalchemy import Connection, Engine, and_, case, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
+from ..clock import utcnow
 from ..errors import ConfigError
 from ..schema import csms, customers, executive_alerts, renewals
 
@@ -68,10 +69,6 @@ class AlertRow(TypedDict):
     created_at: str
     segment: str | None
     customer_id: str | None
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC).replace(tzinfo=None)
 
 
 def _insert(conn: Connection) -> Any:

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable, Iterator, Mapping
-from datetime import UTC, date, datetime
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +25,7 @@ import orjson
 from sqlalchemy import Connection, delete, insert, select
 
 from ..changes import changes_since
+from ..clock import utcnow
 from ..metrics.state import Scope
 from ..periods import Period
 from ..schema import area_results, dashboard_metrics
@@ -165,7 +166,7 @@ def keep(
     (outside a refresh's swap, which replaces the cache in the same transaction). The
     number of new rows."""
     t = area_results
-    now = datetime.now(UTC).replace(tzinfo=None)
+    now = utcnow()
     keys = set(carried)
     rows: list[dict[str, Any]] = []
     for key, value in results:

@@ -26,12 +26,13 @@ import io
 import pickle
 import sys
 from collections.abc import Hashable, Iterable, Iterator
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import Connection, delete, insert, select
 
 from ..changes import changes_since
+from ..clock import utcnow
 from ..periods import Period
 from ..schema import partial_results
 from .carry import CODE, is_area_key
@@ -151,7 +152,7 @@ class Partials:
         used (the run that computes tomorrow's requests: exactly what tomorrow needs).
         The number written."""
         t = partial_results
-        now = datetime.now(UTC).replace(tzinfo=None)
+        now = utcnow()
         rows: dict[str, dict[str, Any]] = {}
         for key, value in results:
             d = self.digest(key)

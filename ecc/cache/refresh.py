@@ -22,12 +22,13 @@ import traceback
 from collections.abc import Callable, Iterator
 from contextlib import nullcontext
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Any
 
 import orjson
 from sqlalchemy import Connection, Engine, insert, select, update
 
+from ..clock import utcnow
 from ..config import SEGMENTS, MetricSettings
 from ..errors import DataError, EccError
 from ..leaderboard import PRESET as LEADERBOARD_PRESET
@@ -101,10 +102,6 @@ class RefreshReport:
     intermediates: int = 0  # intermediate results loaded instead of computed
     prepared: int = 0  # area results of tomorrow's closed periods computed ahead
     states: int = 0  # customer states read back or brought forward from kept ones
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC).replace(tzinfo=None)
 
 
 def plan(today: date) -> list[Job]:

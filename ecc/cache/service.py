@@ -11,11 +11,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, Engine, select
 
+from ..clock import utcnow
 from ..metrics.compute import AREAS, compute_all
 from ..metrics.state import Scope
 from ..periods import Period
@@ -72,7 +73,7 @@ def metrics_for(
     names = tuple(AREAS) if areas is None else tuple(areas)
     if not use_cache:
         data = compute_all(conn, period, compare=compare, scope=scope, areas=names)
-        return Metrics(data, datetime.now(UTC).replace(tzinfo=None), "computed")
+        return Metrics(data, utcnow(), "computed")
     key = cache_key(period, compare, scope)
     version, gen = generation(conn)
     redis = layer_for(conn.engine.url.render_as_string(hide_password=True))
@@ -86,7 +87,7 @@ def metrics_for(
         result = Metrics(cached.data, cached.computed_at, "cache")
     else:
         data = compute_all(conn, period, compare=compare, scope=scope, areas=names)
-        result = Metrics(data, datetime.now(UTC).replace(tzinfo=None), "computed")
+        result = Metrics(data, utcnow(), "computed")
     if redis is not None and version is not None:
         redis.put(
             redis_gen,

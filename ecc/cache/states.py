@@ -15,11 +15,12 @@ Only the states the run used, built, or the latest before the data's day are kep
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import UTC, date, datetime
+from datetime import date
 
 from sqlalchemy import Connection, Table, delete, insert, literal, or_, select
 
 from ..changes import changes_since
+from ..clock import utcnow
 from ..schema import kept_state_rows, kept_states
 from .carry import CODE
 
@@ -87,7 +88,7 @@ class States:
         for chunk in _chunks(drop, 100):
             conn.execute(delete(kept_state_rows).where(kept_state_rows.c.as_of.in_(chunk)))
             conn.execute(delete(kept_states).where(kept_states.c.as_of.in_(chunk)))
-        now = datetime.now(UTC).replace(tzinfo=None)
+        now = utcnow()
         for d in new:
             t = self.built_in[d]
             rows = select(t.c.customer_id, t.c.arr, t.c.score).where(

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from .. import formatting as fmt
-from ..ui.pages.common import COMPARE_SHORT
+from ..periods import COMPARE_SHORT
 
 #: The headline numbers of a report email: label, METRICS.md key path, kind of number.
 HEADLINE: tuple[tuple[str, tuple[str, ...], str], ...] = (

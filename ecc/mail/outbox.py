@@ -22,13 +22,14 @@ import json
 import logging
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from email.message import EmailMessage
 from email.utils import getaddresses
 from typing import Any
 
 from sqlalchemy import Connection, Engine, func, insert, select, update
 
+from ..clock import utcnow
 from ..errors import ConfigError
 from ..locks import holder_name
 from ..schema import mail_outbox
@@ -45,10 +46,6 @@ RETRY_CAP = timedelta(hours=1)
 STALE_CLAIM = timedelta(minutes=10)
 
 t = mail_outbox
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC).replace(tzinfo=None)
 
 
 def backoff(attempts: int) -> timedelta:

@@ -17,8 +17,8 @@ from typing import Any
 from sqlalchemy import Connection, Engine, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
+from ..clock import utcnow
 from ..locks import holder_name
-from ..mail.outbox import utcnow
 from ..schema import mail_outbox, report_runs
 
 t = report_runs

@@ -10,12 +10,13 @@ from __future__ import annotations
 import os
 import secrets
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import Connection, Engine, insert, select, update
 
+from ..clock import utcnow
 from ..errors import ConfigError
 from ..schema import ecc_meta, share_links
 
@@ -38,10 +39,6 @@ class Link:
     token: str
     title: str
     expires_at: datetime
-
-
-def _now() -> datetime:
-    return datetime.now(UTC).replace(tzinfo=None)
 
 
 def _key(conn: Connection) -> str:
@@ -75,7 +72,7 @@ def create_link(
     if expires_at is None:
         if not 0 < days <= MAX_DAYS:
             raise ConfigError(f"a link lasts between a minute and {MAX_DAYS} days, not {days}")
-        expires_at = _now() + timedelta(days=days)
+        expires_at = utcnow() + timedelta(days=days)
     html = html_file.read_text()
     link_id = secrets.token_hex(16)
     with engine.begin() as conn:
@@ -84,7 +81,7 @@ def create_link(
                 link_id=link_id,
                 title=title or html_file.stem,
                 html=html,
-                created_at=_now(),
+                created_at=utcnow(),
                 created_by=created_by,
                 expires_at=expires_at,
             )
@@ -105,7 +102,7 @@ def open_link(engine: Engine, token: str) -> str:
         raise LinkRefused("This link is not valid.")
     if row.revoked_at is not None:
         raise LinkRefused("This link has been withdrawn by the person who shared it.")
-    if row.expires_at <= _now():
+    if row.expires_at <= utcnow():
         raise LinkRefused(f"This link expired on {row.expires_at:%b %-d, %Y at %H:%M} UTC.")
     return str(row.html)
 
@@ -115,7 +112,7 @@ def revoke_link(engine: Engine, link_id: str) -> None:
         done = conn.execute(
             update(share_links)
             .where(share_links.c.link_id == link_id, share_links.c.revoked_at.is_(None))
-            .values(revoked_at=_now())
+            .values(revoked_at=utcnow())
         ).rowcount
     if not done:
         raise ConfigError(f"no active share link {link_id!r} (`ecc share list` shows them)")

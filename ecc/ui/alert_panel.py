@@ -15,7 +15,8 @@ from typing import Any
 
 import ipywidgets as widgets
 
-from ..alerts.store import RULES, SEVERITIES, AlertFilter, acknowledge, list_alerts, utcnow
+from ..alerts.store import RULES, SEVERITIES, AlertFilter, acknowledge, list_alerts
+from ..clock import utcnow
 from ..errors import EccError
 from ..request import Request
 from . import alert_parts as parts

@@ -15,7 +15,7 @@ import os
 import sys
 import time
 import traceback
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -24,9 +24,10 @@ import ipywidgets as widgets
 from sqlalchemy import Engine, select
 
 from .. import config
+from ..clock import utcnow
 from ..db import check_schema, make_engine
 from ..errors import EccError
-from ..periods import COMPARE_KINDS, PRESET_LABELS, PRESETS
+from ..periods import COMPARE_KINDS, COMPARE_LABELS, PRESET_LABELS, PRESETS
 from ..schema import csms
 from . import charts, query_channel
 from .components import esc, message
@@ -40,12 +41,6 @@ log = logging.getLogger("ecc.ui")
 #: written by other means than `ecc load` shows within the 15-minute refresh of FR-2.
 PRERENDER_MAX_AGE = 15 * 60
 FRIENDLY = "This view could not be loaded. The error was logged; please try again in a moment."
-
-COMPARE_LABELS = {
-    "previous": "vs previous period",
-    "yoy": "vs same period last year",
-    "none": "no comparison",
-}
 
 
 @cache
@@ -299,7 +294,7 @@ def render_header(page: Page, ctx: PageContext) -> str:
 
 def updated_text(computed_at: datetime, now: datetime | None = None) -> str:
     """When the numbers were computed, in words: "updated 14:05 UTC" or "updated just now"."""
-    now = now or datetime.now(UTC).replace(tzinfo=None)
+    now = now or utcnow()
     age = (now - computed_at).total_seconds()
     if age < 60:
         return "updated just now"

@@ -9,11 +9,12 @@ from __future__ import annotations
 import importlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, Protocol
 
 from sqlalchemy import Connection, Engine
 
+from ...clock import utcnow
 from ...metrics.state import Scope, use_snapshots
 from ...request import Request
 from ..view import View
@@ -27,7 +28,7 @@ class PageContext:
     req: Request
     data: dict[str, Any]
     conn: Connection
-    computed_at: datetime = field(default_factory=lambda: datetime.now(UTC).replace(tzinfo=None))
+    computed_at: datetime = field(default_factory=utcnow)
     #: where the metrics came from: "cache", "redis" or "computed"
     source: str = "computed"
 

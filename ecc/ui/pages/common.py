@@ -6,10 +6,9 @@ import json
 from typing import Any
 
 from ...formatting import get
+from ...periods import COMPARE_SHORT
 from ..components import kpi
 from . import PageContext
-
-COMPARE_SHORT = {"previous": "vs previous period", "yoy": "vs last year"}
 
 
 def compare_label(ctx: PageContext) -> str | None:
