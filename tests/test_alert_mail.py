@@ -297,7 +297,7 @@ def test_cli_subscribe_and_mail(book: Engine, db_url: str) -> None:
 def test_the_scheduler_mails_critical_alerts_at_once_and_a_missed_digest_once(
     book: Engine, db_url: str, tmp_path: Path
 ) -> None:
-    from ecc.alerts.jobs import digest_triggers
+    from ecc.schedule.alert_times import digest_triggers
     from ecc.schedule.service import last_fire_time
     from tests.test_scheduler import _make_due, schedule_file, scheduler, wait_for
 
@@ -345,7 +345,7 @@ def test_a_long_digest_lists_25_per_severity_and_links_the_rest(book: Engine) ->
 
 
 def test_bad_digest_settings_are_refused_by_name() -> None:
-    from ecc.alerts.jobs import digest_triggers
+    from ecc.schedule.alert_times import digest_triggers
 
     with pytest.raises(ConfigError, match="ECC_ALERT_DAILY_CRON='7am' is not a crontab"):
         digest_triggers({"ECC_ALERT_DAILY_CRON": "7am"})

@@ -215,7 +215,7 @@ class SchedulerService:
     def start(self) -> list[SyncLine]:
         """Sync the jobs, mark runs a dead scheduler left running, then start running."""
         from ..alerts.digest import default_subscribers
-        from ..alerts.jobs import digest_triggers
+        from .alert_times import digest_triggers
 
         # the alert settings are checked before anything starts (a ConfigError says which)
         digests = digest_triggers()
@@ -252,7 +252,7 @@ class SchedulerService:
         return lines
 
     def _alert_jobs(self, now: datetime, digests: dict[str, Any]) -> None:
-        from ..alerts.jobs import IMMEDIATE_EVERY
+        from .alert_times import IMMEDIATE_EVERY
 
         sched = self.scheduler
         for cadence, trigger in digests.items():

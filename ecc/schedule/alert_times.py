@@ -25,7 +25,7 @@ IMMEDIATE_EVERY = timedelta(minutes=1)
 
 def digest_triggers(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
     """cadence (daily, weekly) -> its APScheduler CronTrigger."""
-    from ..schedule.config import cron_trigger
+    from .config import cron_trigger
 
     env = os.environ if environ is None else environ
     timezone = env.get("ECC_ALERT_TIMEZONE", "").strip() or "UTC"
