@@ -174,10 +174,10 @@ def test_bad_parameters_get_a_message_and_no_files(demo_url: str, tmp_path: Path
 
 def test_a_failing_notebook_names_itself_and_the_cell(demo_url: str, tmp_path: Path) -> None:
     broken = broken_notebooks(tmp_path, "risk", "the warehouse is down")
-    from ecc.reports.execute import report_environment
-
-    with report_environment(demo_url), pytest.raises(ReportError) as info:
-        run_notebook("risk", {"preset": "ytd"}, tmp_path / "work", broken)
+    with pytest.raises(ReportError) as info:
+        run_notebook(
+            "risk", {"preset": "ytd", "output": "report", "db": demo_url}, tmp_path / "work", broken
+        )
     # cell 3 of the executed notebook (In [3]): parameters, papermill's injected ones, imports
     assert info.value.notebook == "risk" and info.value.cell == 3
     assert "notebook risk failed in cell 3 (RuntimeError: the warehouse is down)" in str(info.value)

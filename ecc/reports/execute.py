@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-import os
-import threading
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -17,7 +13,6 @@ from ..errors import EccError
 from ..paths import notebooks_dir
 
 NOTEBOOKS_DIR = notebooks_dir()
-_ENV_LOCK = threading.Lock()
 
 
 class ReportError(EccError):
@@ -38,25 +33,6 @@ class Section:
     html: str
     meta: dict[str, Any]
     notebook: Path
-
-
-@contextmanager
-def report_environment(db_url: str) -> Iterator[None]:
-    """Kernels started inside this block run the notebooks in report mode on ``db_url``."""
-    from ..config import absolute_url
-
-    with _ENV_LOCK:
-        saved = {k: os.environ.get(k) for k in ("ECC_OUTPUT", "ECC_DATABASE_URL")}
-        os.environ["ECC_OUTPUT"] = "report"
-        os.environ["ECC_DATABASE_URL"] = absolute_url(db_url)
-        try:
-            yield
-        finally:
-            for k, v in saved.items():
-                if v is None:
-                    os.environ.pop(k, None)
-                else:
-                    os.environ[k] = v
 
 
 def run_notebook(
@@ -146,7 +122,11 @@ def run_all(
     notebooks: Path = NOTEBOOKS_DIR,
 ) -> list[Section]:
     """Run the notebooks, ``parallel`` at a time (one kernel each); sections in order."""
+    from ..config import absolute_url
+
     workdir.mkdir(parents=True, exist_ok=True)
-    with report_environment(db_url), ThreadPoolExecutor(max_workers=max(1, parallel)) as pool:
+    # the notebooks run as report sections, on this database (notebook parameters)
+    parameters = {**parameters, "output": "report", "db": absolute_url(db_url)}
+    with ThreadPoolExecutor(max_workers=max(1, parallel)) as pool:
         futures = [pool.submit(run_notebook, n, parameters, workdir, notebooks) for n in names]
         return [f.result() for f in futures]

@@ -44,18 +44,19 @@ FRIENDLY = "This view could not be loaded. The error was logged; please try agai
 
 
 @cache
-def engine() -> Engine:
-    eng = make_engine(None)
+def engine(url: str | None = None) -> Engine:
+    """The database of ``url`` (None: ``ECC_DATABASE_URL``, else the default file)."""
+    eng = make_engine(url)
     check_schema(eng)
     return eng
 
 
-def warm_up() -> None:
+def warm_up(db: str | None = None) -> None:
     """Work done before a viewer arrives (in a preheated kernel): imports, charts, DB."""
     load_all()
     charts.warm_up()
     try:
-        with engine().connect() as conn:
+        with engine(db).connect() as conn:
             conn.execute(select(csms.c.csm_id).limit(1)).all()
     except EccError:
         pass  # shown to the viewer when the page is built
@@ -82,8 +83,9 @@ def _log_exception() -> None:
 class Dashboard:
     """One page in the browser: filters, URL state and the rendered body."""
 
-    def __init__(self, page: Page, view: View) -> None:
+    def __init__(self, page: Page, view: View, eng: Engine | None = None) -> None:
         self.page = page
+        self.engine = eng if eng is not None else engine()
         self.view = view
         self.version: str | None = None
         self.built_at = time.monotonic()
@@ -92,7 +94,7 @@ class Dashboard:
         self.header = widgets.HTML()
         self.body = widgets.HTML()
         # a page that acts as well as shows (alerts): its widgets replace the rendered body
-        self.live = page.live(LiveEnv(engine(), self._go)) if page.live else None
+        self.live = page.live(LiveEnv(self.engine, self._go)) if page.live else None
         self._build_filters()
         self.exports = ExportBar(self._export)
         self.root = widgets.VBox(
@@ -157,13 +159,13 @@ class Dashboard:
     def _export(self, fmt: str, folder: Path) -> Path:
         from ..reports.build import export_page
 
-        return export_page(engine(), self.page.name, self.view, fmt, folder)
+        return export_page(self.engine, self.page.name, self.view, fmt, folder)
 
     def _csm_options(self) -> list[tuple[str, str]]:
         q = select(csms.c.csm_id, csms.c.name).order_by(csms.c.name)
         if self.view.segment:
             q = q.where(csms.c.segment == self.view.segment)
-        with engine().connect() as conn:
+        with self.engine.connect() as conn:
             rows = conn.execute(q).all()
         return [("All CSMs", "")] + [(r.name, r.csm_id) for r in rows]
 
@@ -224,7 +226,7 @@ class Dashboard:
     def apply(self, view: View, *, push: bool) -> None:
         """Validate ``view``, compute and render; keep the URL and the filters in step."""
         try:
-            with engine().connect() as conn:
+            with self.engine.connect() as conn:
                 ctx = build_context(conn, self.page, view)
                 view, req = ctx.view, ctx.req
                 if self.live is not None:
@@ -316,17 +318,21 @@ def default_crumbs(page: Page, ctx: PageContext) -> list[tuple[str, str | None]]
     return out
 
 
-def show(page_name: str, **parameters: Any) -> Dashboard | None:
+def show(
+    page_name: str, *, output: str = "page", db: str | None = None, **parameters: Any
+) -> Dashboard | None:
     """Build and display ``page_name``: the notebook's whole body is this one call.
 
-    ``parameters`` are the notebook's parameters cell (papermill sets them); the URL's
-    query string, when there is one, takes precedence.
+    ``parameters`` are the notebook's view parameters (papermill sets them); the URL's
+    query string, when there is one, takes precedence. ``output="report"`` (``ecc
+    report``) shows the page as a static report section instead of widgets; ``db`` is
+    the database URL (None: ``ECC_DATABASE_URL``).
     """
     try:
         pages = load_all()
         page = pages[page_name]
-        if os.environ.get("ECC_OUTPUT") == "report":
-            _show_report(page, parameters)
+        if output == "report":
+            _show_report(page, parameters, engine(db))
             return None
         ready = _prerender(page)
         query = request_query(page.name)
@@ -339,13 +345,13 @@ def show(page_name: str, **parameters: Any) -> Dashboard | None:
         ):
             dash = ready  # computed while the kernel waited in the pool: same view, same data
         else:
-            dash = Dashboard(page, view)
+            dash = Dashboard(page, view, engine(db))
         _display(dash.root)
         return dash
     except Exception as exc:
         _log_exception()
         text = str(exc) if isinstance(exc, EccError) else FRIENDLY
-        if os.environ.get("ECC_OUTPUT") == "report":
+        if output == "report":
             from IPython.display import HTML
 
             _display(HTML(message(text, error=True)))  # type: ignore[no-untyped-call]
@@ -368,15 +374,15 @@ def parameters_view(parameters: dict[str, Any]) -> View:
     )
 
 
-def _show_report(page: Page, parameters: dict[str, Any]) -> None:
-    """Report mode (``ECC_OUTPUT=report``, set by ``ecc report``): the page as static HTML
+def _show_report(page: Page, parameters: dict[str, Any], eng: Engine) -> None:
+    """Report mode (``output="report"``, from ``ecc report``): the page as static HTML
     without filters or navigation, and what it reflects as output metadata for the cover."""
     from IPython.display import HTML
 
     from .report_view import report_section
 
     view = parameters_view(parameters)
-    with engine().connect() as conn:
+    with eng.connect() as conn:
         ctx = build_context(conn, page, view)
         html, meta = report_section(page, ctx)
     _display(HTML(html, metadata={"ecc": meta}))  # type: ignore[no-untyped-call]

@@ -47,12 +47,14 @@ end: Optional[str] = None  # custom range end, YYYY-MM-DD: the as-of date
 today: Optional[str] = None  # reference date of the presets (default: the latest date with data)
 compare: Optional[str] = "previous"  # previous | yoy | None for no comparison
 segment: Optional[str] = None  # Enterprise | Mid-market | SMB, or None for all
-csm: Optional[str] = None  # a csm_id, or None for all"""
+csm: Optional[str] = None  # a csm_id, or None for all
+output: str = "page"  # page (widgets) | report (a static section: ecc report)
+db: Optional[str] = None  # database URL (default: ECC_DATABASE_URL)"""
 
 IMPORTS = """\
 from ecc.ui import app
 
-app.warm_up()"""
+app.warm_up(db)"""
 
 
 def notebook(name: str) -> nbformat.NotebookNode:
@@ -60,6 +62,7 @@ def notebook(name: str) -> nbformat.NotebookNode:
     params = PARAMETERS + "".join("\n" + line for line in extra)
     names = ["preset", "start", "end", "today", "compare", "segment", "csm"]
     names += [line.split(":")[0] for line in extra]
+    names += ["output", "db"]
     call = f'page = app.show(\n    "{name}",\n' + "".join(f"    {n}={n},\n" for n in names) + ")"
     nb = nbformat.v4.new_notebook()
     nb.metadata["kernelspec"] = {
