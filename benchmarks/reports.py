@@ -24,8 +24,9 @@ from benchmarks.run import emit, machine, parser
 from ecc.cache.refresh import refresh
 from ecc.db import init_schema, make_engine
 from ecc.demo import build_demo
+from ecc.filters import Filters
 from ecc.reports.build import make_report
-from ecc.reports.params import BOARD_PACK, ReportParams
+from ecc.reports.params import BOARD_PACK
 
 TODAY = date(2026, 11, 24)
 
@@ -47,7 +48,7 @@ def run(url: str, parallel: list[int], repeat: int) -> list[dict[str, Any]]:
             for _ in range(repeat):
                 with tempfile.TemporaryDirectory() as tmp:
                     r = make_report(
-                        engine, names, ReportParams(), out=Path(tmp), formats=formats, parallel=p
+                        engine, names, Filters(), out=Path(tmp), formats=formats, parallel=p
                     )
                     timings.append(r.timings)
             row = {"report": label, "parallel": p}

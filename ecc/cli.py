@@ -19,7 +19,7 @@ import click
 from sqlalchemy import Engine, select
 from sqlalchemy.exc import DBAPIError
 
-from . import paths
+from . import filters, paths
 from .db import check_schema, describe, init_schema, make_engine, read_only_refusal
 from .errors import ConfigError, EccError, LoadError, SchemaError
 from .ui.pools import DEFAULT_POOL_SIZE
@@ -156,19 +156,7 @@ def _customer_count(engine: Engine) -> int:
 
 @cli.command()
 @DB_OPTION
-@click.option(
-    "--preset",
-    default=None,
-    help="this_month | last_month | this_quarter | last_quarter | ytd (default this_quarter).",
-)
-@click.option("--start", default=None, help="Start of a custom range, YYYY-MM-DD (with --end).")
-@click.option("--end", default=None, help="End of a custom range, YYYY-MM-DD (the as-of date).")
-@click.option(
-    "--today", default=None, help="Reference date for presets (default: the latest date with data)."
-)
-@click.option("--compare", default=None, help="previous | yoy: also compute the comparison period.")
-@click.option("--segment", default=None, help="Enterprise | Mid-market | SMB.")
-@click.option("--csm", default=None, help="A csm_id: restrict to that CSM's book.")
+@filters.options(compare=None)
 @click.option(
     "--format", "fmt", type=click.Choice(["json", "table"]), default="json", show_default=True
 )
@@ -177,18 +165,7 @@ def _customer_count(engine: Engine) -> int:
     is_flag=True,
     help="Compute from the source tables, ignoring the cache and the snapshots.",
 )
-def metrics(
-    db_url: str | None,
-    preset: str | None,
-    start: str | None,
-    end: str | None,
-    today: str | None,
-    compare: str | None,
-    segment: str | None,
-    csm: str | None,
-    fmt: str,
-    no_cache: bool,
-) -> None:
+def metrics(db_url: str | None, fmt: str, no_cache: bool, **view: str | None) -> None:
     """Every metric of METRICS.md for a period, as JSON or as tables.
 
     Reads the pre-aggregated cache when the last refresh covered the request and the
@@ -197,20 +174,10 @@ def metrics(
     """
     from .cache import metrics_for
     from .metrics import compute_all
-    from .request import resolve
 
     engine = _engine(db_url)
     with engine.connect() as conn:
-        req = resolve(
-            conn,
-            preset=preset,
-            start=start,
-            end=end,
-            today=today,
-            compare=compare,
-            segment=segment,
-            csm=csm,
-        )
+        req = filters.Filters.of(view).resolve(conn)
     if no_cache:
         result = compute_all(
             engine, req.period, compare=req.compare, scope=req.scope, snapshots=False
@@ -265,13 +232,7 @@ def refresh(
 @click.argument("notebooks", nargs=-1)
 @DB_OPTION
 @click.option("--all", "board_pack", is_flag=True, help="Every dashboard: the board pack.")
-@click.option("--preset", default=None, help="this_month|last_month|this_quarter|last_quarter|ytd")
-@click.option("--start", default=None, help="Custom range start, YYYY-MM-DD (with --end).")
-@click.option("--end", default=None, help="Custom range end, YYYY-MM-DD.")
-@click.option("--today", default=None, help="Reference date of the presets (default: the data's).")
-@click.option("--compare", default="previous", show_default=True, help="previous|yoy|none")
-@click.option("--segment", default=None, help="Enterprise | Mid-market | SMB")
-@click.option("--csm", default=None, help="A csm_id: that CSM's book.")
+@filters.options(compare="previous")
 @click.option(
     "--format",
     "formats",
@@ -289,37 +250,24 @@ def report(
     notebooks: tuple[str, ...],
     db_url: str | None,
     board_pack: bool,
-    preset: str | None,
-    start: str | None,
-    end: str | None,
-    today: str | None,
-    compare: str | None,
-    segment: str | None,
-    csm: str | None,
     formats: str,
     out: Path | None,
+    **view: str | None,
 ) -> None:
     """Run dashboard notebooks with papermill and write HTML, PDF and Excel reports."""
     from .reports.build import make_report
-    from .reports.params import BOARD_PACK, ReportParams
+    from .reports.params import BOARD_PACK
 
     names = list(BOARD_PACK) if board_pack else list(notebooks)
     if not names:
         raise ConfigError(
             "name the dashboards to report on (e.g. `ecc report risk renewals`) or give --all"
         )
-    params = ReportParams(
-        preset=preset or ("this_quarter" if not (start or end) else None),
-        start=start,
-        end=end,
-        today=today,
-        compare=None if compare in (None, "", "none") else compare,
-        segment=segment,
-        csm=csm,
-    )
     fmts = tuple(f.strip() for f in formats.split(",") if f.strip())
     folder = out if out is not None else paths.outputs_dir()
-    result = make_report(_engine(db_url), names, params, out=folder, formats=fmts)
+    result = make_report(
+        _engine(db_url), names, filters.Filters.of(view), out=folder, formats=fmts
+    )
     for f in result.files:
         click.echo(str(f))
     click.echo(f"{len(result.sections)} page(s) in {result.timings['total']:.1f} s", err=True)

@@ -10,11 +10,12 @@ from sqlalchemy import Engine
 
 from ..cache import metrics_for
 from ..errors import ConfigError
+from ..filters import Filters
 from ..ui.pages import build_context, load_all
 from ..ui.view import View
 from . import document
 from .execute import NOTEBOOKS_DIR, Section, run_all
-from .params import ReportParams, check_notebooks, slug
+from .params import check_notebooks, slug
 
 FORMATS = ("html", "pdf", "xlsx")
 
@@ -29,14 +30,14 @@ class ReportResult:
 def make_report(
     engine: Engine,
     names: list[str],
-    params: ReportParams,
+    view: Filters,
     *,
     out: Path,
     formats: tuple[str, ...] = FORMATS,
     parallel: int = 2,
     notebooks: Path = NOTEBOOKS_DIR,
 ) -> ReportResult:
-    """Run ``names`` (dashboard notebooks in ``notebooks``) for ``params`` and write
+    """Run ``names`` (dashboard notebooks in ``notebooks``) for ``view`` and write
     ``formats`` to ``out``.
 
     The parameters are checked against the data before any notebook runs; the files
@@ -49,7 +50,7 @@ def make_report(
         )
     pages = check_notebooks(names)
     with engine.connect() as conn:
-        req = params.resolve(conn)
+        req = view.resolve(conn)
     stem = f"{'board-pack' if len(pages) > 1 else pages[0]}-{slug(req)}"
     out.mkdir(parents=True, exist_ok=True)
     timings: dict[str, float] = {}
@@ -57,7 +58,7 @@ def make_report(
     url = engine.url.render_as_string(hide_password=False)
     sections = run_all(
         pages,
-        params.notebook_parameters(req),
+        view.pinned(req).filters(),
         out / "notebooks" / stem,
         db_url=url,
         parallel=parallel,

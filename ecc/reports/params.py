@@ -1,14 +1,9 @@
-"""What a report reflects: period (a preset or a custom range), comparison and filters."""
+"""Which dashboards a report holds, and how its files are named after the view."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
-
-from sqlalchemy import Connection
-
 from ..paths import safe_name
-from ..request import Request, resolve
+from ..request import Request
 from ..ui.notebooks import NOTEBOOKS
 
 #: The dashboards a board pack holds, in reading order (drill-down pages are not in it).
@@ -23,52 +18,6 @@ BOARD_PACK: tuple[str, ...] = (
     "segments",
 )
 REPORTABLE = frozenset(BOARD_PACK)
-
-
-@dataclass(frozen=True)
-class ReportParams:
-    """The notebooks' parameters (see ``notebooks/*.ipynb``)."""
-
-    preset: str | None = "this_quarter"
-    start: str | None = None
-    end: str | None = None
-    today: str | None = None
-    compare: str | None = "previous"
-    segment: str | None = None
-    csm: str | None = None
-
-    def resolve(self, conn: Connection) -> Request:
-        """Validate against the data (a ConfigError names what is wrong)."""
-        custom = self.start is not None or self.end is not None
-        return resolve(
-            conn,
-            preset=None if custom else self.preset,
-            start=self.start,
-            end=self.end,
-            today=self.today,
-            compare=self.compare,
-            segment=self.segment,
-            csm=self.csm,
-        )
-
-    def notebook_parameters(self, req: Request) -> dict[str, Any]:
-        """papermill parameters pinned to the resolved request (dates explicit), so every
-        notebook of a pack reflects the same dates even if data arrives meanwhile."""
-        out: dict[str, Any] = {
-            "today": req.today.isoformat(),
-            "compare": req.compare,
-            "segment": req.scope.segment,
-            "csm": req.scope.csm_id,
-        }
-        if req.period.preset == "custom":
-            out |= {
-                "preset": None,
-                "start": req.period.start.isoformat(),
-                "end": req.period.end.isoformat(),
-            }
-        else:
-            out |= {"preset": req.period.preset, "start": None, "end": None}
-        return out
 
 
 def slug(req: Request) -> str:

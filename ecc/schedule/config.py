@@ -37,9 +37,10 @@ import yaml
 
 from ..config import SEGMENTS
 from ..errors import ConfigError
+from ..filters import NAMES, Filters
 from ..periods import COMPARE_KINDS, PRESETS
 from ..reports.build import FORMATS
-from ..reports.params import BOARD_PACK, REPORTABLE, ReportParams
+from ..reports.params import BOARD_PACK, REPORTABLE
 from ..ui.notebooks import NOTEBOOKS
 
 FIELDS = (
@@ -54,7 +55,6 @@ FIELDS = (
     "subject",
     "enabled",
 )
-PARAMETERS = ("preset", "start", "end", "today", "compare", "segment", "csm")
 #: What presets count from: the latest date with data (as `ecc report` does; the default),
 #: the day the schedule fires in its time zone, or a fixed date.
 TODAY_WORDS = ("data", "run_date")
@@ -101,7 +101,7 @@ class Schedule:
     cron: str
     timezone: str
     notebooks: tuple[str, ...]
-    params: ReportParams
+    params: Filters
     formats: tuple[str, ...]
     recipients: tuple[str, ...]
     today: str = "data"  # data | run_date | YYYY-MM-DD
@@ -246,13 +246,13 @@ def _today(f: _File, value: Any) -> str:
     return "data"
 
 
-def _parameters(f: _File, value: Any) -> ReportParams:
+def _parameters(f: _File, value: Any) -> Filters:
     if value is None:
         value = {}
     if not isinstance(value, dict):
         f.bad("parameters", "give a mapping, e.g. {preset: last_month, compare: previous}")
-        return ReportParams()
-    f.unknown("parameters.", [k for k in value if k not in PARAMETERS], PARAMETERS)
+        return Filters()
+    f.unknown("parameters.", [k for k in value if k not in NAMES], NAMES)
     start = _date(f, "parameters.start", value.get("start"))
     end = _date(f, "parameters.end", value.get("end"))
     preset = value.get("preset")
@@ -291,7 +291,7 @@ def _parameters(f: _File, value: Any) -> ReportParams:
     if csm is not None and not isinstance(csm, str):
         f.bad("parameters.csm", "give a csm_id as text (`ecc csms` lists them)")
         csm = None
-    return ReportParams(
+    return Filters(
         preset=None if start or end else preset,
         start=start,
         end=end,

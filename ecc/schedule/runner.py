@@ -66,17 +66,11 @@ def reference_day(schedule: Schedule, due_at: datetime | None) -> str | None:
 
 def requested(schedule: Schedule) -> dict[str, Any]:
     """The parameters as the schedule file gives them."""
-    p = schedule.params
     return {
         "notebooks": list(schedule.notebooks),
         "formats": list(schedule.formats),
-        "preset": p.preset,
-        "start": p.start,
-        "end": p.end,
+        **schedule.params.filters(),
         "today": schedule.today,
-        "compare": p.compare,
-        "segment": p.segment,
-        "csm": p.csm,
     }
 
 

@@ -11,6 +11,8 @@ from pathlib import Path
 
 import nbformat
 
+from ..filters import NAMES, parameters_cell
+
 #: notebook stem -> (title, extra parameter lines)
 NOTEBOOKS: dict[str, tuple[str, list[str]]] = {
     "portfolio": ("Portfolio health", []),
@@ -37,19 +39,12 @@ NOTEBOOKS: dict[str, tuple[str, list[str]]] = {
     "csm": ("CSM portfolio", []),
 }
 
-PARAMETERS = """\
-# Parameters (papermill: -p NAME VALUE). In the browser, the page URL's query string wins.
-from typing import Optional
-
-preset: Optional[str] = "this_quarter"  # this_month|last_month|this_quarter|last_quarter|ytd
-start: Optional[str] = None  # custom range start, YYYY-MM-DD (with end; then preset is ignored)
-end: Optional[str] = None  # custom range end, YYYY-MM-DD: the as-of date
-today: Optional[str] = None  # reference date of the presets (default: the latest date with data)
-compare: Optional[str] = "previous"  # previous | yoy | None for no comparison
-segment: Optional[str] = None  # Enterprise | Mid-market | SMB, or None for all
-csm: Optional[str] = None  # a csm_id, or None for all
+PARAMETERS = (
+    parameters_cell()
+    + """
 output: str = "page"  # page (widgets) | report (a static section: ecc report)
 db: Optional[str] = None  # database URL (default: ECC_DATABASE_URL)"""
+)
 
 IMPORTS = """\
 from ecc.ui import app
@@ -60,7 +55,7 @@ app.warm_up(db)"""
 def notebook(name: str) -> nbformat.NotebookNode:
     title, extra = NOTEBOOKS[name]
     params = PARAMETERS + "".join("\n" + line for line in extra)
-    names = ["preset", "start", "end", "today", "compare", "segment", "csm"]
+    names = list(NAMES)
     names += [line.split(":")[0] for line in extra]
     names += ["output", "db"]
     call = f'page = app.show(\n    "{name}",\n' + "".join(f"    {n}={n},\n" for n in names) + ")"

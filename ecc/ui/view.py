@@ -19,25 +19,19 @@ from urllib.parse import parse_qs, urlencode
 from sqlalchemy import Connection
 
 from ..errors import ConfigError, EccError
-from ..request import Request, resolve
+from ..filters import FIELDS, NAMES, Filters
+from ..request import Request
 
-FILTER_KEYS: tuple[str, ...] = ("preset", "start", "end", "today", "compare", "segment", "csm")
+FILTER_KEYS: tuple[str, ...] = NAMES
 PAGE_KEYS: tuple[str, ...] = ("customer", "list", "severity", "rule", "status")
 VIEWER_KEY = "viewer"
-DEFAULTS: dict[str, str] = {"preset": "this_quarter", "compare": "previous"}
+DEFAULTS: dict[str, str] = {f.name: f.default for f in FIELDS if f.default is not None}
 
 
 @dataclass(frozen=True)
-class View:
-    """What the user asked to see: filter values as text (as in the URL) and page keys."""
+class View(Filters):
+    """What the user asked to see: the filters (text, as in the URL) and page keys."""
 
-    preset: str | None = "this_quarter"
-    start: str | None = None
-    end: str | None = None
-    today: str | None = None
-    compare: str | None = "previous"
-    segment: str | None = None
-    csm: str | None = None
     customer: str | None = None
     list: str | None = None
     severity: str | None = None
@@ -48,21 +42,15 @@ class View:
 
     def with_(self, **changes: Any) -> View:
         """A copy with ``changes``; choosing a range clears the preset and vice versa."""
-        if changes.get("start") or changes.get("end"):
-            changes.setdefault("preset", None)
-        if changes.get("preset"):
-            changes.setdefault("start", None)
-            changes.setdefault("end", None)
-        return replace(self, messages=(), **changes)
+        view: View = super().with_(messages=(), **changes)
+        return view
 
     def params(self) -> dict[str, str]:
         """The non-empty keys, for a query string (``compare`` none is spelled out)."""
-        out: dict[str, str] = {}
-        for key in (*FILTER_KEYS, *PAGE_KEYS):
+        out = super().params()
+        for key in PAGE_KEYS:
             value = getattr(self, key)
-            if key == "compare" and value is None:
-                out[key] = "none"
-            elif value not in (None, ""):
+            if value not in (None, ""):
                 out[key] = str(value)
         return out
 
@@ -108,16 +96,7 @@ def validate(conn: Connection, view: View) -> tuple[View, Request]:
     current = view
     for _ in range(len(FILTER_KEYS) + 1):
         try:
-            req = resolve(
-                conn,
-                preset=current.preset,
-                start=current.start,
-                end=current.end,
-                today=current.today,
-                compare=current.compare,
-                segment=current.segment,
-                csm=current.csm,
-            )
+            req = current.resolve(conn)
             return replace(current, messages=tuple(messages)), req
         except ConfigError as exc:
             text = str(exc)
