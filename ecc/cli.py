@@ -19,7 +19,7 @@ import click
 from sqlalchemy import Engine, select
 from sqlalchemy.exc import DBAPIError
 
-from . import filters, paths
+from . import filters, paths, variables
 from .db import check_schema, describe, init_schema, make_engine, read_only_refusal
 from .errors import ConfigError, EccError, LoadError, SchemaError
 from .ui.pools import DEFAULT_POOL_SIZE
@@ -44,6 +44,33 @@ def _engine(db_url: str | None, *, must_exist: bool = True) -> Engine:
 @click.version_option(package_name="ecc")
 def cli() -> None:
     """Executive Command Center: customer-success portfolio metrics for leadership."""
+
+
+@cli.command("config")
+@click.option("--markdown", is_flag=True, help="Print the table of docs/configuration.md.")
+def config_command(markdown: bool) -> None:
+    """The ECC_* settings in force and where each came from (secrets hidden)."""
+    if markdown:
+        click.echo(variables.markdown(), nl=False)
+        return
+    from .config import database_url
+
+    computed = {
+        "ECC_HOME": str(paths.home()),
+        "ECC_DATABASE_URL": database_url(None),
+        "ECC_HUB_DIR": str(paths.hub_dir()),
+        "ECC_NOTEBOOKS": str(paths.notebooks_dir()),
+    }
+    rows = variables.in_force(computed=computed)
+    width = max(len(s.name) for s, _, _ in rows)
+    group = None
+    for setting, shown, source in rows:
+        if setting.group != group:
+            group = setting.group
+            click.echo(f"\n{group}:")
+        mark = {"environment": "*", "computed": "~"}.get(source, " ")
+        click.echo(f" {mark} {setting.name:<{width}}  {shown}")
+    click.echo("\n* set in the environment   ~ worked out here   the others: their default")
 
 
 @cli.command()
@@ -265,9 +292,7 @@ def report(
         )
     fmts = tuple(f.strip() for f in formats.split(",") if f.strip())
     folder = out if out is not None else paths.outputs_dir()
-    result = make_report(
-        _engine(db_url), names, filters.Filters.of(view), out=folder, formats=fmts
-    )
+    result = make_report(_engine(db_url), names, filters.Filters.of(view), out=folder, formats=fmts)
     for f in result.files:
         click.echo(str(f))
     click.echo(f"{len(result.sections)} page(s) in {result.timings['total']:.1f} s", err=True)
@@ -613,7 +638,7 @@ def list_csms(db_url: str | None) -> None:
 def _fail(message: str, code: int) -> None:
     first, *rest = message.splitlines() or [""]
     # a service of the hub's stack names itself, so the launcher can say which one failed
-    service = os.environ.get("ECC_SERVICE", "").strip()
+    service = variables.value("ECC_SERVICE")
     click.echo(f"ecc{' ' + service if service else ''}: error: {first}", err=True)
     for line in rest:
         click.echo(line, err=True)

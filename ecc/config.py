@@ -6,10 +6,10 @@ Deployment settings come from ``ECC_*`` environment variables; metric tunables
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from . import variables
 from .paths import sqlite_path
 
 SEGMENTS: tuple[str, ...] = ("Enterprise", "Mid-market", "SMB")
@@ -72,7 +72,7 @@ def database_url(explicit: str | None = None) -> str:
     under the project root (:func:`ecc.paths.sqlite_path`)."""
     if explicit:
         return explicit
-    env = os.environ.get("ECC_DATABASE_URL")
+    env = variables.value("ECC_DATABASE_URL")
     if env:
         return env
     return f"sqlite:///{sqlite_path()}"

@@ -18,6 +18,8 @@ import sys
 from collections.abc import Mapping
 from pathlib import Path
 
+from . import variables
+
 #: The checkout: the folder holding ``ecc/``, ``notebooks/`` and ``pyproject.toml``.
 CHECKOUT = Path(__file__).resolve().parents[1]
 
@@ -26,7 +28,7 @@ def home(env: Mapping[str, str] | None = None) -> Path:
     """The project root: ``ECC_HOME`` (made absolute) when set, else the checkout; an
     installed copy without a checkout keeps its files in ``~/.local/share/ecc``."""
     env = os.environ if env is None else env
-    given = env.get("ECC_HOME", "").strip()
+    given = variables.value("ECC_HOME", env)
     if given:
         return Path(given).expanduser().resolve()
     if (CHECKOUT / "pyproject.toml").is_file():

@@ -33,6 +33,7 @@ from urllib.parse import urlencode
 from sqlalchemy import Connection, Engine, and_, exists, insert, select
 from sqlalchemy.exc import IntegrityError
 
+from .. import variables
 from ..clock import utcnow
 from ..errors import ConfigError
 from ..mail.outbox import enqueue
@@ -101,7 +102,7 @@ def default_subscribers(engine: Engine, environ: Mapping[str, str] | None = None
     ``vp@example.com:immediate`` picks one): VP and Admin addresses, as deployed. The
     number added."""
     env = os.environ if environ is None else environ
-    raw = [e.strip() for e in env.get("ECC_ALERT_EMAILS", "").split(",") if e.strip()]
+    raw = [e.strip() for e in variables.value("ECC_ALERT_EMAILS", env).split(",") if e.strip()]
     with engine.connect() as conn:
         if not raw or subscribers(conn):
             return 0
@@ -122,10 +123,10 @@ def dashboards_url(environ: Mapping[str, str] | None = None) -> str:
     """Where the dashboard pages are, for links in mail: ``ECC_DASHBOARDS_URL``, else the
     hub's dashboards service when ``ECC_HUB_URL`` is set, else ``ecc serve``'s address."""
     env = os.environ if environ is None else environ
-    explicit = env.get("ECC_DASHBOARDS_URL", "").strip()
+    explicit = variables.value("ECC_DASHBOARDS_URL", env)
     if explicit:
         base = explicit
-    elif env.get("ECC_HUB_URL", "").strip():
+    elif variables.value("ECC_HUB_URL", env):
         from ..hub.settings import hub_settings
 
         base = hub_settings(env).dashboards_url

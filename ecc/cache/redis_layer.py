@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import os
 import time
 from typing import Any, cast
 
 import orjson
 
+from .. import variables
 from ..config import redact_url
 
 log = logging.getLogger("ecc.cache")
@@ -93,7 +93,7 @@ _LAYERS: dict[tuple[str, str], RedisLayer] = {}
 
 def layer_for(database_url: str) -> RedisLayer | None:
     """The Redis layer for a database when ``ECC_REDIS_URL`` is set, else None."""
-    url = os.environ.get("ECC_REDIS_URL", "").strip()
+    url = variables.value("ECC_REDIS_URL")
     if not url:
         return None
     key = (url, database_url)

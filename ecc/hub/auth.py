@@ -26,6 +26,7 @@ import os
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from .. import variables
 from ..errors import ConfigError
 from .roles import ROLES, require_role
 from .settings import HubSettings
@@ -71,24 +72,24 @@ def _configure_oauth(c: Any, settings: HubSettings, env: Mapping[str, str]) -> N
         )
     c.JupyterHub.authenticator_class = "oauthenticator.generic.GenericOAuthenticator"
     g = c.GenericOAuthenticator
-    g.client_id = env["ECC_OAUTH_CLIENT_ID"]
-    g.client_secret = env["ECC_OAUTH_CLIENT_SECRET"]
+    g.client_id = variables.value("ECC_OAUTH_CLIENT_ID", env)
+    g.client_secret = variables.value("ECC_OAUTH_CLIENT_SECRET", env)
     if env is os.environ:
         # the hub hands its environment to the proxy it starts: keep the secret in here
         os.environ.pop("ECC_OAUTH_CLIENT_SECRET")
-    g.authorize_url = env["ECC_OAUTH_AUTHORIZE_URL"]
-    g.token_url = env["ECC_OAUTH_TOKEN_URL"]
-    g.userdata_url = env["ECC_OAUTH_USERDATA_URL"]
-    g.oauth_callback_url = env.get("ECC_OAUTH_CALLBACK_URL") or (
+    g.authorize_url = variables.value("ECC_OAUTH_AUTHORIZE_URL", env)
+    g.token_url = variables.value("ECC_OAUTH_TOKEN_URL", env)
+    g.userdata_url = variables.value("ECC_OAUTH_USERDATA_URL", env)
+    g.oauth_callback_url = variables.value("ECC_OAUTH_CALLBACK_URL", env) or (
         f"{settings.public_url}/hub/oauth_callback"
     )
-    g.scope = env.get("ECC_OAUTH_SCOPES", "openid profile email groups").split()
-    g.username_claim = env.get("ECC_OAUTH_USERNAME_CLAIM", "preferred_username")
-    g.login_service = env.get("ECC_OAUTH_LOGIN_SERVICE", "your company account")
+    g.scope = variables.value("ECC_OAUTH_SCOPES", env).split()
+    g.username_claim = variables.value("ECC_OAUTH_USERNAME_CLAIM", env)
+    g.login_service = variables.value("ECC_OAUTH_LOGIN_SERVICE", env)
     g.manage_groups = True
     g.auth_state_groups_key = groups_from_claim(
-        env.get("ECC_OAUTH_GROUPS_CLAIM", "groups"),
-        role_groups(env.get("ECC_OAUTH_ROLE_GROUPS", "")),
+        variables.value("ECC_OAUTH_GROUPS_CLAIM", env),
+        role_groups(variables.value("ECC_OAUTH_ROLE_GROUPS", env)),
     )
 
 

@@ -13,7 +13,7 @@ import secrets
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from .. import paths
+from .. import paths, variables
 from ..db_roles import analyst_url
 from ..errors import ConfigError
 from .auth import configure_auth
@@ -137,12 +137,12 @@ def optional_services(settings: HubSettings, env: Mapping[str, str]) -> list[dic
     """The scheduler (``ECC_HUB_SCHEDULER=1``) and a local mail sink
     (``ECC_MAIL_SINK_PORT=8025``), which ``make demo`` turns on."""
     out = []
-    sink = env.get("ECC_MAIL_SINK_PORT", "").strip()
+    sink = variables.value("ECC_MAIL_SINK_PORT", env)
     if sink:
         if not sink.isdigit():
             raise ConfigError(f"ECC_MAIL_SINK_PORT={sink!r} is not a port number")
         out.append(mail_sink_service(settings, env, int(sink)))
-    if env.get("ECC_HUB_SCHEDULER", "").strip().lower() in ("1", "true", "yes"):
+    if variables.value("ECC_HUB_SCHEDULER", env).lower() in ("1", "true", "yes"):
         out.append(scheduler_service(settings, env))
     return out
 

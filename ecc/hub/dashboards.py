@@ -48,12 +48,12 @@ from tornado.escape import parse_qs_bytes
 from tornado.httputil import url_concat
 from tornado.log import app_log
 
+from .. import variables
 from ..config import database_url
 from ..db_roles import dashboards_url
 from ..paths import notebooks_dir
 from ..ui import liveness, paint_gate, template_cache
 from ..ui.first_paint import FirstPaint
-from ..ui.pools import DEFAULT_POOL_SIZE
 from ..ui.serve import refresher, voila_command, voila_env
 from ..ui.view import VIEWER_KEY
 from ..ui.voila_app import KernelProofGate
@@ -256,12 +256,12 @@ def service_argv(env: Mapping[str, str]) -> list[str]:
     """Voilà's arguments for the service, from what the hub tells a managed service."""
     url = urlsplit(env.get("JUPYTERHUB_SERVICE_URL", "http://127.0.0.1:8867"))
     prefix = env.get("JUPYTERHUB_SERVICE_PREFIX", f"/services/{DASHBOARDS}/")
-    notebooks = env.get("ECC_NOTEBOOKS") or str(notebooks_dir())
+    notebooks = variables.value("ECC_NOTEBOOKS", env) or str(notebooks_dir())
     cmd = voila_command(
         Path(notebooks).resolve(),
         port=url.port or 8867,
         ip=url.hostname or "127.0.0.1",
-        pool_size=int(env.get("ECC_DASHBOARDS_POOL_SIZE", str(DEFAULT_POOL_SIZE))),
+        pool_size=int(variables.value("ECC_DASHBOARDS_POOL_SIZE", env)),
         base_url=prefix,
     )
     # behind the hub, XSRF is checked (the hub's tokens); Voilà's config turns it off
@@ -285,9 +285,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     # PostgreSQL the dashboards' read-and-acknowledge role); the refresher's child
     # `ecc refresh` gets the service's whole environment
     os.environ.clear()
-    data_url = full.get("ECC_DATABASE_URL") or database_url(None)
+    data_url = variables.value("ECC_DATABASE_URL", full) or database_url(None)
     os.environ.update(voila_env(dashboards_url(data_url, full), full))
-    minutes = int(full.get("ECC_REFRESH_EVERY", "15") or 0)
+    minutes = int(variables.value("ECC_REFRESH_EVERY", full) or 0)
     scheduler = refresher(None, minutes, env=full) if minutes > 0 else None
     template_cache.install(template_cache.SharedBytecode())
     try:

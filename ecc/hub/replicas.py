@@ -44,6 +44,7 @@ from urllib.parse import urlsplit
 
 import psutil
 
+from .. import variables
 from ..errors import ConfigError
 from ..ui import admission
 
@@ -66,9 +67,7 @@ def haproxy_binary() -> str | None:
 
 def replicas_wanted(env: Mapping[str, str]) -> int:
     """``ECC_DASHBOARDS_REPLICAS`` (default 1), checked."""
-    raw = env.get(REPLICAS, "").strip()
-    if not raw:
-        return 1
+    raw = variables.value(REPLICAS, env)
     try:
         count = int(raw)
     except ValueError:
@@ -159,7 +158,7 @@ def replica_env(env: Mapping[str, str], number: int, port: int, count: int) -> d
     host = urlsplit(env.get("JUPYTERHUB_SERVICE_URL", "http://127.0.0.1:8867")).hostname
     out["JUPYTERHUB_SERVICE_URL"] = f"http://{host or '127.0.0.1'}:{port}"
     out[REPLICA] = str(number)
-    if not env.get("ECC_MAX_KERNELS", "").strip():
+    if not variables.value("ECC_MAX_KERNELS", env):
         out["ECC_MAX_KERNELS"] = str(max(4, admission.default_budget() // count))
     if number > 0:
         out["ECC_REFRESH_EVERY"] = "0"
@@ -288,5 +287,5 @@ def _end(procs: list[psutil.Process]) -> None:
 def run_tier(env: Mapping[str, str] | None = None) -> int:
     """The replicas and their balancer, until SIGTERM or Ctrl-C."""
     env = dict(os.environ if env is None else env)
-    folder = Path(env.get("ECC_HUB_DIR") or Path.cwd())
+    folder = Path(variables.value("ECC_HUB_DIR", env) or Path.cwd())
     return Tier(env, replicas_wanted(env), folder).run()

@@ -1,27 +1,8 @@
-"""The hub's deployment settings, from ``ECC_HUB_*`` environment variables.
-
-Every setting has a default that makes ``make hub`` work on one machine; tests and
-deployments set the variables (ports, database, folders, the authentication mode).
-
-- ``ECC_HUB_URL`` (``http://127.0.0.1:8000``): where people reach the hub (the proxy)
-- ``ECC_HUB_API_PORT`` (8081): the hub's own port on 127.0.0.1
-- ``ECC_HUB_PROXY_API_PORT`` (8001): configurable-http-proxy's REST API on 127.0.0.1
-- ``ECC_DASHBOARDS_PORT`` (8867): the dashboards service on 127.0.0.1
-- ``ECC_SHARE_PORT`` (8877): the share-links service on 127.0.0.1
-- ``ECC_DASHBOARDS_POOL_SIZE`` (0): preheated kernels per dashboard (the landing page 2)
-- ``ECC_DASHBOARDS_REPLICAS`` (1): dashboards servers behind HAProxy at the dashboards
-  port (:mod:`ecc.hub.replicas`)
-- ``ECC_HUB_DIR`` (``data/hub`` under the project root, :mod:`ecc.paths`): hub database,
-  cookie secret, analysts' folders
-- ``ECC_HUB_DB_URL`` (``sqlite:///<ECC_HUB_DIR>/jupyterhub.sqlite``): the hub's database
-- ``ECC_HUB_AUTH`` (``native``): ``native`` (local accounts) or ``oauth`` (the company's
-  identity provider, see :mod:`ecc.hub.auth`)
-- ``ECC_HUB_SPAWNER`` (as root ``ecc.hub.identities.AnalystSpawner``, a system user per
-  analyst; else ``ecc.hub.identities.RefusingSpawner``, analysts' JupyterLab off): how
-  analysts' JupyterLab starts; production sets its platform's spawner
-- ``ECC_ANALYST_DATABASE_URL``: the read-only database analysts get (default: the
-  ``ecc_analyst`` role on PostgreSQL, the published copy on SQLite;
-  :mod:`ecc.db_roles`)
+"""The hub's deployment settings: ports, folders, databases, the login mode, read from
+the ``ECC_*`` environment variables declared (with their defaults and meanings) in
+:mod:`ecc.variables`. The defaults make ``make demo`` work on one machine; tests and
+deployments set the variables. Analysts' databases: :mod:`ecc.db_roles`; the company
+login: :mod:`ecc.hub.auth`.
 """
 
 from __future__ import annotations
@@ -33,10 +14,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from .. import paths
+from .. import paths, variables
 from ..config import absolute_url
 from ..errors import ConfigError
-from ..ui.pools import DEFAULT_POOL_SIZE
 from .replicas import replicas_wanted
 
 ROOT = paths.CHECKOUT
@@ -84,10 +64,8 @@ class HubSettings:
         return f"{self.public_url.rstrip('/')}/services/{DASHBOARDS}/"
 
 
-def _int(env: Mapping[str, str], name: str, default: int) -> int:
-    raw = env.get(name, "").strip()
-    if not raw:
-        return default
+def _int(env: Mapping[str, str], name: str) -> int:
+    raw = variables.value(name, env)
     try:
         return int(raw)
     except ValueError:
@@ -97,28 +75,29 @@ def _int(env: Mapping[str, str], name: str, default: int) -> int:
 def hub_settings(env: Mapping[str, str] | None = None) -> HubSettings:
     """Read the settings from ``env`` (default: the process environment)."""
     env = os.environ if env is None else env
-    hub_dir = Path(env.get("ECC_HUB_DIR") or paths.hub_dir(env)).resolve()
-    auth = env.get("ECC_HUB_AUTH", "native").strip().lower() or "native"
+    hub_dir = Path(variables.value("ECC_HUB_DIR", env) or paths.hub_dir(env)).resolve()
+    auth = variables.value("ECC_HUB_AUTH", env).strip().lower() or "native"
     if auth not in AUTH_MODES:
         raise ConfigError(f"ECC_HUB_AUTH={auth!r}: use one of {', '.join(AUTH_MODES)}")
-    public_url = env.get("ECC_HUB_URL", "http://127.0.0.1:8000").rstrip("/")
+    public_url = variables.value("ECC_HUB_URL", env).rstrip("/")
     if urlsplit(public_url).scheme not in ("http", "https"):
         raise ConfigError(f"ECC_HUB_URL={public_url!r} must start with http:// or https://")
-    data_url = env.get("ECC_DATABASE_URL") or f"sqlite:///{paths.sqlite_path(env)}"
+    data_url = variables.value("ECC_DATABASE_URL", env) or f"sqlite:///{paths.sqlite_path(env)}"
     return HubSettings(
         public_url=public_url,
-        api_port=_int(env, "ECC_HUB_API_PORT", 8081),
-        proxy_api_port=_int(env, "ECC_HUB_PROXY_API_PORT", 8001),
-        dashboards_port=_int(env, "ECC_DASHBOARDS_PORT", 8867),
-        share_port=_int(env, "ECC_SHARE_PORT", 8877),
-        pool_size=_int(env, "ECC_DASHBOARDS_POOL_SIZE", DEFAULT_POOL_SIZE),
+        api_port=_int(env, "ECC_HUB_API_PORT"),
+        proxy_api_port=_int(env, "ECC_HUB_PROXY_API_PORT"),
+        dashboards_port=_int(env, "ECC_DASHBOARDS_PORT"),
+        share_port=_int(env, "ECC_SHARE_PORT"),
+        pool_size=_int(env, "ECC_DASHBOARDS_POOL_SIZE"),
         replicas=replicas_wanted(env),
         hub_dir=hub_dir,
-        db_url=env.get("ECC_HUB_DB_URL") or f"sqlite:///{hub_dir / 'jupyterhub.sqlite'}",
+        db_url=variables.value("ECC_HUB_DB_URL", env)
+        or f"sqlite:///{hub_dir / 'jupyterhub.sqlite'}",
         auth=auth,
-        spawner=env.get("ECC_HUB_SPAWNER") or default_spawner(),
+        spawner=variables.value("ECC_HUB_SPAWNER", env) or default_spawner(),
         data_url=absolute_url(data_url),
-        notebooks=Path(env.get("ECC_NOTEBOOKS") or paths.notebooks_dir()).resolve(),
+        notebooks=Path(variables.value("ECC_NOTEBOOKS", env) or paths.notebooks_dir()).resolve(),
     )
 
 

@@ -20,7 +20,7 @@ import urllib.request
 from http.cookiejar import CookieJar
 from urllib.parse import urlencode
 
-from .. import paths
+from .. import paths, variables
 from ..errors import ConfigError
 from ..launch import Launch, Warmup
 from ..lifetime import port_taken
@@ -52,7 +52,7 @@ def ports(settings: HubSettings, env: dict[str, str]) -> list[tuple[str, int, st
         ("127.0.0.1", settings.dashboards_port, "the dashboards (ECC_DASHBOARDS_PORT)"),
         ("127.0.0.1", settings.share_port, "the share links (ECC_SHARE_PORT)"),
     ]
-    sink = env.get("ECC_MAIL_SINK_PORT", "").strip()
+    sink = variables.value("ECC_MAIL_SINK_PORT", env)
     if sink.isdigit():
         out.append(("127.0.0.1", int(sink), "the mail sink (ECC_MAIL_SINK_PORT)"))
     return out
@@ -216,9 +216,9 @@ def print_welcome(settings: HubSettings, logins: dict[str, str], env: dict[str, 
         lines.append("")
     lines.append(f"Command center (vp, admin): {settings.dashboards_url}")
     lines.append(f"Share links: ecc share create REPORT --base-url {settings.links_url}")
-    if env.get("ECC_HUB_SCHEDULER", "").strip().lower() in ("1", "true", "yes"):
+    if variables.value("ECC_HUB_SCHEDULER", env).lower() in ("1", "true", "yes"):
         lines.append("Scheduler: the reports of schedules/*.yaml and the alert mail")
-    if env.get("ECC_MAIL_SINK_PORT", "").strip():
+    if variables.value("ECC_MAIL_SINK_PORT", env):
         folder = paths.mail_dir(env)
         lines.append(f"Mail (nothing leaves this machine): open the files in {folder}/")
     lines.append("Ctrl-C stops the hub, its proxy, services and kernels.")

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from email.utils import parseaddr
 from urllib.parse import parse_qs, unquote, urlsplit
 
+from .. import variables
 from ..config import redact_url
 from ..errors import ConfigError
 
@@ -108,14 +109,16 @@ class MailSettings:
 def mail_settings(environ: dict[str, str] | None = None) -> MailSettings:
     """The settings from ``ECC_SMTP_URL``, ``ECC_MAIL_FROM`` and ``ECC_ADMIN_EMAILS``."""
     env = os.environ if environ is None else environ
-    url = env.get("ECC_SMTP_URL", "").strip()
-    sender = env.get("ECC_MAIL_FROM", "").strip() or DEFAULT_SENDER
+    url = variables.value("ECC_SMTP_URL", env)
+    sender = variables.value("ECC_MAIL_FROM", env) or DEFAULT_SENDER
     if not _ADDRESS.match(parseaddr(sender)[1]):
         raise ConfigError(
             f"ECC_MAIL_FROM {sender!r} is not an email address; "
             "write e.g. 'Executive Command Center <ecc@example.com>'"
         )
-    admins = tuple(a.strip() for a in env.get("ECC_ADMIN_EMAILS", "").split(",") if a.strip())
+    admins = tuple(
+        a.strip() for a in variables.value("ECC_ADMIN_EMAILS", env).split(",") if a.strip()
+    )
     for a in admins:
         if not _ADDRESS.match(a):
             raise ConfigError(

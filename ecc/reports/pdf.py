@@ -4,16 +4,16 @@ report's title and period in the footer, charts as vector SVG."""
 from __future__ import annotations
 
 import html
-import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from .. import variables
 from ..errors import ConfigError
 
 #: Debian's Chromium; ECC_CHROMIUM points elsewhere.
-CHROMIUM = os.environ.get("ECC_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM = variables.value("ECC_CHROMIUM")
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run"]
 
 

@@ -16,6 +16,7 @@ from datetime import timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from .. import variables
 from ..errors import ConfigError
 
 DAILY_CRON = "0 7 * * *"
@@ -28,7 +29,7 @@ def digest_triggers(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
     from .config import cron_trigger
 
     env = os.environ if environ is None else environ
-    timezone = env.get("ECC_ALERT_TIMEZONE", "").strip() or "UTC"
+    timezone = variables.value("ECC_ALERT_TIMEZONE", env) or "UTC"
     try:
         ZoneInfo(timezone)
     except (ZoneInfoNotFoundError, ValueError):

@@ -7,7 +7,6 @@ another key), when it has expired, or when it was revoked. The signing key is
 
 from __future__ import annotations
 
-import os
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -16,6 +15,7 @@ from pathlib import Path
 from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import Connection, Engine, insert, select, update
 
+from .. import variables
 from ..clock import utcnow
 from ..errors import ConfigError
 from ..schema import ecc_meta, share_links
@@ -42,7 +42,7 @@ class Link:
 
 
 def _key(conn: Connection) -> str:
-    env = os.environ.get("ECC_SECRET_KEY", "").strip()
+    env = variables.value("ECC_SECRET_KEY")
     if env:
         return env
     found = conn.execute(select(ecc_meta.c.value).where(ecc_meta.c.key == "share_key")).scalar()

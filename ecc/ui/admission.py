@@ -23,6 +23,7 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from .. import variables
 from ..errors import ConfigError
 
 #: A kernel's resident memory after a page, with some margin (bytes).
@@ -66,7 +67,7 @@ def from_environment(env: dict[str, str] | None = None) -> Admission:
 
 
 def _positive(env: dict[str, str], name: str) -> int | None:
-    raw = env.get(name, "").strip()
+    raw = variables.value(name, env)
     if not raw:
         return None
     try:

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from .. import paths
+from .. import paths, variables
 from ..config import absolute_url, database_url
 from ..errors import ConfigError
 from ..paths import venv_bin
@@ -28,6 +28,8 @@ from .pools import DEFAULT_POOL_SIZE, LANDING_PAGE, POOLS
 
 HERE = Path(__file__).parent
 SHARE = HERE / "share"
+
+
 def voila_command(
     notebooks: Path,
     *,
@@ -88,7 +90,7 @@ def kernel_environment(env: Mapping[str, str]) -> dict[str, str]:
         if (k in KERNEL_ENV or k.startswith(KERNEL_ENV_PREFIXES))
         and not any(word in k for word in SECRET_WORDS)
     }
-    redis = env.get("ECC_REDIS_URL", "").strip()
+    redis = variables.value("ECC_REDIS_URL", env)
     if redis and not urlsplit(redis).password:
         out["ECC_REDIS_URL"] = redis
     return out

@@ -14,6 +14,7 @@ import os
 import re
 from collections.abc import Mapping
 
+from .. import variables
 from ..errors import ConfigError
 
 __all__ = ["check_viewer", "resolve_viewer"]
@@ -46,10 +47,9 @@ def resolve_viewer(requested: str | None = None, environ: Mapping[str, str] | No
         # behind the hub only the signed-in person the front door names is a viewer:
         # a request without one (taken over, or not from a browser) acknowledges nothing
         return ""
-    for key in ("JUPYTERHUB_USER", "ECC_VIEWER"):
-        value = env.get(key, "").strip()
-        if value:
-            return value
+    value = env.get("JUPYTERHUB_USER", "").strip() or variables.value("ECC_VIEWER", env)
+    if value:
+        return value
     try:
         return getpass.getuser()
     except Exception:  # no user name for this uid (a bare container)
