@@ -62,8 +62,8 @@ from benchmarks.run import emit, machine, parser
 from ecc.db import init_schema, make_engine
 from ecc.demo import build_demo
 from ecc.ui.pools import DEFAULT_POOL_SIZE
-from tests.hubstack import Stack, hub_stack
-from tests.servers import CHROMIUM, CHROMIUM_ARGS, free_port
+from tests.support.hubstack import Stack, hub_stack
+from tests.support.servers import CHROMIUM, CHROMIUM_ARGS, free_port
 
 TODAY = date(2026, 11, 24)
 TIMEOUT = 300.0

@@ -28,7 +28,7 @@ from benchmarks.run import emit, parser
 from ecc.db import init_schema, make_engine
 from ecc.demo import build_demo
 from ecc.ui.pages import load_all
-from tests.servers import CHROMIUM, CHROMIUM_ARGS, voila_server
+from tests.support.servers import CHROMIUM, CHROMIUM_ARGS, voila_server
 
 TODAY = date(2026, 11, 24)
 WATCH = """
@@ -144,7 +144,7 @@ def _cold_server(url: str, log: Path) -> Any:
     import subprocess
     from contextlib import contextmanager
 
-    from tests.servers import ROOT, free_port
+    from tests.support.servers import ROOT, free_port
 
     @contextmanager
     def server() -> Any:

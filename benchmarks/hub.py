@@ -37,8 +37,8 @@ from benchmarks.dashboards import TODAY, WATCH, wait_pool
 from benchmarks.run import emit, parser
 from ecc.db import init_schema, make_engine
 from ecc.demo import build_demo
-from tests.hubstack import Stack, hub_stack
-from tests.servers import CHROMIUM, CHROMIUM_ARGS
+from tests.support.hubstack import Stack, hub_stack
+from tests.support.servers import CHROMIUM, CHROMIUM_ARGS
 
 KPI = "[data-metric]"
 

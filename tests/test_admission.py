@@ -28,9 +28,9 @@ from ecc.ui.admission import (
     from_environment,
 )
 from ecc.ui.kernels import NICENESS
-from tests.builders import demo_sqlite
-from tests.pagecheck import computed_for, mismatches
-from tests.servers import ROOT, voila_server
+from tests.support.builders import demo_sqlite
+from tests.support.pagecheck import computed_for, mismatches
+from tests.support.servers import ROOT, voila_server
 
 
 def test_one_start_at_a_time_first_come_first_served() -> None:

@@ -5,7 +5,6 @@ runs and an SMTP outage."""
 from __future__ import annotations
 
 import threading
-import time
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -28,9 +27,9 @@ from ecc.errors import ConfigError
 from ecc.mail.outbox import deliver
 from ecc.mail.settings import MailSettings, parse_smtp_url
 from ecc.schema import alert_deliveries, alert_subscribers, mail_outbox
-from tests.builders import seed
-from tests.smtp_sink import SmtpSink
-from tests.test_cli import run as ecc
+from tests.support.builders import seed
+from tests.support.cli import run as ecc
+from tests.support.smtp_sink import SmtpSink
 
 SENDER = "Executive Command Center <ecc@example.com>"
 BASE = "https://cc.example.com/services/dashboards/voila/render/"
@@ -248,6 +247,7 @@ def test_concurrent_digest_runs_queue_each_alert_once(book: Engine) -> None:
         t.start()
     for t in threads:
         t.join(timeout=60)
+    assert not any(t.is_alive() for t in threads), "a worker did not finish within 60 s"
     assert errors == []
     with book.connect() as conn:
         mails = conn.execute(select(func.count()).select_from(mail_outbox)).scalar_one()
@@ -299,7 +299,7 @@ def test_the_scheduler_mails_critical_alerts_at_once_and_a_missed_digest_once(
 ) -> None:
     from ecc.schedule.alert_times import digest_triggers
     from ecc.schedule.service import last_fire_time
-    from tests.test_scheduler import _make_due, schedule_file, scheduler, wait_for
+    from tests.support.scheduler import _make_due, schedule_file, scheduler, start_up_done, wait_for
 
     folder, out = tmp_path / "schedules", tmp_path / "out"
     schedule_file(folder, "weekly")
@@ -320,7 +320,8 @@ def test_the_scheduler_mails_critical_alerts_at_once_and_a_missed_digest_once(
         with scheduler(db_url, folder, out, sink, tmp_path / "2.log"):
             wait_for(lambda: len(_bodies(sink, "vp@example.com")) == 1, "the missed digest")
         with scheduler(db_url, folder, out, sink, tmp_path / "3.log"):
-            time.sleep(3)  # nothing is due: no second digest, no second critical mail
+            # nothing is due: no second digest, no second critical mail
+            start_up_done(tmp_path / "3.log")
         ((subject, _, _),) = _bodies(sink, "vp@example.com")
         assert subject == "[ECC] Daily alert digest: 1 critical, 1 high"
         assert len(_bodies(sink, "cro@example.com")) == 1

@@ -17,8 +17,8 @@ from ecc.alerts.run import EVALUATED_THROUGH, run_range, run_since_last
 from ecc.alerts.store import AlertFilter, acknowledge, list_alerts
 from ecc.errors import ConfigError
 from ecc.schema import ecc_meta, executive_alerts
-from tests.builders import seed
-from tests.test_cli import run as ecc
+from tests.support.builders import seed
+from tests.support.cli import run as ecc
 
 D = date.fromisoformat
 
@@ -331,6 +331,7 @@ def test_concurrent_evaluations_record_each_alert_once(mixed: Engine) -> None:
         t.start()
     for t in threads:
         t.join(timeout=120)
+    assert not any(t.is_alive() for t in threads), "a worker did not finish within 120 s"
     assert errors == []
     assert _count(mixed) == 4
     with mixed.connect() as conn:

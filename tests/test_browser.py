@@ -18,12 +18,18 @@ import pytest
 
 from ecc.db import make_engine
 from ecc.ui.pages import load_all
-from tests.builders import demo_sqlite
-from tests.pagecheck import computed_for, mismatches
-from tests.servers import CHROMIUM, CHROMIUM_ARGS, LIVE_KPI, ROOT, need_chromium, voila_server
+from tests.support.builders import demo_sqlite
+from tests.support.pagecheck import computed_for, mismatches
+from tests.support.servers import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    LIVE_KPI,
+    SHOTS,
+    need_chromium,
+    voila_server,
+)
 
 pytestmark = pytest.mark.slow
-SHOTS = ROOT / "outputs" / "screenshots"
 TODAY = date(2026, 11, 24)
 
 
@@ -81,7 +87,6 @@ class Tab:
         return {k: v[-1] for k, v in parse_qs(urlparse(self.page.url).query).items()}
 
 
-
 def expected_for(db_url: str, query: dict[str, str], page: str | None = None) -> dict[str, Any]:
     engine = make_engine(db_url)
     try:
@@ -118,7 +123,6 @@ def test_the_first_paint_carries_the_numbers_before_any_kernel_runs(
     assert beacons == [204]
     assert tab.errors == []
     tab.page.close()
-
 
 
 @pytest.mark.parametrize("name", NAV_PAGES)

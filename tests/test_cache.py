@@ -29,7 +29,7 @@ from ecc.metrics.state import Scope
 from ecc.periods import preset_period
 from ecc.schema import dashboard_metrics, leaderboard_history, refresh_runs
 from tests.conftest import IN_CI
-from tests.servers import free_port
+from tests.support.servers import free_port
 
 TODAY = date(2026, 11, 24)
 REDIS_URL = os.environ.get("ECC_TEST_REDIS_URL", "redis://127.0.0.1:6379/9")
@@ -447,9 +447,7 @@ def test_the_retention_page_history_is_cached_like_an_area(demo: Engine) -> None
         areas = ["retention", "retention_history"]
         got = metrics_for(demo, period, compare=compare, areas=areas)
         assert got.source == "cache"
-        assert got.data == compute_all(
-            demo, period, compare=compare, areas=areas, snapshots=False
-        )
+        assert got.data == compute_all(demo, period, compare=compare, areas=areas, snapshots=False)
         assert got.data["retention_history"], "a year of month ends before the period"
         if compare:  # the history is a detail of the period: no comparison value
             assert list(got.data["comparison_values"]) == ["retention"]

@@ -7,7 +7,6 @@ ahead. Whatever was reused, the cache must equal a full refresh's, key by key.
 
 from __future__ import annotations
 
-import csv
 import re
 from collections.abc import Callable, Iterator
 from datetime import date, timedelta
@@ -17,7 +16,7 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, event, insert, select
 
-from ecc.cache import carry, store
+from ecc.cache import carry
 from ecc.cache.refresh import refresh
 from ecc.changes import WHOLE_TABLE, changes_since
 from ecc.demo import generate
@@ -27,6 +26,7 @@ from ecc.metrics import compute_all
 from ecc.metrics.compute import ALL_AREAS
 from ecc.periods import preset_period
 from ecc.schema import SOURCE_TABLES, area_results, health_scores
+from tests.support.carry import _edit_csv, _equals_a_full_refresh
 
 TODAY = date(2026, 11, 24)
 SOURCE_NAMES = [t.name for t in SOURCE_TABLES]
@@ -49,33 +49,6 @@ def loaded(engine: Engine, folder: Path) -> Engine:
     idle = refresh(engine)
     assert idle.status == "skipped" and idle.prepared > 0
     return engine
-
-
-def _cache(engine: Engine) -> dict[tuple[str, str], str]:
-    with engine.connect() as conn:
-        return {k: payload for k, (payload, _) in store.payloads(conn).items()}
-
-
-def _equals_a_full_refresh(engine: Engine) -> None:
-    incremental = _cache(engine)
-    assert refresh(engine, full=True).reused == 0
-    full = _cache(engine)
-    assert set(incremental) == set(full)
-    differ = [k for k in full if incremental[k] != full[k]]
-    assert not differ, f"{len(differ)} cache rows differ from a full refresh, e.g. {differ[:3]}"
-
-
-def _edit_csv(folder: Path, table: str, change: Callable[[list[dict[str, str]]], None]) -> None:
-    path = folder / f"{table}.csv"
-    with path.open(encoding="utf-8", newline="") as fh:
-        reader = csv.DictReader(fh)
-        header = list(reader.fieldnames or [])
-        rows = list(reader)
-    change(rows)
-    with path.open("w", encoding="utf-8", newline="") as fh:
-        writer = csv.DictWriter(fh, header, lineterminator="\n")
-        writer.writeheader()
-        writer.writerows(rows)
 
 
 def _reused_areas(engine: Engine) -> set[str]:

@@ -26,7 +26,7 @@ from ecc.metrics.context import Context
 from ecc.metrics.csms import Ranks, csms, leaderboard
 from ecc.metrics.state import Scope
 from ecc.periods import Period
-from tests.builders import seed
+from tests.support.builders import seed
 
 P = Period(date(2026, 1, 1), date(2026, 2, 28))
 

@@ -32,7 +32,7 @@ from ecc.db_roles import (
 )
 from ecc.request import resolve
 from ecc.schema import metadata
-from tests.builders import demo_sqlite
+from tests.support.builders import demo_sqlite
 
 TODAY = date(2026, 6, 30)
 WRITES = [
@@ -99,9 +99,7 @@ def test_the_copy_refuses_every_write(live: str, tmp_path: Path, statement: str)
     assert not copy.stat().st_mode & 0o022
 
 
-def test_a_refresh_publishes_the_copy_of_the_named_database_only(
-    live: str, tmp_path: Path
-) -> None:
+def test_a_refresh_publishes_the_copy_of_the_named_database_only(live: str, tmp_path: Path) -> None:
     env = {"ECC_HOME": str(tmp_path)}
     engine = make_engine(live)
     other = make_engine(f"sqlite:///{tmp_path / 'other.sqlite'}")

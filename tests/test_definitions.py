@@ -9,7 +9,7 @@ from sqlalchemy import Engine
 from ecc.definitions import DEFINITIONS, definition
 from ecc.metrics import compute_all
 from ecc.periods import Period
-from tests.test_cli import small_portfolio
+from tests.support.cli import small_portfolio
 
 
 def _has_path(obj: object, path: list[str]) -> bool:

@@ -13,7 +13,7 @@ from ecc.metrics.context import Context
 from ecc.metrics.expansion import expansion
 from ecc.metrics.state import Scope
 from ecc.periods import Period
-from tests.builders import seed
+from tests.support.builders import seed
 
 P = Period(date(2026, 1, 1), date(2026, 3, 31))  # Q1 2026, 90 days; end = 2026-03-31
 

@@ -15,7 +15,7 @@ from ecc.db import make_engine
 from ecc.ui import first_paint
 from ecc.ui.first_paint import END, MARKER, Prefixes, Renderer, _canonical
 from ecc.ui.serve import SHARE
-from tests.builders import demo_sqlite
+from tests.support.builders import demo_sqlite
 
 TEMPLATE = SHARE / "voila" / "templates" / "ecc"
 

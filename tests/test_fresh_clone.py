@@ -35,9 +35,9 @@ from typing import Any
 
 import pytest
 
-from tests.hubstack import passable
-from tests.pagecheck import mismatches
-from tests.servers import CHROMIUM, CHROMIUM_ARGS, IN_CI, LIVE_KPI, ROOT, need_chromium
+from tests.support.hubstack import passable
+from tests.support.pagecheck import mismatches
+from tests.support.servers import CHROMIUM, CHROMIUM_ARGS, IN_CI, LIVE_KPI, ROOT, need_chromium
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("fresh-clone")]
 

@@ -27,15 +27,14 @@ from tornado.websocket import websocket_connect
 
 from ecc.db import make_engine
 from ecc.share.links import create_link
-from tests.builders import demo_sqlite
-from tests.hubstack import Stack, hub_stack, need_proxy
-from tests.pagecheck import computed_for, mismatches
-from tests.servers import CHROMIUM, CHROMIUM_ARGS, LIVE_KPI, ROOT, need_chromium
+from tests.support.builders import demo_sqlite
+from tests.support.hubstack import Stack, hub_stack, need_proxy
+from tests.support.pagecheck import computed_for, mismatches
+from tests.support.servers import CHROMIUM, CHROMIUM_ARGS, LIVE_KPI, SHOTS, need_chromium
 
 # one stack for the module: with `-n 2 --dist loadgroup` all of it runs on one worker
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("hub")]
 TODAY = date(2026, 11, 24)
-SHOTS = ROOT / "outputs" / "screenshots"
 SMTP_PASSWORD = "mail-s3cr3t"
 KERNEL_WS = re.compile(r"/api/kernels/([0-9a-f-]{36})/channels")
 

@@ -14,7 +14,7 @@ from traitlets.config.loader import PyFileConfigLoader
 from ecc.errors import ConfigError
 from ecc.hub.auth import groups_from_claim, role_groups
 from ecc.hub.roles import Refused, roles_of
-from tests.servers import ROOT
+from tests.support.servers import ROOT
 
 OAUTH_ENV = {
     "ECC_HUB_AUTH": "oauth",

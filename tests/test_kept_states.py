@@ -36,7 +36,7 @@ from ecc.metrics.state import (
 from ecc.metrics.workload import loads
 from ecc.schema import ecc_meta, kept_state_rows
 from ecc.schema import kept_states as kept_states_table
-from tests.test_carry import _edit_csv, _equals_a_full_refresh
+from tests.support.carry import _edit_csv, _equals_a_full_refresh
 
 TODAY = date(2026, 11, 24)
 

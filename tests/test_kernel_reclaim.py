@@ -12,8 +12,8 @@ import psutil
 import pytest
 from playwright.sync_api import BrowserContext, Page
 
-from tests.builders import demo_sqlite
-from tests.servers import CHROMIUM, CHROMIUM_ARGS, LIVE_KPI, need_chromium, voila_server
+from tests.support.builders import demo_sqlite
+from tests.support.servers import CHROMIUM, CHROMIUM_ARGS, LIVE_KPI, need_chromium, voila_server
 
 pytestmark = [pytest.mark.slow]
 KERNEL_WS = re.compile(r"/api/kernels/([0-9a-f-]{36})/channels")

@@ -17,8 +17,8 @@ from ecc.mail import outbox
 from ecc.mail.compose import admin_message
 from ecc.mail.settings import MailSettings, mail_settings, parse_smtp_url
 from ecc.schema import mail_outbox
-from tests.servers import free_port
-from tests.smtp_sink import SmtpSink
+from tests.support.servers import free_port
+from tests.support.smtp_sink import SmtpSink
 
 ADMIN = "ops@example.com"
 
@@ -119,9 +119,7 @@ def test_with_the_server_down_a_message_waits_and_goes_once_when_it_is_back(
     assert outbox.deliver(engine, settings(sink.url), now=now) == []  # not due for a minute
     with sink:
         later = now + timedelta(minutes=1, seconds=5)
-        assert [d.status for d in outbox.deliver(engine, settings(sink.url), now=later)] == [
-            "sent"
-        ]
+        assert [d.status for d in outbox.deliver(engine, settings(sink.url), now=later)] == ["sent"]
         assert outbox.deliver(engine, settings(sink.url), now=later + timedelta(hours=1)) == []
     assert len(sink.received) == 1
     assert rows(engine)[mail_id]["attempts"] == 2
@@ -189,6 +187,7 @@ def test_two_senders_at_once_send_every_message_once(engine: Engine, db_url: str
             th.start()
         for th in threads:
             th.join(60)
+        assert not any(th.is_alive() for th in threads), "a sender did not finish within 60 s"
     assert sorted(d.mail_id for r in results for d in r) == ids  # each claimed by one sender
     subjects = sorted(m.message["Subject"] for m in sink.received)
     assert subjects == [f"[ECC] m{i}" for i in range(6)]

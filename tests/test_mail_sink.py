@@ -10,8 +10,8 @@ import time
 from email.message import EmailMessage
 from pathlib import Path
 
-from tests.servers import free_port
-from tests.test_cli import ECC
+from tests.support.cli import ECC
+from tests.support.servers import free_port
 
 
 def test_the_sink_keeps_each_message_as_files(tmp_path: Path) -> None:

@@ -3,7 +3,6 @@ several parameter sets, and shows the numbers `ecc metrics` gives for them."""
 
 from __future__ import annotations
 
-import os
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -14,8 +13,8 @@ import pytest
 
 from ecc.db import make_engine
 from ecc.ui.notebooks import NOTEBOOKS, notebook
-from tests.builders import demo_sqlite
-from tests.pagecheck import ERROR_RE, computed_for, metrics_in, mismatches, widget_html
+from tests.support.builders import demo_sqlite
+from tests.support.pagecheck import ERROR_RE, computed_for, metrics_in, mismatches, widget_html
 
 ROOT = Path(__file__).resolve().parents[1]
 TODAY = date(2026, 11, 24)
@@ -33,12 +32,11 @@ def test_committed_notebooks_are_the_generated_ones() -> None:
 
 
 def run(url: str, tmp: Path, name: str, params: dict[str, Any]) -> str:
-    os.environ["ECC_DATABASE_URL"] = url
     out = tmp / f"{name}.out.ipynb"
     pm.execute_notebook(
         str(ROOT / "notebooks" / f"{name}.ipynb"),
         str(out),
-        parameters=params,
+        parameters={**params, "db": url},  # a parameter: no test's environment changes
         kernel_name="python3",
         progress_bar=False,
         cwd=str(ROOT / "notebooks"),

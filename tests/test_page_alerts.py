@@ -20,8 +20,8 @@ from ecc.ui.pages import LiveEnv, build_context, load_all
 from ecc.ui.static import render_page
 from ecc.ui.view import View, parse_query
 from ecc.ui.viewer import resolve_viewer
-from tests.builders import seed
-from tests.pagecheck import parse_page, query_of
+from tests.support.builders import seed
+from tests.support.pagecheck import parse_page, query_of
 
 TODAY = "2026-11-24"
 Q = f"preset=this_quarter&compare=previous&today={TODAY}"  # Oct 1 - Nov 24, 2026

@@ -13,7 +13,7 @@ from ecc.demo import build_demo
 from ecc.schema import customers
 from ecc.ui.pages.renewals import sort_key
 from ecc.ui.static import render_page
-from tests.pagecheck import assert_numbers_match, computed_for, parse_page, query_of
+from tests.support.pagecheck import assert_numbers_match, computed_for, parse_page, query_of
 
 TODAY = date(2026, 11, 24)
 

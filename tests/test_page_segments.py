@@ -19,7 +19,7 @@ from ecc.metrics.state import Scope
 from ecc.periods import Period
 from ecc.ui.pages.segments import rank
 from ecc.ui.static import render_page
-from tests.pagecheck import values_in as metrics_in
+from tests.support.pagecheck import values_in as metrics_in
 
 TODAY = date(2026, 11, 24)
 KEYS = [

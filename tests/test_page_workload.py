@@ -23,7 +23,7 @@ from ecc.ui.pages import PageContext
 from ecc.ui.pages.workload import by_utilization, recommendations
 from ecc.ui.static import render_page
 from ecc.ui.view import View
-from tests.test_workload import team
+from tests.support.workload import team
 
 TODAY = date(2026, 11, 24)
 QUARTER = Period(date(2026, 10, 1), TODAY)

@@ -12,8 +12,8 @@ import psutil
 import pytest
 
 from ecc.ui.pool_repair import failed_entries, repair
-from tests.builders import demo_sqlite
-from tests.servers import voila_server
+from tests.support.builders import demo_sqlite
+from tests.support.servers import voila_server
 
 
 async def _entry(outcome: str) -> asyncio.Future[Any]:
@@ -102,7 +102,7 @@ def test_a_server_whose_preheated_kernel_died_as_it_started_gets_ready(tmp_path:
         voila_log = log.with_suffix(".voila.log").read_text()
         assert "a preheated kernel of portfolio.ipynb is replaced" in voila_log
         # no kernel left over from the failed start: the landing page's two
-        from tests.test_zygote import server_of
+        from tests.support.servers import server_of
 
         kernels = [
             p

@@ -12,7 +12,7 @@ from ecc.metrics.context import Context
 from ecc.metrics.portfolio import portfolio
 from ecc.metrics.state import Scope
 from ecc.periods import Period
-from tests.builders import seed
+from tests.support.builders import seed
 
 Q1 = Period(date(2024, 1, 1), date(2024, 3, 31))
 NULL_DIST = {"healthy": None, "at_risk": None, "critical": None}

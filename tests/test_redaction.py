@@ -10,7 +10,7 @@ from ecc.cache.redis_layer import RedisLayer
 from ecc.config import redact_url
 from ecc.errors import ConfigError
 from ecc.mail.settings import parse_smtp_url
-from tests.servers import free_port
+from tests.support.servers import free_port
 
 
 @pytest.mark.parametrize(

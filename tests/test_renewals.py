@@ -16,7 +16,7 @@ from ecc.metrics.context import Context
 from ecc.metrics.renewals import renewals
 from ecc.metrics.state import Scope
 from ecc.periods import Period
-from tests.builders import seed
+from tests.support.builders import seed
 
 # end = 2026-02-15, so Q = 2026-Q1 (Jan 1 .. Mar 31);
 # end+30 = 2026-03-17, end+60 = 2026-04-16, end+90 = 2026-05-16.

@@ -31,9 +31,9 @@ from ecc.hub.replicas import (
     replica_env,
     replicas_wanted,
 )
-from tests.builders import demo_sqlite
-from tests.hubstack import Stack, hub_stack, need_proxy, submit_login
-from tests.servers import CHROMIUM, CHROMIUM_ARGS, IN_CI, LIVE_KPI, need_chromium
+from tests.support.builders import demo_sqlite
+from tests.support.hubstack import Stack, hub_stack, need_proxy, submit_login
+from tests.support.servers import CHROMIUM, CHROMIUM_ARGS, IN_CI, LIVE_KPI, need_chromium
 
 TODAY = date(2026, 11, 24)
 #: In the page: it was loaded again (by its own script, from a replica that answers).

@@ -18,9 +18,9 @@ from ecc.db import make_engine
 from ecc.metrics import compute_all
 from ecc.periods import preset_period
 from ecc.reports.execute import ReportError, run_notebook
-from tests.builders import broken_notebooks, demo_sqlite
-from tests.pagecheck import metrics_in, mismatches
-from tests.servers import need_chromium
+from tests.support.builders import broken_notebooks, demo_sqlite
+from tests.support.pagecheck import metrics_in, mismatches
+from tests.support.servers import need_chromium
 
 TODAY = date(2026, 11, 24)
 ECC = [sys.executable, "-m", "ecc.cli"]

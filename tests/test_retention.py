@@ -16,7 +16,7 @@ from ecc.metrics.context import Context
 from ecc.metrics.retention import cohorts, retention
 from ecc.metrics.state import Scope, retention_sums
 from ecc.periods import Period
-from tests.builders import seed
+from tests.support.builders import seed
 
 Q1 = Period(date(2024, 1, 1), date(2024, 3, 31))
 

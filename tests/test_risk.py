@@ -13,7 +13,7 @@ from ecc.metrics.context import Context
 from ecc.metrics.risk import risk
 from ecc.metrics.state import Scope
 from ecc.periods import Period
-from tests.builders import seed
+from tests.support.builders import seed
 
 Q2 = Period(date(2024, 4, 1), date(2024, 6, 30))
 

@@ -14,8 +14,6 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager, suppress
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -31,87 +29,26 @@ from ecc.schedule.config import load_schedules
 from ecc.schedule.runner import RunContext, run_schedule
 from ecc.schedule.service import SchedulerService, last_fire_time, scheduler_lock
 from ecc.schema import SCHEMA_VERSION, mail_outbox, report_runs
-from tests.builders import broken_notebooks, demo_sqlite
-from tests.servers import need_chromium
-from tests.smtp_sink import SmtpSink
+from tests.support.builders import broken_notebooks, demo_sqlite
+from tests.support.scheduler import (
+    ADMIN,
+    _make_due,
+    env_for,
+    schedule_file,
+    scheduler,
+    start_up_done,
+    wait_for,
+)
+from tests.support.servers import need_chromium
+from tests.support.smtp_sink import SmtpSink
 
 ROOT = Path(__file__).resolve().parents[1]
 TODAY = date(2026, 11, 24)
-ADMIN = "ops@example.com"
 ECC = [sys.executable, "-m", "ecc.cli"]
-
-
-def schedule_file(
-    folder: Path,
-    name: str,
-    *,
-    notebooks: str = "portfolio",
-    formats: str = "[html]",
-    cron: str = "0 7 * * 1",
-    parameters: str = "{preset: this_quarter, compare: previous, today: data}",
-) -> Path:
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"{name}.yaml"
-    path.write_text(
-        f'cron: "{cron}"\ntimezone: Europe/London\nnotebooks: {notebooks}\n'
-        f"parameters: {parameters}\nformats: {formats}\n"
-        "recipients: [vp@example.com, cro@example.com]\n"
-        'subject: "Weekly report {name}: {period}"\n'
-    )
-    return path
-
-
-def env_for(sink: SmtpSink) -> dict[str, str]:
-    return os.environ | {
-        "ECC_SMTP_URL": sink.url + "?timeout=5",
-        "ECC_ADMIN_EMAILS": ADMIN,
-        "ECC_MAIL_FROM": "Executive Command Center <ecc@example.com>",
-    }
 
 
 def ecc(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     return subprocess.run([*ECC, *args], capture_output=True, text=True, timeout=300, env=env)
-
-
-def wait_for(check: Callable[[], bool], what: str, timeout: float = 180) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if check():
-            return
-        time.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
-@contextmanager
-def scheduler(
-    db_url: str, folder: Path, out: Path, sink: SmtpSink, log: Path
-) -> Iterator[subprocess.Popen[bytes]]:
-    """`ecc scheduler` in the background until it says it started; stopped with SIGTERM."""
-    with log.open("w") as fh:
-        proc = subprocess.Popen(
-            [*ECC, "scheduler", "--db", db_url, "--schedules", str(folder), "--out", str(out)],
-            stdout=fh,
-            stderr=subprocess.STDOUT,
-            env=env_for(sink),
-            cwd=ROOT,
-            start_new_session=True,
-        )
-    try:
-        wait_for(
-            lambda: "scheduler started" in log.read_text() or proc.poll() is not None,
-            "the scheduler to start",
-            120,
-        )
-        assert proc.poll() is None, log.read_text()
-        yield proc
-    finally:
-        proc.send_signal(signal.SIGTERM)  # finishes a report being made, then exits
-        try:
-            proc.wait(timeout=120)
-        except subprocess.TimeoutExpired:
-            with suppress(ProcessLookupError):
-                os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait(timeout=10)
 
 
 def runs_of(engine: Engine) -> list[Any]:
@@ -261,24 +198,6 @@ def test_a_failing_notebook_is_recorded_with_its_cell_and_the_admins_are_mailed(
 # ---------------------------------------------------------------- the scheduler
 
 
-def _make_due(db_url: str, job_id: str, when: datetime) -> None:
-    """What the job store holds after the scheduler was down at ``when``: the job still
-    waiting for that run (APScheduler's own API on the same store)."""
-    from apscheduler.schedulers.background import BackgroundScheduler
-
-    from ecc.schedule.jobstore import DataJobStore
-
-    eng = make_engine(db_url)
-    other = BackgroundScheduler(jobstores={"default": DataJobStore(engine=eng)})
-    other.start(paused=True)
-    try:
-        other.modify_job(job_id, next_run_time=when)
-    finally:
-        other.remove_jobstore("default")  # before shutdown, which would process due jobs
-        other.shutdown(wait=False)
-        eng.dispose()
-
-
 class _Payload:
     """What someone able to write the job table could plant: a pickle that runs a
     command when a plain SQLAlchemyJobStore loads it."""
@@ -365,7 +284,7 @@ def test_a_due_job_runs_exactly_once_across_scheduler_restarts(
         assert rec.due_at == due.astimezone(UTC).replace(tzinfo=None)
 
         with scheduler(db_url, folder, out, sink, tmp_path / "3.log"):
-            time.sleep(3)  # due jobs run right at start: none is due now
+            start_up_done(tmp_path / "3.log")  # due jobs run right at start: none is due now
         assert len(runs_of(demo)) == 1 and len(sink.received) == 1
         log3 = (tmp_path / "3.log").read_text()
         next_monday = schedule.trigger().get_next_fire_time(None, datetime.now(UTC))
@@ -406,7 +325,7 @@ def test_with_smtp_down_the_report_waits_and_is_delivered_once_when_it_is_back(
         with scheduler(db_url, folder, out, sink, tmp_path / "1.log"):
             wait_for(lambda: len(sink.received) == 1, "the report email")  # retried at start
         with scheduler(db_url, folder, out, sink, tmp_path / "2.log"):
-            time.sleep(2)
+            start_up_done(tmp_path / "2.log")  # the outbox's pass at start: nothing to resend
     assert len(sink.received) == 1
     assert sink.received[0].message["Message-ID"] == mail.message_id
     (mail,) = mails_of(demo)

@@ -19,7 +19,7 @@ import pytest
 from sqlalchemy import Engine
 
 from ecc.share.links import create_link, revoke_link
-from tests.servers import free_port
+from tests.support.servers import free_port
 
 REPORT = (
     "<!doctype html><html><head><meta charset='utf-8'><title>Board pack</title>"

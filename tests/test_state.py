@@ -8,7 +8,7 @@ from decimal import Decimal
 from sqlalchemy import Engine
 
 from ecc.metrics.state import Scope, data_today, first_data_date, retention_sums, summarize
-from tests.builders import seed
+from tests.support.builders import seed
 
 
 def test_fixed2_money_is_exact_and_summaries_match_hand_arithmetic(engine: Engine) -> None:

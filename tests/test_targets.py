@@ -10,7 +10,7 @@ from sqlalchemy import Connection, Engine
 
 from ecc.metrics.targets import target_for
 from ecc.periods import Period
-from tests.builders import seed
+from tests.support.builders import seed
 
 TARGETS = [
     # expansion_arr (money), portfolio: Q1 2026 = 90 days, April 2026 = 30 days

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import Engine
 
 from ecc.ui.view import View, parse_query, validate
-from tests.test_cli import small_portfolio
+from tests.support.cli import small_portfolio
 
 
 def test_query_round_trip_keeps_every_filter() -> None:

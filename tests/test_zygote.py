@@ -9,7 +9,6 @@ import subprocess
 import sys
 from datetime import date
 from pathlib import Path
-from urllib.parse import urlsplit
 from urllib.request import urlopen
 
 import psutil
@@ -17,8 +16,8 @@ import pytest
 
 from ecc.ui.kernels import NICENESS
 from ecc.ui.zygote import ForkedProcess
-from tests.builders import demo_sqlite
-from tests.servers import voila_server
+from tests.support.builders import demo_sqlite
+from tests.support.servers import server_of, voila_server
 
 
 def test_a_forked_kernel_is_watched_and_signalled_through_its_pidfd() -> None:
@@ -43,16 +42,6 @@ def test_the_dashboards_use_the_installed_forking_provisioner() -> None:
     (named,) = [a[len(option) :] for a in voila_command(Path("."), port=1) if a.startswith(option)]
     (entry,) = entry_points(group="jupyter_client.kernel_provisioners", name=named)
     assert entry.load() is ForkingProvisioner
-
-
-def server_of(base: str) -> psutil.Process:
-    port = urlsplit(base).port
-    (pid,) = {
-        c.pid
-        for c in psutil.net_connections("tcp")
-        if c.laddr.port == port and c.status == "LISTEN"
-    }
-    return psutil.Process(pid)
 
 
 @pytest.mark.slow

@@ -110,6 +110,14 @@ def deliver_job(ignore_backoff: bool = False) -> None:
         log.exception("the outbox could not be delivered")
 
 
+def start_job() -> None:
+    """The pass at start: critical alerts not yet mailed, then everything pending in the
+    outbox at once (backoff ignored); says when it is done."""
+    alerts_job("immediate")
+    deliver_job(ignore_backoff=True)
+    log.info("start-up pass done: immediate alerts checked, the outbox tried")
+
+
 def alerts_job(cadence: str) -> None:
     """Queue the alert mail of ``cadence`` (nothing when nothing is new), then send it."""
     from ..alerts.digest import queue_mail
@@ -230,10 +238,9 @@ class SchedulerService:
         lines = self._sync()
         now = datetime.now(UTC)
         self.scheduler.add_job(
-            "ecc.schedule.service:deliver_job",
+            "ecc.schedule.service:start_job",
             "date",
             run_date=now,
-            kwargs={"ignore_backoff": True},
             id="outbox-at-start",
             jobstore="local",
             executor="mail",
@@ -274,7 +281,7 @@ class SchedulerService:
             ALERTS_FUNC,
             "interval",
             seconds=IMMEDIATE_EVERY.total_seconds(),
-            start_date=now,
+            start_date=now + IMMEDIATE_EVERY,  # the first check is the start job's
             args=["immediate"],
             id="alerts-immediate",
             jobstore="local",

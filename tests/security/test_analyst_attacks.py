@@ -13,10 +13,10 @@ from typing import Any
 
 import pytest
 
-from tests.builders import demo_sqlite
-from tests.hubstack import Stack, hub_stack, need_proxy, passable, submit_login
 from tests.security.attacks import EXECUTE_JS, parse, script
-from tests.servers import CHROMIUM, CHROMIUM_ARGS, ROOT, need_chromium
+from tests.support.builders import demo_sqlite
+from tests.support.hubstack import Stack, hub_stack, need_proxy, passable, submit_login
+from tests.support.servers import CHROMIUM, CHROMIUM_ARGS, ROOT, need_chromium
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("security")]
 TODAY = date(2026, 11, 24)

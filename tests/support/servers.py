@@ -7,14 +7,17 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
+from urllib.parse import urlsplit
 
+import psutil
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = "/usr/bin/chromium"
 #: A KPI of the live page (the kernel's widgets), not of the first paint from the cache.
 LIVE_KPI = "#rendered_cells [data-metric]"
@@ -27,6 +30,8 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+#: Where browser tests leave their screenshots to look at (outside the checkout).
+SHOTS = Path(tempfile.gettempdir()) / f"ecc-screenshots-{os.getuid()}"
 
 
 def free_port() -> int:
@@ -104,3 +109,13 @@ def voila_server(
             with suppress(ProcessLookupError):
                 os.killpg(proc.pid, signal.SIGKILL)
             proc.wait(timeout=10)
+
+
+def server_of(base: str) -> psutil.Process:
+    port = urlsplit(base).port
+    (pid,) = {
+        c.pid
+        for c in psutil.net_connections("tcp")
+        if c.laddr.port == port and c.status == "LISTEN"
+    }
+    return psutil.Process(pid)

@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from ecc.hub.settings import ROOT, proxy_command
-from tests.servers import IN_CI, free_port
+from tests.support.servers import IN_CI, free_port
 
 
 def need_proxy() -> None:

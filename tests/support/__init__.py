@@ -1,0 +1,2 @@
+"""Helpers the tests and benchmarks share: data builders, real servers, the hub stack,
+page checks, a mail sink, the command line, the scheduler."""
