@@ -234,6 +234,7 @@ def test_readme_starts_with_the_two_commands() -> None:
     assert readme_commands()[:2] == ["make demo", "make test"]
 
 
+@pytest.mark.timeout(3600)
 def test_make_serve_in_a_fresh_clone_serves_the_dashboards_and_ctrl_c_stops_it(
     checkout: Path, browser: Any, tmp_path: Path
 ) -> None:
@@ -291,6 +292,7 @@ def sign_in(browser: Any, url: str, name: str, password: str) -> tuple[Any, Any,
     return context, page, errors
 
 
+@pytest.mark.timeout(3600)
 def test_make_demo_in_a_fresh_clone_signs_in_with_the_printed_logins_and_ctrl_c_stops_all(
     checkout: Path, browser: Any, tmp_path: Path
 ) -> None:
