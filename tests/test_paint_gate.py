@@ -8,20 +8,29 @@ import time
 from ecc.ui.paint_gate import PaintGate
 
 
-def test_a_lone_viewer_never_waits() -> None:
+def test_a_lone_viewer_waits_only_for_its_own_paint() -> None:
     async def scenario() -> None:
         gate = PaintGate(stall=30)
         mine = gate.issue()
+        waiting = asyncio.ensure_future(gate.settle(mine))
+        await asyncio.sleep(0.1)
+        assert not waiting.done()  # its own numbers are not on screen yet
         started = time.monotonic()
-        await gate.settle(mine)  # nobody else is painting
-        assert time.monotonic() - started < 1
+        assert gate.painted(mine)
+        await asyncio.wait_for(waiting, 1)  # nobody else is painting or arriving
+        assert time.monotonic() - started < 0.2
+        # a browser that never says it painted is not waited for beyond `quiet`
+        silent = PaintGate(stall=30, quiet=0.3)
+        started = time.monotonic()
+        await asyncio.wait_for(silent.settle(silent.issue()), 2)
+        assert 0.25 <= time.monotonic() - started < 1
 
     asyncio.run(scenario())
 
 
 def test_live_pages_wait_for_the_others_first_paints() -> None:
     async def scenario() -> None:
-        gate = PaintGate(stall=30)
+        gate = PaintGate(stall=30, quiet=0)
         first, second = gate.issue(), gate.issue()
         waiting = asyncio.ensure_future(gate.settle(first))
         await asyncio.sleep(0.05)
@@ -37,7 +46,7 @@ def test_live_pages_wait_for_the_others_first_paints() -> None:
 
 def test_a_browser_that_never_answers_holds_no_one_up_for_long() -> None:
     async def scenario() -> None:
-        gate = PaintGate(stall=0.3)
+        gate = PaintGate(stall=0.3, quiet=0)
         first = gate.issue()
         gate.issue()  # never reported (no script, a closed tab)
         started = time.monotonic()
@@ -61,7 +70,7 @@ def test_a_crowd_that_keeps_painting_keeps_the_live_pages_waiting() -> None:
     live pages until the last one has painted."""
 
     async def scenario() -> None:
-        gate = PaintGate(stall=0.4, cap=30)
+        gate = PaintGate(stall=0.4, cap=30, quiet=0)
         first, *others = (gate.issue() for _ in range(4))
         waiting = asyncio.ensure_future(gate.settle(first))
         for token in others[:-1]:  # one report every 0.3 s: 0.9 s in all
@@ -84,5 +93,35 @@ def test_no_live_page_waits_beyond_the_cap() -> None:
         started = time.monotonic()
         await asyncio.wait_for(gate.settle(first), 5)
         assert 0.2 <= time.monotonic() - started < 2
+
+    asyncio.run(scenario())
+
+
+def test_the_first_to_paint_waits_while_the_crowd_is_still_arriving() -> None:
+    """A viewer whose numbers are on screen before the next viewers' requests have even
+    arrived does not go live among them: the live page waits until no first paint has
+    been sent for `quiet` seconds (and those sent are painted)."""
+
+    async def scenario() -> None:
+        gate = PaintGate(stall=30, quiet=0.5)
+        first = gate.issue()
+        waiting = asyncio.ensure_future(gate.settle(first))
+        await asyncio.sleep(0.2)
+        second = gate.issue()  # the crowd arrives while the first is painting
+        await asyncio.sleep(0.1)
+        assert gate.painted(first)
+        await asyncio.sleep(0.1)
+        assert not waiting.done()
+        assert gate.painted(second)
+        started = time.monotonic()
+        await asyncio.wait_for(waiting, 5)
+        # released once nobody had arrived for 0.5 s after the second viewer
+        assert 0.2 <= time.monotonic() - started < 1.5
+        # and one who arrives alone after that waits for nobody else
+        third = gate.issue()
+        assert gate.painted(third)
+        started = time.monotonic()
+        await asyncio.wait_for(gate.settle(third), 1)
+        assert time.monotonic() - started < 0.2
 
     asyncio.run(scenario())

@@ -9,11 +9,13 @@ while others are still painting, it takes their time.
 
 So each first paint carries a one-time token, and the page's script posts it back
 (:data:`ROUTE`) once the browser has painted the numbers. A viewer's live page waits
-while another viewer's first paint is out and not yet painted, as long as the crowd is
-making progress: a first paint pending for :data:`STALL_SECONDS` stops holding anyone
+until its own numbers are on screen (at most :data:`QUIET_SECONDS`), then while another
+viewer's first paint is out and not yet painted or was sent in the last
+:data:`QUIET_SECONDS` (a crowd arrives over a second or two: the first to paint must not
+go live among the ones still arriving), as long as the crowd is making progress: a first paint pending for :data:`STALL_SECONDS` stops holding anyone
 once no first paint has been sent or painted for that long (a browser without script, a
 closed tab), and no live page waits more than :data:`CAP_SECONDS` after its own first
-paint was sent (viewers arriving without end). A lone viewer never waits; a crowd gets
+paint was sent (viewers arriving without end). A lone viewer waits for nobody; a crowd gets
 its numbers first, however long its browsers take to paint them, then its widgets.
 (A fixed wait of 10 s from each viewer's own first paint let 50 browsers that needed
 more than 10 s to paint start their live pages in the middle of the others' paints:
@@ -35,6 +37,10 @@ from tornado import web
 STALL_SECONDS = 10.0
 #: The longest a viewer's live page waits for other viewers' first paints (seconds).
 CAP_SECONDS = 60.0
+#: A crowd arrives over a second or two: a live page also waits until no other viewer's
+#: first paint has been sent for this long (seconds), so the first to paint does not go
+#: live while the rest of the crowd is still arriving.
+QUIET_SECONDS = 2.0
 #: The route (under the server's base URL) a page posts its token to once painted.
 ROUTE = "ecc/painted/"
 
@@ -46,12 +52,15 @@ class PaintGate:
         self,
         stall: float = STALL_SECONDS,
         cap: float = CAP_SECONDS,
+        quiet: float = QUIET_SECONDS,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.stall = stall
         self.cap = cap
+        self.quiet = quiet
         self._clock = clock
         self._out: dict[str, float] = {}  # token -> when its first paint was sent
+        self._sent: dict[str, float] = {}  # the same for the last `quiet` seconds, painted or not
         self._progress = clock()  # when a first paint was last sent or painted
         self._changed = asyncio.Event()
 
@@ -59,7 +68,7 @@ class PaintGate:
         """A token for a first paint being sent now."""
         self._prune()
         token = secrets.token_urlsafe(16)
-        self._out[token] = self._progress = self._clock()
+        self._out[token] = self._sent[token] = self._progress = self._clock()
         return token
 
     def painted(self, token: str) -> bool:
@@ -76,14 +85,32 @@ class PaintGate:
         self._prune()
         return sum(1 for token in self._out if token != besides)
 
+    def arriving(self, besides: str | None = None) -> float:
+        """When the crowd stops arriving: ``quiet`` seconds after the latest other first
+        paint was sent (0 when none was sent that recently)."""
+        latest = max((at for t, at in self._sent.items() if t != besides), default=None)
+        return 0.0 if latest is None else latest + self.quiet
+
     async def settle(self, token: str) -> None:
-        """Until no other viewer's first paint is pending, or ``cap`` seconds after
-        ``token``'s was sent."""
-        deadline = self._out.get(token, self._clock()) + self.cap
-        while self.pending(besides=token):
+        """Until ``token``'s own numbers are on screen (or ``quiet`` seconds have passed
+        since they were sent), no other viewer's first paint is pending and none was sent
+        in the last ``quiet`` seconds; at most ``cap`` seconds after ``token``'s was sent.
+        Waiting for one's own paint first lets the rest of a crowd arrive meanwhile."""
+        sent = self._out.get(token, self._clock())
+        deadline = sent + self.cap
+        own_by = min(deadline, sent + self.quiet)
+        while token in self._out and self._clock() < own_by:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._changed.wait(), max(0.0, own_by - self._clock()))
+        while self.pending(besides=token) or self._clock() < self.arriving(besides=token):
             now = self._clock()
             if now >= deadline:
                 return
+            if not self.pending(besides=token):  # painted, but more may be arriving
+                quiet_at = min(deadline, self.arriving(besides=token))
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._changed.wait(), max(0.0, quiet_at - now))
+                continue
             # wake when a paint is reported, the crowd stalls, or a token's cap is reached
             left = min(deadline, self._progress + self.stall, self._oldest(token) + self.cap)
             with contextlib.suppress(TimeoutError):
@@ -94,6 +121,9 @@ class PaintGate:
 
     def _prune(self) -> None:
         now = self._clock()
+        for token, at in list(self._sent.items()):
+            if now - at >= self.quiet:
+                del self._sent[token]
         stalled = now - self._progress >= self.stall
         for token, at in list(self._out.items()):
             if now - at >= self.cap or (stalled and now - at >= self.stall):
