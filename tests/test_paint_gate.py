@@ -125,3 +125,25 @@ def test_the_first_to_paint_waits_while_the_crowd_is_still_arriving() -> None:
         assert time.monotonic() - started < 0.2
 
     asyncio.run(scenario())
+
+
+def test_one_person_moving_from_page_to_page_is_not_a_crowd() -> None:
+    async def scenario() -> None:
+        gate = PaintGate(stall=30, quiet=0.5)
+        landing = gate.issue("browser-a")
+        assert gate.painted(landing)
+        risk = gate.issue("browser-a")  # the same browser, a second later: a click
+        assert gate.painted(risk)
+        started = time.monotonic()
+        await asyncio.wait_for(gate.settle(risk), 1)
+        assert time.monotonic() - started < 0.2
+        # another browser arriving meanwhile is a crowd
+        mine, theirs = gate.issue("browser-a"), gate.issue("browser-b")
+        assert gate.painted(mine)
+        waiting = asyncio.ensure_future(gate.settle(mine))
+        await asyncio.sleep(0.1)
+        assert not waiting.done()
+        assert gate.painted(theirs)
+        await asyncio.wait_for(waiting, 2)
+
+    asyncio.run(scenario())

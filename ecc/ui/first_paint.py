@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import secrets
 import threading
 from collections import OrderedDict
 from collections.abc import AsyncIterator
@@ -48,6 +49,8 @@ MARKER = "<!--ecc-first-paint-->"
 END = "<!--ecc-first-paint-end-->"
 #: Rendered pages kept (the views people look at, across pages).
 KEEP = 256
+#: The cookie that tells one browser's page views from a crowd's (ecc.ui.paint_gate).
+BROWSER_COOKIE = "ecc-browser"
 #: Query keys that do not change what a page shows.
 IGNORED = ("viewer",)
 
@@ -280,7 +283,7 @@ class FirstPaint(web.RequestHandler):
         streams = streams_of(self.settings)
         stream = streams.open()  # the page asks whether it is still being sent
         if known is not None and paint is not None:  # sent now: painted in a moment
-            token = self._ecc_token = gate.issue()
+            token = self._ecc_token = gate.issue(self._browser_id())
             told_at = url_path_join(base, ROUTE, token)
             alive_at = url_path_join(base, liveness.ROUTE, "stream", stream)
             paint = (
@@ -292,6 +295,22 @@ class FirstPaint(web.RequestHandler):
                 yield chunk
         finally:
             streams.close(stream)
+
+    def _browser_id(self) -> str:
+        """The id this browser keeps across the command center's pages (a cookie, set
+        here the first time): the paint gate tells a crowd from one person's clicks."""
+        given = self.get_cookie(BROWSER_COOKIE) or ""
+        if len(given) == 22 and given.replace("-", "").replace("_", "").isalnum():
+            return given
+        made = secrets.token_urlsafe(16)
+        self.set_cookie(
+            BROWSER_COOKIE,
+            made,
+            path=self.settings.get("base_url", "/"),
+            httponly=True,
+            samesite="Lax",
+        )
+        return made
 
     async def _page(
         self, parent: Any, path: str, paint: str | None, known: str | None, token: str | None

@@ -10,13 +10,15 @@ while others are still painting, it takes their time.
 So each first paint carries a one-time token, and the page's script posts it back
 (:data:`ROUTE`) once the browser has painted the numbers. A viewer's live page waits
 until its own numbers are on screen (at most :data:`QUIET_SECONDS`), then while another
-viewer's first paint is out and not yet painted or was sent in the last
+browser's first paint is out and not yet painted, or was sent in the last
 :data:`QUIET_SECONDS` (a crowd arrives over a second or two: the first to paint must not
-go live among the ones still arriving), as long as the crowd is making progress: a first paint pending for :data:`STALL_SECONDS` stops holding anyone
-once no first paint has been sent or painted for that long (a browser without script, a
-closed tab), and no live page waits more than :data:`CAP_SECONDS` after its own first
-paint was sent (viewers arriving without end). A lone viewer waits for nobody; a crowd gets
-its numbers first, however long its browsers take to paint them, then its widgets.
+go live among the ones still arriving; one person's own page views are not a crowd), as
+long as the crowd is making progress: a first paint pending for :data:`STALL_SECONDS`
+stops holding anyone once no first paint has been sent or painted for that long (a
+browser without script, a closed tab), and no live page waits more than
+:data:`CAP_SECONDS` after its own first paint was sent (viewers arriving without end).
+A lone viewer waits for nobody else; a crowd gets its numbers first, however long its
+browsers take to paint them, then its widgets.
 (A fixed wait of 10 s from each viewer's own first paint let 50 browsers that needed
 more than 10 s to paint start their live pages in the middle of the others' paints:
 first KPI p95 26 s where it had been 10 to 13 s.)
@@ -61,15 +63,27 @@ class PaintGate:
         self._clock = clock
         self._out: dict[str, float] = {}  # token -> when its first paint was sent
         self._sent: dict[str, float] = {}  # the same for the last `quiet` seconds, painted or not
+        self._browser: dict[str, str] = {}  # token -> the browser it was sent to ('' unknown)
         self._progress = clock()  # when a first paint was last sent or painted
         self._changed = asyncio.Event()
 
-    def issue(self) -> str:
-        """A token for a first paint being sent now."""
+    def issue(self, browser: str = "") -> str:
+        """A token for a first paint being sent now to ``browser`` (an id the browser keeps
+        across its pages; a person moving from page to page is not a crowd)."""
         self._prune()
         token = secrets.token_urlsafe(16)
         self._out[token] = self._sent[token] = self._progress = self._clock()
+        self._browser[token] = browser
         return token
+
+    def _other(self, token: str, besides: str | None) -> bool:
+        """Whether ``token`` is another browser's than ``besides``'s."""
+        if besides is None:
+            return True
+        if token == besides:
+            return False
+        mine = self._browser.get(besides, "")
+        return not mine or self._browser.get(token, "") != mine
 
     def painted(self, token: str) -> bool:
         """The browser has painted the first paint of ``token`` (False: unknown token)."""
@@ -83,12 +97,12 @@ class PaintGate:
     def pending(self, besides: str | None = None) -> int:
         """First paints out and not painted that still hold the others."""
         self._prune()
-        return sum(1 for token in self._out if token != besides)
+        return sum(1 for token in self._out if self._other(token, besides))
 
     def arriving(self, besides: str | None = None) -> float:
         """When the crowd stops arriving: ``quiet`` seconds after the latest other first
         paint was sent (0 when none was sent that recently)."""
-        latest = max((at for t, at in self._sent.items() if t != besides), default=None)
+        latest = max((at for t, at in self._sent.items() if self._other(t, besides)), default=None)
         return 0.0 if latest is None else latest + self.quiet
 
     async def settle(self, token: str) -> None:
@@ -117,13 +131,18 @@ class PaintGate:
                 await asyncio.wait_for(self._changed.wait(), max(0.0, left - now))
 
     def _oldest(self, besides: str) -> float:
-        return min((at for token, at in self._out.items() if token != besides), default=0.0)
+        return min(
+            (at for token, at in self._out.items() if self._other(token, besides)), default=0.0
+        )
 
     def _prune(self) -> None:
         now = self._clock()
         for token, at in list(self._sent.items()):
             if now - at >= self.quiet:
                 del self._sent[token]
+        for token in list(self._browser):
+            if token not in self._out and token not in self._sent:
+                del self._browser[token]
         stalled = now - self._progress >= self.stall
         for token, at in list(self._out.items()):
             if now - at >= self.cap or (stalled and now - at >= self.stall):
