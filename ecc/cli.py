@@ -565,7 +565,7 @@ def hub_start(demo_users: bool) -> None:
 def hub_add_user(name: str, groups: tuple[str, ...], password_stdin: bool) -> None:
     """Create or reset a local account (ECC_HUB_AUTH=native) while the hub is stopped;
     prints the generated password unless one is given on standard input."""
-    from .hub.accounts import add_account, hub_running
+    from .hub.logins import add_account, hub_running
     from .hub.settings import hub_settings
 
     settings = hub_settings()

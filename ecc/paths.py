@@ -24,6 +24,13 @@ from . import variables
 CHECKOUT = Path(__file__).resolve().parents[1]
 
 
+#: What Voilà and Jupyter read of the project's own (a Jupyter data folder): the
+#: ``ecc`` page template with its styles, and Voilà's settings.
+VOILA_FILES = Path(__file__).resolve().parent / "ui" / "voila_files"
+#: The pages' stylesheet (the live pages, the static ones and the reports).
+APP_CSS = VOILA_FILES / "voila" / "templates" / "ecc" / "static" / "ecc.css"
+
+
 def home(env: Mapping[str, str] | None = None) -> Path:
     """The project root: ``ECC_HOME`` (made absolute) when set, else the checkout; an
     installed copy without a checkout keeps its files in ``~/.local/share/ecc``."""

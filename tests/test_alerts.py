@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, func, select
 
+from ecc.alerts.evaluate import EVALUATED_THROUGH, run_range, run_since_last
 from ecc.alerts.rules import evaluate
-from ecc.alerts.run import EVALUATED_THROUGH, run_range, run_since_last
 from ecc.alerts.store import AlertFilter, acknowledge, list_alerts
 from ecc.errors import ConfigError
 from ecc.schema import ecc_meta, executive_alerts

@@ -17,8 +17,8 @@ from typing import Any
 import pytest
 from sqlalchemy import Connection, Engine, select
 
+from ecc.alerts.evaluate import EVALUATED_THROUGH
 from ecc.alerts.rules import evaluate
-from ecc.alerts.run import EVALUATED_THROUGH
 from ecc.cache.refresh import refresh
 from ecc.cache.states import States
 from ecc.demo import generate

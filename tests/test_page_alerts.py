@@ -15,7 +15,7 @@ from sqlalchemy import Engine, select
 
 from ecc.alerts.store import Fired, record
 from ecc.schema import executive_alerts
-from ecc.ui.alert_panel import AlertsPanel
+from ecc.ui.alerts_center.panel import AlertsPanel
 from ecc.ui.pages import LiveEnv, build_context, load_all
 from ecc.ui.static import render_page
 from ecc.ui.view import View, parse_query

@@ -42,7 +42,7 @@ def alerts() -> None:
 )
 def run(db_url: str | None, since: str, until: str | None) -> None:
     """Evaluate every rule for every day in [SINCE, UNTIL] and record the new alerts."""
-    from .run import run_range
+    from .evaluate import run_range
 
     first = _day(since, "--since")
     assert first is not None

@@ -397,8 +397,8 @@ class _Alerts:
         self.evaluated: tuple[date, list[Any]] | None = None
 
     def __call__(self, conn: Connection) -> None:
+        from ..alerts.evaluate import due_since
         from ..alerts.rules import evaluate
-        from ..alerts.run import due_since
 
         try:
             # on PostgreSQL a failed statement aborts the transaction: a savepoint keeps
@@ -412,7 +412,7 @@ class _Alerts:
             log.exception("alert evaluation in refresh %s failed; the next retries", self.run_id)
 
     def record(self, engine: Engine) -> None:
-        from ..alerts.run import record_evaluated
+        from ..alerts.evaluate import record_evaluated
 
         if self.evaluated is None:
             return

@@ -27,7 +27,7 @@ from ..lifetime import port_taken
 from ..ui import admission
 from ..ui.pools import LANDING_PAGE
 from ..ui.serve import page_renders, preheated_pages
-from .accounts import add_account, hub_running, write_logins
+from .logins import add_account, hub_running, write_logins
 from .roles import ADMIN, ROLES, VP
 from .settings import ROOT, HubSettings, check_proxy, venv_bin
 

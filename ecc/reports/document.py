@@ -9,19 +9,10 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
+from ..paths import APP_CSS
 from ..ui.report_view import filter_words, period_words
 from .execute import Section
 
-APP_CSS = (
-    Path(__file__).resolve().parents[1]
-    / "ui"
-    / "share"
-    / "voila"
-    / "templates"
-    / "ecc"
-    / "static"
-    / "ecc.css"
-)
 REPORT_CSS = Path(__file__).with_name("report.css")
 
 

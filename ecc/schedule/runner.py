@@ -27,7 +27,7 @@ from ..reports.build import make_report
 from ..reports.document import code_version, cover_facts, title_of
 from ..reports.execute import NOTEBOOKS_DIR, ReportError
 from ..request import Request
-from . import runs
+from . import records
 from .config import Schedule
 
 log = logging.getLogger("ecc.schedule")
@@ -161,7 +161,7 @@ def run_schedule(
 
     started = time.perf_counter()
     params = requested(schedule)
-    run_id = runs.begin(
+    run_id = records.begin(
         ctx.engine,
         schedule=schedule.name,
         trigger=trigger,
@@ -189,7 +189,7 @@ def run_schedule(
         notebook = exc.notebook if isinstance(exc, ReportError) else None
         cell = exc.cell if isinstance(exc, ReportError) else None
         with ctx.engine.begin() as conn:
-            runs.fail(
+            records.fail(
                 conn,
                 run_id,
                 error=error,
@@ -210,7 +210,7 @@ def run_schedule(
             run_id, "failed", [], error, deliveries, seconds=time.perf_counter() - started
         )
     with ctx.engine.begin() as conn:
-        runs.succeed(conn, run_id, parameters=params, data_as_of=req.today, files=files)
+        records.succeed(conn, run_id, parameters=params, data_as_of=req.today, files=files)
         mail_id = outbox.enqueue(conn, msg, kind="report", run_id=run_id)
     log.info("%s: run %s made %s", schedule.name, run_id, ", ".join(f.name for f in files))
     deliveries = outbox.deliver(ctx.engine, ctx.mail, ids=[mail_id])

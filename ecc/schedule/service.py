@@ -33,7 +33,7 @@ from sqlalchemy import Engine, inspect
 from ..errors import EccError
 from ..locks import database_lock
 from ..mail import outbox
-from . import runs
+from . import records
 from .config import Schedule
 from .jobstore import ALERTS_FUNC, JOB_TABLE, REPORT_FUNC
 from .runner import RunContext, run_schedule
@@ -230,7 +230,7 @@ class SchedulerService:
         added = default_subscribers(self.ctx.engine)
         if added:
             log.info("subscribed %s address(es) of ECC_ALERT_EMAILS to alert mail", added)
-        interrupted = runs.interrupt_left_running(self.ctx.engine)
+        interrupted = records.interrupt_left_running(self.ctx.engine)
         if interrupted:
             log.warning("%s scheduled run(s) left running by a stopped scheduler", interrupted)
         _ACTIVE.update(ctx=self.ctx, schedules={s.name: s for s in self.schedules})

@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import Engine
 
 from ..mail import outbox
-from . import runs
+from . import records
 from .config import Schedule
 from .service import next_runs
 
@@ -40,8 +40,8 @@ def print_status(engine: Engine, schedules: list[Schedule], say: Callable[[str],
     stored = next_runs(engine)
     now = datetime.now(UTC)
     with engine.connect() as conn:
-        last = runs.last_of_each(conn)
-        recent = runs.recent(conn, limit=10)
+        last = records.last_of_each(conn)
+        recent = records.recent(conn, limit=10)
         mail = outbox.counts(conn)
         unsent = outbox.unsent(conn)
     say("schedules:")

@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import Any, TypeVar
 
 from .. import formatting as fmt
-from ..definitions import Definition, definition
+from ..glossary import Definition, definition
 from ..periods import Period
 from .view import View
 

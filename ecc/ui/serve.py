@@ -22,12 +22,9 @@ from urllib.parse import urlsplit
 from .. import paths, variables
 from ..config import absolute_url, database_url
 from ..errors import ConfigError
-from ..paths import venv_bin
+from ..paths import VOILA_FILES, venv_bin
 from . import admission
 from .pools import DEFAULT_POOL_SIZE, LANDING_PAGE, POOLS
-
-HERE = Path(__file__).parent
-SHARE = HERE / "share"
 
 
 def voila_command(
@@ -47,7 +44,7 @@ def voila_command(
         f"--port={port}",
         f"--Voila.ip={ip}",
         f"--Voila.base_url={base_url}",
-        f"--Voila.config_file_paths={SHARE / 'config'}",
+        f"--Voila.config_file_paths={VOILA_FILES / 'config'}",
         # new kernels wait while the budget's kernels all run (ecc.ui.kernels)
         "--VoilaConfiguration.multi_kernel_manager_class=ecc.ui.kernels.BudgetedKernelManager",
         # kernels forked from a process that has imported everything (ecc.ui.zygote)
@@ -101,7 +98,7 @@ def voila_env(db_url: str | None = None, env: Mapping[str, str] | None = None) -
     (default: this process's), the database and the project's Voilà template."""
     env = kernel_environment(os.environ if env is None else env)
     env["ECC_DATABASE_URL"] = absolute_url(database_url(db_url))
-    paths = [str(SHARE), *filter(None, env.get("JUPYTER_PATH", "").split(os.pathsep))]
+    paths = [str(VOILA_FILES), *filter(None, env.get("JUPYTER_PATH", "").split(os.pathsep))]
     env["JUPYTER_PATH"] = os.pathsep.join(paths)
     return env
 

@@ -10,11 +10,10 @@ from pathlib import Path
 
 from sqlalchemy import Engine
 
+from ..paths import APP_CSS
 from .components import esc
 from .pages import build_context, load_all
 from .view import parse_query
-
-CSS = Path(__file__).parent / "share" / "voila" / "templates" / "ecc" / "static" / "ecc.css"
 
 
 def render_page(engine: Engine, page_name: str, query: str = "") -> str:
@@ -31,7 +30,7 @@ def render_page(engine: Engine, page_name: str, query: str = "") -> str:
     return (
         "<!doctype html><html><head><meta charset='utf-8'>"
         "<meta name='viewport' content='width=device-width, initial-scale=1'>"
-        f"<title>{esc(page.title)}</title><style>{CSS.read_text()}</style></head>"
+        f"<title>{esc(page.title)}</title><style>{APP_CSS.read_text()}</style></head>"
         f"<body><div id='rendered_cells'>{header}"
         f"<div class='ecc-filters'>Filters: {esc(filters)}</div>{body}</div></body></html>"
     )

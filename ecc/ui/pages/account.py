@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import Connection
 
 from ... import formatting as f
-from ...accounts import account_detail
+from ...drilldown import account_detail
 from ...errors import ConfigError
 from ...request import Request
 from .. import charts

@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import Connection
 
 from ... import formatting as f
-from ...accounts import LIST_KINDS, account_list
+from ...drilldown import LIST_KINDS, account_list
 from ...request import Request
 from ..components import badge, esc, link, section, table
 from ..view import View

@@ -7,8 +7,8 @@ same alerts as a table (``render``)."""
 
 from __future__ import annotations
 
-from .. import alert_parts as parts
-from ..alert_data import check, load
+from ..alerts_center import parts
+from ..alerts_center.data import check, load
 from . import Live, LiveEnv, Page, PageContext, register
 
 
@@ -29,7 +29,7 @@ def range_text(ctx: PageContext) -> str:
 
 
 def live(env: LiveEnv) -> Live:
-    from ..alert_panel import AlertsPanel
+    from ..alerts_center.panel import AlertsPanel
 
     return AlertsPanel(env)
 

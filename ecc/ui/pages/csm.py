@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import Connection
 
 from ... import formatting as f
-from ...accounts import account_list
+from ...drilldown import account_list
 from ...errors import ConfigError
 from ...metrics.state import Scope
 from ...request import Request

@@ -11,8 +11,8 @@ from __future__ import annotations
 from datetime import date
 
 from ... import formatting as f
-from ...accounts import customer_refs
 from ...config import EXPANSION_TYPES, OPPORTUNITY_STAGES
+from ...drilldown import customer_refs
 from .. import charts
 from ..components import columns, esc, grid, link, section, table
 from . import Page, PageContext, register

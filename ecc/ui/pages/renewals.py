@@ -12,7 +12,7 @@ from datetime import date
 from typing import Any
 
 from ... import formatting as f
-from ...accounts import customer_refs
+from ...drilldown import customer_refs
 from ...periods import quarter_end, quarter_start
 from .. import charts
 from ..components import badge, cap_line, columns, esc, first, grid, link, section, table

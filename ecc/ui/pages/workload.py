@@ -17,7 +17,7 @@ import json
 from typing import Any
 
 from ... import formatting as f
-from ...accounts import customer_refs
+from ...drilldown import customer_refs
 from .. import charts
 from ..components import (
     badge,

@@ -9,12 +9,12 @@ from typing import Any
 
 from sqlalchemy import Connection, select
 
-from ..alerts.store import SEVERITIES, AlertFilter, AlertRow, latest_id, list_alerts
-from ..errors import ConfigError
-from ..request import Request
-from ..schema import csms, customers, renewals
-from .view import View
-from .viewer import check_viewer
+from ...alerts.store import SEVERITIES, AlertFilter, AlertRow, latest_id, list_alerts
+from ...errors import ConfigError
+from ...request import Request
+from ...schema import csms, customers, renewals
+from ..view import View
+from ..viewer import check_viewer
 
 #: Alerts listed before "Show all", and at most with it (a longer list is narrowed by
 #: the filters, not scrolled).

@@ -8,9 +8,9 @@ from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Any
 
-from ..alerts.store import RULE_WORDS, RULES, SEVERITIES, SEVERITY_MARK
-from .components import esc, link
-from .view import View
+from ...alerts.store import RULE_WORDS, RULES, SEVERITIES, SEVERITY_MARK
+from ..components import esc, link
+from ..view import View
 
 SEVERITY_WORDS: dict[str, str] = {
     "critical": "Critical",

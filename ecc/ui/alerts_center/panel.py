@@ -15,16 +15,16 @@ from typing import Any
 
 import ipywidgets as widgets
 
-from ..alerts.store import RULES, SEVERITIES, AlertFilter, acknowledge, list_alerts
-from ..clock import utcnow
-from ..errors import EccError
-from ..request import Request
-from . import alert_parts as parts
-from .alert_data import load, name_subjects
-from .components import esc
-from .pages import LiveEnv, PageContext
-from .view import View
-from .viewer import resolve_viewer
+from ...alerts.store import RULES, SEVERITIES, AlertFilter, acknowledge, list_alerts
+from ...clock import utcnow
+from ...errors import EccError
+from ...request import Request
+from ..components import esc
+from ..pages import LiveEnv, PageContext
+from ..view import View
+from ..viewer import resolve_viewer
+from . import parts
+from .data import load, name_subjects
 
 log = logging.getLogger("ecc.ui")
 FAILED = "The alerts could not be acknowledged (the error was logged); please try again."

@@ -2,7 +2,7 @@
 # ruff: noqa
 c = get_config()  # type: ignore[name-defined]  # noqa: F821
 
-c.VoilaConfiguration.template = "ecc"  # ecc/ui/share/voila/templates/ecc: no CDN requests
+c.VoilaConfiguration.template = "ecc"  # ecc/ui/voila_files/voila/templates/ecc: no CDN requests
 c.VoilaConfiguration.show_tracebacks = False  # viewers see a sentence, never a traceback
 # the address cannot pick another template or theme (`?template=lab` would also bypass
 # the preheated pools and start a kernel per request)

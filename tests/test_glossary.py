@@ -6,7 +6,7 @@ from datetime import date
 
 from sqlalchemy import Engine
 
-from ecc.definitions import DEFINITIONS, definition
+from ecc.glossary import DEFINITIONS, definition
 from ecc.metrics import compute_all
 from ecc.periods import Period
 from tests.support.cli import small_portfolio
