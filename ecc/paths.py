@@ -74,14 +74,22 @@ def outputs_dir(env: Mapping[str, str] | None = None) -> Path:
     return home(env) / "outputs"
 
 
+#: The dashboard notebooks, shipped inside the package (``python -m ecc.ui.notebooks``
+#: writes them there and into the repository's ``notebooks/``, the same files).
+PACKAGED_NOTEBOOKS = Path(__file__).resolve().parent / "notebooks"
+
+
 def notebooks_dir() -> Path:
-    """The dashboard notebooks that ship with the code."""
-    return CHECKOUT / "notebooks"
+    """The dashboard notebooks that ship with the code (in the package: the same in a
+    checkout and in an installed copy)."""
+    return PACKAGED_NOTEBOOKS
 
 
-def schedules_dir() -> Path:
-    """The report schedules (``schedules/*.yaml``) that ship with the code."""
-    return CHECKOUT / "schedules"
+def schedules_dir(env: Mapping[str, str] | None = None) -> Path:
+    """The report schedules (``schedules/*.yaml``): the checkout's (reviewed like code),
+    or ``schedules/`` under the project root in an installed copy."""
+    shipped = CHECKOUT / "schedules"
+    return shipped if (CHECKOUT / "pyproject.toml").is_file() else home(env) / "schedules"
 
 
 def venv_bin(name: str) -> str:

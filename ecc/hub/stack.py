@@ -18,6 +18,7 @@ import os
 import sys
 import urllib.request
 from http.cookiejar import CookieJar
+from pathlib import Path
 from urllib.parse import urlencode
 
 from .. import paths, variables
@@ -29,9 +30,9 @@ from ..ui.pools import LANDING_PAGE
 from ..ui.serve import page_renders, preheated_pages
 from .logins import add_account, hub_running, write_logins
 from .roles import ADMIN, ROLES, VP
-from .settings import ROOT, HubSettings, check_proxy, venv_bin
+from .settings import HubSettings, check_proxy, venv_bin
 
-CONFIG = ROOT / "jupyterhub_config.py"
+CONFIG = Path(__file__).with_name("jupyterhub_config.py")
 #: How long the stack may take to be ready before the start is given up.
 START_TIMEOUT = 900.0
 

@@ -85,6 +85,10 @@ def write_all(directory: Path) -> list[Path]:
     return out
 
 
-if __name__ == "__main__":
-    for p in write_all(Path(sys.argv[1] if len(sys.argv) > 1 else "notebooks")):
-        print(p)
+if __name__ == "__main__":  # the package's copy and the repository's (or the folders given)
+    from ..paths import CHECKOUT, PACKAGED_NOTEBOOKS
+
+    folders = [Path(a) for a in sys.argv[1:]] or [PACKAGED_NOTEBOOKS, CHECKOUT / "notebooks"]
+    for folder in folders:
+        for p in write_all(folder):
+            print(p)
