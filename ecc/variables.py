@@ -254,6 +254,13 @@ def value(name: str, env: Mapping[str, str] | None = None) -> str:
     return given or setting(name).default
 
 
+def given(name: str, env: Mapping[str, str] | None = None) -> str:
+    """The setting's text in ``env`` (default: the process environment), stripped; ''
+    when it is not set, whatever its default (for "is it set?" questions)."""
+    setting(name)  # declared
+    return (os.environ if env is None else env).get(name, "").strip()
+
+
 def in_force(
     env: Mapping[str, str] | None = None, computed: Mapping[str, str] | None = None
 ) -> list[tuple[Setting, str, str]]:

@@ -126,7 +126,7 @@ def dashboards_url(environ: Mapping[str, str] | None = None) -> str:
     explicit = variables.value("ECC_DASHBOARDS_URL", env)
     if explicit:
         base = explicit
-    elif variables.value("ECC_HUB_URL", env):
+    elif variables.given("ECC_HUB_URL", env):
         from ..hub.settings import hub_settings
 
         base = hub_settings(env).dashboards_url

@@ -24,7 +24,7 @@ from .. import variables
 from ..config import redact_url
 from ..errors import ConfigError
 
-DEFAULT_SENDER = "Executive Command Center <ecc@localhost>"
+DEFAULT_SENDER = variables.setting("ECC_MAIL_FROM").default
 SMTP_EXAMPLE = "smtp://user:password@mail.example.com:587?starttls=true"
 _TRUE = ("1", "true", "yes", "on")
 _FALSE = ("0", "false", "no", "off")
@@ -110,7 +110,7 @@ def mail_settings(environ: dict[str, str] | None = None) -> MailSettings:
     """The settings from ``ECC_SMTP_URL``, ``ECC_MAIL_FROM`` and ``ECC_ADMIN_EMAILS``."""
     env = os.environ if environ is None else environ
     url = variables.value("ECC_SMTP_URL", env)
-    sender = variables.value("ECC_MAIL_FROM", env) or DEFAULT_SENDER
+    sender = variables.value("ECC_MAIL_FROM", env)
     if not _ADDRESS.match(parseaddr(sender)[1]):
         raise ConfigError(
             f"ECC_MAIL_FROM {sender!r} is not an email address; "

@@ -1,7 +1,7 @@
 """When the scheduler mails alerts: the digest times, from settings.
 
-- ``ECC_ALERT_DAILY_CRON`` (``0 7 * * *``) and ``ECC_ALERT_WEEKLY_CRON`` (``0 7 * * 1``,
-  Mondays), five-field crontab expressions, in ``ECC_ALERT_TIMEZONE`` (``UTC``);
+- ``ECC_ALERT_DAILY_CRON`` and ``ECC_ALERT_WEEKLY_CRON`` (mornings; Mondays), five-field
+  crontab expressions, in ``ECC_ALERT_TIMEZONE`` (defaults: :mod:`ecc.variables`);
 - immediate mail (critical alerts) is looked for every :data:`IMMEDIATE_EVERY`.
 
 The digest jobs live in the scheduler's persistent job store, so a digest that came due
@@ -19,8 +19,6 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from .. import variables
 from ..errors import ConfigError
 
-DAILY_CRON = "0 7 * * *"
-WEEKLY_CRON = "0 7 * * 1"
 IMMEDIATE_EVERY = timedelta(minutes=1)
 
 
@@ -37,11 +35,8 @@ def digest_triggers(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
             f"ECC_ALERT_TIMEZONE={timezone!r} is not a time zone; write e.g. Europe/London"
         ) from None
     out: dict[str, Any] = {}
-    for cadence, name, default in (
-        ("daily", "ECC_ALERT_DAILY_CRON", DAILY_CRON),
-        ("weekly", "ECC_ALERT_WEEKLY_CRON", WEEKLY_CRON),
-    ):
-        expr = env.get(name, "").strip() or default
+    for cadence, name in (("daily", "ECC_ALERT_DAILY_CRON"), ("weekly", "ECC_ALERT_WEEKLY_CRON")):
+        expr, default = variables.value(name, env), variables.setting(name).default
         try:
             out[cadence] = cron_trigger(expr, timezone)
         except ValueError as exc:
