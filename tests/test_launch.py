@@ -45,7 +45,7 @@ def test_every_default_path_comes_from_the_checkout_not_the_current_folder(
     settings = hub_settings({})
     assert settings.hub_dir == CHECKOUT / "data" / "hub"
     assert settings.data_url == f"sqlite:///{CHECKOUT / 'data' / 'ecc.sqlite'}"
-    assert settings.notebooks == CHECKOUT / "notebooks"
+    assert settings.notebooks == CHECKOUT / "ecc" / "notebooks"  # shipped in the package
     assert paths.mail_dir() == CHECKOUT / "data" / "mail"
     assert paths.outputs_dir() == CHECKOUT / "outputs"
 
@@ -67,7 +67,7 @@ def test_ecc_home_moves_every_data_path_and_is_made_absolute(
     assert f"--out={home / 'outputs' / 'scheduled'}" in scheduler["command"]
     assert f"--schedules={CHECKOUT / 'schedules'}" in scheduler["command"]  # code, not data
     # code that ships with the checkout stays there
-    assert settings.notebooks == CHECKOUT / "notebooks"
+    assert settings.notebooks == CHECKOUT / "ecc" / "notebooks"  # shipped in the package
 
 
 def test_a_command_run_from_another_folder_opens_the_checkouts_database(
