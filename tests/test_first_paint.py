@@ -12,12 +12,12 @@ import pytest
 
 from ecc.cache.refresh import refresh
 from ecc.db import make_engine
+from ecc.paths import VOILA_FILES
 from ecc.ui import first_paint
 from ecc.ui.first_paint import END, MARKER, Prefixes, Renderer, _canonical
-from ecc.ui.serve import SHARE
 from tests.support.builders import demo_sqlite
 
-TEMPLATE = SHARE / "voila" / "templates" / "ecc"
+TEMPLATE = VOILA_FILES / "voila" / "templates" / "ecc"
 
 
 def test_the_head_needs_no_other_request_before_the_first_paint() -> None:
@@ -94,5 +94,5 @@ def test_a_slow_kernel_s_output_is_waited_for() -> None:
     Voilà settings, as Voilà loads them, wait as long as a page may take."""
     from traitlets.config.loader import PyFileConfigLoader
 
-    config = PyFileConfigLoader("voila.py", path=str(SHARE / "config")).load_config()
+    config = PyFileConfigLoader("voila.py", path=str(VOILA_FILES / "config")).load_config()
     assert config.VoilaExecutor.iopub_timeout >= 60
