@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -32,8 +33,26 @@ def _run(cmd: list[str], **kwargs: object) -> subprocess.CompletedProcess[str]:
 @pytest.mark.timeout(2400)
 def test_the_wheel_installs_and_runs_outside_the_checkout(tmp_path: Path) -> None:
     need_chromium()
+    # built from a copy: a build writes build/ and *.egg-info beside the sources
+    source = tmp_path / "source"
+    shutil.copytree(
+        ROOT,
+        source,
+        ignore=shutil.ignore_patterns(
+            ".git",
+            ".venv*",
+            "node_modules",
+            "data",
+            "outputs",
+            "build",
+            "*.egg-info",
+            "__pycache__",
+            ".*_cache",
+            ".hypothesis",
+        ),
+    )
     wheels = tmp_path / "wheels"
-    _run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(wheels), str(ROOT)])
+    _run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(wheels), str(source)])
     (wheel,) = wheels.glob("ecc-*.whl")
     names = set(zipfile.ZipFile(wheel).namelist())
     for shipped in (
