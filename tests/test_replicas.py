@@ -199,7 +199,8 @@ def test_killing_a_replica_during_a_burst_fails_no_page_load(stack: Stack) -> No
                 left = max(1.0, deadline - time.monotonic()) * 1000
                 with suppress(Exception):  # reported below, with every viewer's state
                     v.page.wait_for_function(RELOADED, timeout=left)
-            # ...and every viewer ends with a live page of the replica that is left
+            # ...and every viewer ends with a live page: of the replica that is left, or of
+            # r1 started again (the tier restarts a lost replica; a reload may land there)
             everyone = settled + burst
             for v in everyone:
                 left = max(1.0, deadline - time.monotonic()) * 1000
@@ -207,7 +208,7 @@ def test_killing_a_replica_during_a_burst_fails_no_page_load(stack: Stack) -> No
                     v.page.wait_for_selector(LIVE_KPI, timeout=left)
             reports = "\n".join(v.report() for v in everyone)
             assert all(v.live() for v in everyone), reports
-            assert all(v.reloaded() and v.replica() == "r0" for v in on_r1 + cut), reports
+            assert all(v.reloaded() for v in on_r1 + cut), reports
             assert all(not v.reloaded() for v in everyone if v not in on_r1 + cut), reports
         finally:
             browser.close()
