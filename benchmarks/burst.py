@@ -61,6 +61,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from benchmarks.run import emit, machine, parser
 from ecc.db import init_schema, make_engine
 from ecc.demo import build_demo
+from ecc.ui.first_paint import BROWSER_COOKIE
 from ecc.ui.pools import DEFAULT_POOL_SIZE
 from tests.support.hubstack import Stack, hub_stack
 from tests.support.servers import CHROMIUM, CHROMIUM_ARGS, free_port
@@ -305,6 +306,8 @@ async def sign_in(browser: Any, stack: Stack) -> dict[str, Any]:
     await page.click("[type=submit]")
     await page.wait_for_selector(KPI, timeout=TIMEOUT * 1000)
     state: dict[str, Any] = await context.storage_state()
+    # each viewer is a browser of its own: the sign-in's browser id is not shared
+    state["cookies"] = [c for c in state["cookies"] if c["name"] != BROWSER_COOKIE]
     await page.close(run_before_unload=True)
     await context.close()
     return state
