@@ -20,7 +20,7 @@ import ecc.load as ecc_load
 from ecc import schema
 from ecc.errors import ConfigError, LoadError, SchemaError
 from ecc.load import load_directory
-from ecc.validate import SPECS, _DayKeys
+from ecc.validate import SPECS, DayKeys
 
 # ARR ledger of GOOD, by hand:
 #   c1: new 1200.00 (2024-01-15) + expansion 300.50 = 1500.50; contraction -100.50 = 1400.00;
@@ -944,7 +944,7 @@ def test_specs_cover_exactly_the_schema_columns() -> None:
 
 
 def test_day_keys_find_duplicates_in_any_order() -> None:
-    keys = _DayKeys()
+    keys = DayKeys()
     start = date(2024, 1, 1)
     days = [start + timedelta(days=7 * i) for i in range(200)]  # ~4 years of weekly scores
     random.Random(3).shuffle(days)
