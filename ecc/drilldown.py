@@ -14,7 +14,9 @@ from sqlalchemy import Connection, desc, func, select
 
 from .errors import ConfigError
 from .metrics.context import money
-from .metrics.state import Scope, category, category_of, customer_state
+from .metrics.plan import Plan
+from .metrics.scope import Scope
+from .metrics.state import category, category_of, customer_state
 from .schema import (
     activities,
     arr_events,
@@ -37,11 +39,13 @@ LIST_KINDS: dict[str, str] = {
 LIST_LIMIT = 500
 
 
-def account_list(conn: Connection, d: date, scope: Scope, kind: str = "all") -> dict[str, Any]:
+def account_list(
+    plan: Plan, conn: Connection, d: date, scope: Scope, kind: str = "all"
+) -> dict[str, Any]:
     """Active accounts at d in scope, largest ARR first: ``{rows, total, total_arr, shown}``."""
     if kind not in LIST_KINDS:
         raise ConfigError(f"unknown list {kind!r}; choose one of: {', '.join(LIST_KINDS)}")
-    st = customer_state(d, scope, name="acct")
+    st = customer_state(plan, d, scope, name="acct")
     cat = category_of(st.c.score)
     q = select(st, cat.label("category"), csms.c.name.label("csm_name")).select_from(
         st.join(csms, csms.c.csm_id == st.c.csm_id)

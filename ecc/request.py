@@ -10,7 +10,8 @@ from sqlalchemy import Connection, select
 
 from .config import SEGMENTS
 from .errors import ConfigError, DataError
-from .metrics.state import Scope, data_today, first_data_date
+from .metrics.scope import Scope
+from .metrics.state import data_today, first_data_date
 from .periods import COMPARE_KINDS, PRESETS, Period, parse_date, preset_period
 from .schema import csms
 
@@ -59,8 +60,7 @@ def within_data(conn: Connection, period: Period, today: date | None) -> None:
     days = (period.end - period.start).days + 1
     if days > MAX_SPAN_DAYS:
         raise ConfigError(
-            f"the range {period.start} to {period.end} spans {days:,} days; "
-            "choose at most 10 years"
+            f"the range {period.start} to {period.end} spans {days:,} days; choose at most 10 years"
         )
     first, last = first_data_date(conn), data_today(conn)
     if first is None or last is None:

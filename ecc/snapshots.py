@@ -26,12 +26,13 @@ from sqlalchemy import Connection, Engine, extract, func, insert, or_, select
 
 from .clock import utcnow
 from .load import data_version
+from .metrics.scope import Scope
+from .metrics.state import first_data_date, state_select
 from .periods import add_months, month_end, month_start
 from .schema import arr_events, ecc_meta, health_scores, month_end_snapshots, snapshot_months
+from .snapshot_dates import VERIFIED
 
 SNAP = month_end_snapshots
-#: ecc_meta key: the data version the snapshots were last checked against.
-VERIFIED = "snapshots_data_version"
 
 
 def closed_month_ends(first: date, today: date) -> list[date]:
@@ -80,9 +81,7 @@ def _ym(d: date) -> tuple[int, int]:
 
 
 def _state_rows(conn: Connection, d: date) -> Iterator[dict[str, Any]]:
-    from .metrics.state import Scope, _state_select
-
-    q = _state_select(d, Scope(), active_only=False, name="snap").offset(0).subquery("snap")
+    q = state_select(d, Scope(), active_only=False, name="snap").offset(0).subquery("snap")
     rows = select(q.c.customer_id, q.c.arr, q.c.score, q.c.csm_id, q.c.segment).where(
         or_(q.c.arr > 0, q.c.score.is_not(None))  # the portfolio, and every scored customer
     )
@@ -147,7 +146,6 @@ def update_snapshots(engine: Engine, today: date, *, rebuild: bool = False) -> i
     ``rebuild`` rebuilds every month (owners recorded earlier are still kept). Returns
     the number of month ends built.
     """
-    from .metrics.state import first_data_date
 
     now = utcnow()
     with engine.connect() as conn, _transaction(conn) as conn:
@@ -194,19 +192,3 @@ def _unchanged_since_verified(conn: Connection, ends: list[date], taken: dict[da
     conn.execute(ecc_meta.delete().where(ecc_meta.c.key == VERIFIED))
     conn.execute(insert(ecc_meta).values(key=VERIFIED, value=version))
     return True
-
-
-def usable_snapshot_dates(conn: Connection) -> frozenset[date]:
-    """The snapshotted month ends, when the snapshots were checked against the data now in
-    the database (the data version of the last snapshot update); else none, so a
-    computation after a load and before the next refresh reads the source tables."""
-    versions = dict(
-        conn.execute(
-            select(ecc_meta.c.key, ecc_meta.c.value).where(
-                ecc_meta.c.key.in_((VERIFIED, "data_version"))
-            )
-        ).all()
-    )
-    if versions.get(VERIFIED) is None or versions.get(VERIFIED) != versions.get("data_version"):
-        return frozenset()
-    return frozenset(conn.execute(select(snapshot_months.c.month_end)).scalars())

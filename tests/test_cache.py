@@ -25,7 +25,7 @@ from ecc.demo import build_demo
 from ecc.load import data_version, mark_data_version
 from ecc.metrics import compute as compute_mod
 from ecc.metrics import compute_all
-from ecc.metrics.state import Scope
+from ecc.metrics.scope import Scope
 from ecc.periods import preset_period
 from ecc.schema import dashboard_metrics, leaderboard_history, refresh_runs
 from tests.conftest import IN_CI
@@ -420,7 +420,9 @@ def test_refresh_of_an_empty_database_says_what_to_do(engine: Engine) -> None:
 
 
 def test_a_ttm_series_from_the_snapshots_equals_one_computation_per_point(demo: Engine) -> None:
-    from ecc.metrics.state import retention_series, retention_sums, use_snapshots
+    from ecc.metrics.compute import reading_plan
+    from ecc.metrics.plan import DIRECT
+    from ecc.metrics.sums import retention_series, retention_sums
     from ecc.periods import minus_year, month_ends_between
 
     refresh(demo)
@@ -428,9 +430,8 @@ def test_a_ttm_series_from_the_snapshots_equals_one_computation_per_point(demo: 
     pairs = [(minus_year(m), m) for m in ends] + [(date(2026, 9, 30), TODAY)]
     for scope in (Scope(), Scope(segment="SMB")):
         with demo.connect() as conn:
-            with use_snapshots(conn):
-                batched = retention_series(conn, pairs, scope)
-            one_by_one = [retention_sums(conn, a, b, scope).get("", None) for a, b in pairs]
+            batched = retention_series(reading_plan(conn), conn, pairs, scope)
+            one_by_one = [retention_sums(DIRECT, conn, a, b, scope).get("", None) for a, b in pairs]
         assert len(batched) == len(pairs) > 12
         for got, want in zip(batched, one_by_one, strict=True):
             assert want is not None and (got.base, got.kept, got.ending) == (

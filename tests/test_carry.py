@@ -26,6 +26,7 @@ from ecc.metrics import compute_all
 from ecc.metrics.compute import ALL_AREAS
 from ecc.periods import preset_period
 from ecc.schema import SOURCE_TABLES, area_results, health_scores
+from ecc.snapshot_dates import usable_snapshot_dates
 from tests.support.carry import _edit_csv, _equals_a_full_refresh
 
 TODAY = date(2026, 11, 24)
@@ -275,7 +276,7 @@ def test_snapshots_are_checked_again_only_when_a_load_changed_a_closed_month(
     append_day_to_csv(loaded, folder)  # a new day in an open month: nothing to check
     assert refresh(loaded).snapshots == 0 and checks == []
     with loaded.connect() as conn:
-        assert snapshots.usable_snapshot_dates(conn), "the snapshots were not marked verified"
+        assert usable_snapshot_dates(conn), "the snapshots were not marked verified"
     _edit_csv(folder, "health_scores", _past_score)  # February changed: rebuilt from there
     load_directory(loaded, folder)
     report = refresh(loaded)
@@ -327,7 +328,7 @@ def test_the_kept_intermediates_unpickler_allows_plain_data_and_records_only(
 
     import ecc.metrics.state  # noqa: F401  (loaded, as in a refresh)
     from ecc.cache import partials
-    from ecc.metrics.state import Scope
+    from ecc.metrics.scope import Scope
 
     plain = {"a": [1, 2.5, "x", None], "d": date(2026, 1, 2), "n": Decimal("1.5")}
     record = Scope("SMB", None)

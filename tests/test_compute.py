@@ -13,7 +13,7 @@ from ecc.demo import build_demo
 from ecc.metrics import compute_all
 from ecc.metrics.compute import compute_areas
 from ecc.metrics.context import Context
-from ecc.metrics.state import Scope
+from ecc.metrics.scope import Scope
 from ecc.periods import comparison_period, preset_period
 from ecc.schema import metadata
 

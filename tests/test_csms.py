@@ -24,7 +24,7 @@ from sqlalchemy import Engine
 
 from ecc.metrics.context import Context
 from ecc.metrics.csms import Ranks, csms, leaderboard
-from ecc.metrics.state import Scope
+from ecc.metrics.scope import Scope
 from ecc.periods import Period
 from tests.support.builders import seed
 

@@ -11,7 +11,7 @@ from sqlalchemy import Engine
 from ecc.config import MetricSettings
 from ecc.metrics.context import Context
 from ecc.metrics.expansion import expansion
-from ecc.metrics.state import Scope
+from ecc.metrics.scope import Scope
 from ecc.periods import Period
 from tests.support.builders import seed
 

@@ -12,7 +12,7 @@ from click.testing import CliRunner
 
 from ecc.cli import cli
 from ecc.filters import FIELDS, NAMES, Filters
-from ecc.metrics.state import Scope
+from ecc.metrics.scope import Scope
 from ecc.periods import Period
 from ecc.request import Request
 from ecc.ui.notebooks import NOTEBOOKS, notebook

@@ -19,20 +19,14 @@ from sqlalchemy import Connection, Engine, select
 
 from ecc.alerts.evaluate import EVALUATED_THROUGH
 from ecc.alerts.rules import evaluate
+from ecc.cache.plan import refresh_plan
 from ecc.cache.refresh import refresh
-from ecc.cache.states import States
+from ecc.cache.states import States, patched_select
 from ecc.demo import generate
 from ecc.demo_day import append_day_to_csv
 from ecc.load import data_version, load_directory
-from ecc.metrics.reuse import reuse_results
-from ecc.metrics.state import (
-    Scope,
-    _patched_select,
-    _state_select,
-    kept_states,
-    state_memo,
-    use_snapshots,
-)
+from ecc.metrics.scope import Scope
+from ecc.metrics.state import state_select
 from ecc.metrics.workload import loads
 from ecc.schema import ecc_meta, kept_state_rows
 from ecc.schema import kept_states as kept_states_table
@@ -74,8 +68,8 @@ def test_a_state_brought_forward_equals_the_state_from_the_source(loaded: Engine
         # the same day, the next (as a refresh does), and further (the query allows it)
         cases = [(base, base + timedelta(days=g)) for base in kept for g in (0, 1, 9)]
         for base, d in cases:
-            source = _state(conn, _state_select(d, Scope(), active_only=False, name="src"))
-            patched = _state(conn, _patched_select(d, base))
+            source = _state(conn, state_select(d, Scope(), active_only=False, name="src"))
+            patched = _state(conn, patched_select(d, base))
             assert patched == source, f"kept {base} brought forward to {d}"
             assert any(arr > 0 for arr, _ in source.values())
 
@@ -136,9 +130,9 @@ def test_alerts_evaluated_inside_a_refresh_fire_as_from_the_source(loaded: Engin
         plain = evaluate(conn, since, until)
         with loaded.connect() as other:
             states = States(other, data_version(other) or "", load=True)
-        with state_memo(conn), use_snapshots(conn), kept_states(states), reuse_results():
-            loads(conn, until, Scope())  # what the refresh shares
-            inside = evaluate(conn, since, until)
+        with refresh_plan(conn, states=states) as (plan, _):
+            loads(plan, conn, until, Scope())  # what the refresh shares
+            inside = evaluate(conn, since, until, plan=plan)
         assert states.from_kept > 0  # a kept state was read back or brought forward
     assert plain  # the demo fires alerts in these months, of several rules
     assert len({f.rule for f in plain}) > 1

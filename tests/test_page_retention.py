@@ -12,7 +12,7 @@ from sqlalchemy import Engine
 from ecc.demo import build_demo
 from ecc.formatting import get
 from ecc.metrics import compute_all
-from ecc.metrics.state import Scope
+from ecc.metrics.scope import Scope
 from ecc.periods import Period
 from ecc.ui.pages.retention import ARR_SCALE, HEAT_STOPS, heat_colour
 from ecc.ui.static import render_page

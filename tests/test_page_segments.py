@@ -15,7 +15,7 @@ from ecc.config import SEGMENTS
 from ecc.demo import build_demo
 from ecc.formatting import get
 from ecc.metrics import compute_all
-from ecc.metrics.state import Scope
+from ecc.metrics.scope import Scope
 from ecc.periods import Period
 from ecc.ui.pages.segments import rank
 from ecc.ui.static import render_page

@@ -15,7 +15,7 @@ from sqlalchemy import Engine
 
 from ecc.demo import build_demo
 from ecc.metrics import compute_all
-from ecc.metrics.state import Scope
+from ecc.metrics.scope import Scope
 from ecc.metrics.workload import summarize_rows
 from ecc.periods import Period
 from ecc.request import Request

@@ -10,7 +10,7 @@ from sqlalchemy import Engine
 
 from ecc.metrics.context import Context
 from ecc.metrics.portfolio import portfolio
-from ecc.metrics.state import Scope
+from ecc.metrics.scope import Scope
 from ecc.periods import Period
 from tests.support.builders import seed
 

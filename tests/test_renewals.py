@@ -14,7 +14,7 @@ from sqlalchemy import Engine
 from ecc.db import init_schema, make_engine
 from ecc.metrics.context import Context
 from ecc.metrics.renewals import renewals
-from ecc.metrics.state import Scope
+from ecc.metrics.scope import Scope
 from ecc.periods import Period
 from tests.support.builders import seed
 

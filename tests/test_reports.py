@@ -50,7 +50,7 @@ def ecc(*args: str) -> subprocess.CompletedProcess[str]:
 def expected(url: str, preset: str, compare: str | None, segment: str | None) -> dict[str, Any]:
     engine: Engine = make_engine(url)
     try:
-        from ecc.metrics.state import Scope
+        from ecc.metrics.scope import Scope
 
         period = preset_period(preset, TODAY)
         return compute_all(

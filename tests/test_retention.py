@@ -13,8 +13,10 @@ from sqlalchemy import Engine
 from ecc.config import MetricSettings
 from ecc.db import init_schema, make_engine
 from ecc.metrics.context import Context
+from ecc.metrics.plan import DIRECT
 from ecc.metrics.retention import cohorts, retention
-from ecc.metrics.state import Scope, retention_sums
+from ecc.metrics.scope import Scope
+from ecc.metrics.sums import retention_sums
 from ecc.periods import Period
 from tests.support.builders import seed
 
@@ -243,9 +245,9 @@ def test_cohorts_mid_quarter_use_full_quarters_only(engine: Engine) -> None:
         r = retention(Context(conn, Period(date(2024, 4, 1), date(2024, 5, 15))))
         assert r["cohorts"] == [Q3_ROW, Q4_ROW, Q1_ROW]
         # end on a quarter end counts that quarter
-        assert cohorts(conn, date(2024, 3, 31), Scope()) == [Q3_ROW, Q4_ROW, Q1_ROW]
+        assert cohorts(DIRECT, conn, date(2024, 3, 31), Scope()) == [Q3_ROW, Q4_ROW, Q1_ROW]
         # one day earlier 2024-Q1 has not ended
-        assert cohorts(conn, date(2024, 3, 30), Scope()) == [
+        assert cohorts(DIRECT, conn, date(2024, 3, 30), Scope()) == [
             {**Q3_ROW, "arr_retention": Q3_ROW["arr_retention"][:2], "logo_retention": [1.0, 1.0]},
             {**Q4_ROW, "arr_retention": [None], "logo_retention": [None]},
         ]
@@ -263,11 +265,11 @@ def test_cohorts_keep_the_latest_n_quarters_with_signups_in_scope(engine: Engine
         )
         assert two["cohorts"] == [Q4_ROW, Q1_ROW]
         # csm2 owns only v: one cohort
-        assert cohorts(conn, date(2024, 6, 30), Scope(csm_id="csm2")) == [
+        assert cohorts(DIRECT, conn, date(2024, 6, 30), Scope(csm_id="csm2")) == [
             {"quarter": "2024-Q1", "arr_retention": [1.0, 1.0], "logo_retention": [1.0, 1.0]}
         ]
         # csm1 at 2024-06-30: Q3, Q4, and 2024-Q2 (u, base 50); 2024-Q1 holds no csm1 signup
-        rows = cohorts(conn, date(2024, 6, 30), Scope(csm_id="csm1"))
+        rows = cohorts(DIRECT, conn, date(2024, 6, 30), Scope(csm_id="csm1"))
         assert [row["quarter"] for row in rows] == ["2023-Q3", "2023-Q4", "2024-Q2"]
         # Q3 gets k3 at 2024-06-30: r 600 / 1300, 1 logo of 2
         assert rows[0]["arr_retention"][3] == float(Decimal(600) / 1300)
@@ -366,7 +368,7 @@ def test_grr_never_exceeds_one_or_nrr_and_matches_a_python_recount(
     eng = load(rows, signups)
     try:
         with eng.connect() as conn:
-            sums = retention_sums(conn, d0, end, Scope()).get("")
+            sums = retention_sums(DIRECT, conn, d0, end, Scope()).get("")
     finally:
         eng.dispose()
     # the same sums recounted in Python, in cents
@@ -407,7 +409,7 @@ def test_cohorts_match_a_per_customer_recount(
     eng = load(rows, signups)
     try:
         with eng.connect() as conn:
-            got = cohorts(conn, end, Scope(), quarters=keep)
+            got = cohorts(DIRECT, conn, end, Scope(), quarters=keep)
     finally:
         eng.dispose()
     # the definition, customer by customer: quarters that end by `end`, latest `keep`

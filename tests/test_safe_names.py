@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from ecc.metrics.state import Scope
+from ecc.metrics.scope import Scope
 from ecc.paths import safe_name
 from ecc.periods import Period
 from ecc.reports.params import slug

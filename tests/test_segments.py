@@ -8,8 +8,8 @@ from typing import Any
 from sqlalchemy import Engine
 
 from ecc.metrics.context import Context
+from ecc.metrics.scope import Scope
 from ecc.metrics.segments import segments
-from ecc.metrics.state import Scope
 from ecc.periods import Period
 from tests.support.builders import seed
 

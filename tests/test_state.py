@@ -7,7 +7,10 @@ from decimal import Decimal
 
 from sqlalchemy import Engine
 
-from ecc.metrics.state import Scope, data_today, first_data_date, retention_sums, summarize
+from ecc.metrics.plan import DIRECT
+from ecc.metrics.scope import Scope
+from ecc.metrics.state import data_today, first_data_date
+from ecc.metrics.sums import retention_sums, summarize
 from tests.support.builders import seed
 
 
@@ -42,16 +45,16 @@ def test_fixed2_money_is_exact_and_summaries_match_hand_arithmetic(engine: Engin
         ],
     )
     with engine.connect() as conn:
-        s = summarize(conn, date(2025, 3, 31), Scope())[""]
+        s = summarize(DIRECT, conn, date(2025, 3, 31), Scope())[""]
         # active: b (1000.01) and c (0.02); a churned to exactly zero
         assert s.customers == 2
         assert s.arr == Decimal("1000.03")
         # only b is scored at 2025-03-31 (39.99 -> critical); c's score comes later
         assert s.scored == 1 and s.critical == 1 and s.avg_health == 39.99
-        s2 = summarize(conn, date(2025, 4, 1), Scope())[""]
+        s2 = summarize(DIRECT, conn, date(2025, 4, 1), Scope())[""]
         assert (s2.scored, s2.at_risk, s2.critical) == (2, 1, 1)
         assert s2.avg_health == 39.995  # (39.99 + 40) / 2, exact in decimal
-        r = retention_sums(conn, date(2025, 2, 1), date(2025, 3, 31), Scope())[""]
+        r = retention_sums(DIRECT, conn, date(2025, 2, 1), date(2025, 3, 31), Scope())[""]
         # cohort at 2025-02-01: a 150.30, b 1000.01, c 0.02 -> B = 1150.33
         assert r.base == Decimal("1150.33")
         assert r.kept == Decimal("1000.03") and r.ending == Decimal("1000.03")

@@ -13,7 +13,7 @@ from sqlalchemy import Engine
 
 from ecc.config import MetricSettings
 from ecc.metrics.context import Context
-from ecc.metrics.state import Scope
+from ecc.metrics.scope import Scope
 from ecc.metrics.workload import movable_accounts, workload
 from ecc.periods import Period
 from tests.support.builders import seed

@@ -23,7 +23,9 @@ from sqlalchemy import Connection, exists, func, or_, select, type_coerce
 
 from ..config import AT_RISK_MIN, AlertSettings
 from ..formatting import money
-from ..metrics.state import Scope, category
+from ..metrics.plan import DIRECT, Plan
+from ..metrics.scope import Scope
+from ..metrics.state import category
 from ..metrics.workload import Load, loads
 from ..schema import arr_events, customers, health_scores, renewals
 from .store import Fired
@@ -65,7 +67,7 @@ def _score_before(customer_id: Any, before: Any) -> Any:
 
 
 def large_account_critical(
-    conn: Connection, since: date, until: date, settings: AlertSettings
+    conn: Connection, since: date, until: date, settings: AlertSettings, plan: Plan
 ) -> Iterator[Fired]:
     h = health_scores.c
     limit = Decimal(str(settings.large_account_arr))
@@ -108,7 +110,7 @@ def _over(load: Load, limit: Fraction) -> bool:
 
 
 def csm_over_capacity(
-    conn: Connection, since: date, until: date, settings: AlertSettings
+    conn: Connection, since: date, until: date, settings: AlertSettings, plan: Plan
 ) -> Iterator[Fired]:
     limit = Fraction(str(settings.over_capacity_utilization))
     changes = set(
@@ -118,9 +120,9 @@ def csm_over_capacity(
             .distinct()
         ).scalars()
     )
-    before = {t.csm_id: t for t in loads(conn, since - timedelta(days=1), Scope())}
+    before = {t.csm_id: t for t in loads(plan, conn, since - timedelta(days=1), Scope())}
     for d in sorted(changes):
-        now = {t.csm_id: t for t in loads(conn, d, Scope())}
+        now = {t.csm_id: t for t in loads(plan, conn, d, Scope())}
         for csm_id, t in now.items():
             prev = before.get(csm_id)
             if _over(t, limit) and (prev is None or not _over(prev, limit)):
@@ -142,7 +144,7 @@ def csm_over_capacity(
 
 
 def renewal_at_risk_30d(
-    conn: Connection, since: date, until: date, settings: AlertSettings
+    conn: Connection, since: date, until: date, settings: AlertSettings, plan: Plan
 ) -> Iterator[Fired]:
     r = renewals.c
     days = timedelta(days=settings.renewal_days)
@@ -183,7 +185,7 @@ def renewal_at_risk_30d(
 
 
 def unexpected_churn(
-    conn: Connection, since: date, until: date, settings: AlertSettings
+    conn: Connection, since: date, until: date, settings: AlertSettings, plan: Plan
 ) -> Iterator[Fired]:
     e = arr_events.c
     ren = renewals.alias("warning_renewal")
@@ -236,7 +238,7 @@ def unexpected_churn(
 
 
 def major_expansion_closed(
-    conn: Connection, since: date, until: date, settings: AlertSettings
+    conn: Connection, since: date, until: date, settings: AlertSettings, plan: Plan
 ) -> Iterator[Fired]:
     e = arr_events.c
     q = (
@@ -280,10 +282,16 @@ RULES = (
 
 
 def evaluate(
-    conn: Connection, since: date, until: date, settings: AlertSettings | None = None
+    conn: Connection,
+    since: date,
+    until: date,
+    settings: AlertSettings | None = None,
+    *,
+    plan: Plan = DIRECT,
 ) -> list[Fired]:
-    """Every alert the rules fire on the days of [since, until], by day then rule."""
+    """Every alert the rules fire on the days of [since, until], by day then rule; a
+    refresh passes its ``plan``, so the rules read what it has computed already."""
     settings = settings or AlertSettings()
-    fired = [f for rule in RULES for f in rule(conn, since, until, settings)]
+    fired = [f for rule in RULES for f in rule(conn, since, until, settings, plan)]
     order = {rule.__name__: i for i, rule in enumerate(RULES)}
     return sorted(fired, key=lambda f: (f.fired_on, order[f.rule], f.subject_id))

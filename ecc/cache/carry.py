@@ -26,7 +26,7 @@ from sqlalchemy import Connection, delete, insert, select
 
 from ..changes import changes_since
 from ..clock import utcnow
-from ..metrics.state import Scope
+from ..metrics.scope import Scope
 from ..periods import Period
 from ..schema import area_results, dashboard_metrics
 

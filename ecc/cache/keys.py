@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..metrics.state import Scope
+from ..metrics.scope import Scope
 from ..periods import Period
 
 #: Bump when the payload layout changes; old rows then simply miss.

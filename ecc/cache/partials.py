@@ -2,7 +2,7 @@
 
 Inside a refresh every area is built from shared intermediate results: a date's customer
 summaries, a range's retention or activity sums, a segment-grouped query
-(:func:`ecc.metrics.reuse.shared`). Their keys name the dates they read up to, so, like
+(:meth:`ecc.cache.plan.RefreshSharing.shared`). Their keys name the dates they read up to, so, like
 the areas (:mod:`.carry`), they stay valid while no source row dated on or before the
 latest date in their key changed — and, as they are not tied to one area, while no
 table without a day key (renewals, CSMs, targets, a customer's attributes) changed at

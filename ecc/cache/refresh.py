@@ -21,7 +21,7 @@ import time
 import traceback
 from collections.abc import Callable, Iterator
 from contextlib import nullcontext
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from typing import Any
 
@@ -38,15 +38,10 @@ from ..metrics import expansion, renewals, risk, segments
 from ..metrics.compute import ALL_AREAS, AREAS, area_key, compute_areas, contexts
 from ..metrics.context import Context
 from ..metrics.csms import prefetch as prefetch_activity
-from ..metrics.reuse import computed, reuse_results
-from ..metrics.state import (
-    Scope,
-    data_today,
-    expect_by_segment,
-    kept_states,
-    state_memo,
-    use_snapshots,
-)
+from ..metrics.grouped import expect_by_segment
+from ..metrics.plan import Plan
+from ..metrics.scope import Scope
+from ..metrics.state import data_today
 from ..periods import PRESETS, Comparison, Period, comparison_period, preset_period
 from ..schema import ecc_meta, refresh_runs
 from . import carry, store
@@ -54,6 +49,7 @@ from .carry import AreaKey, is_area_key
 from .keys import cache_key
 from .lock import refresh_lock
 from .partials import Partials
+from .plan import RefreshSharing, refresh_plan
 from .reader import Read, Submit, consistent_read, second_reader
 from .redis_layer import layer_for
 from .states import States
@@ -142,11 +138,11 @@ Request = tuple[Job, Comparison | None, list[tuple[Context, list[str]]]]
 def _requests(conn: Connection, jobs: list[Job], settings: MetricSettings) -> list[Request]:
     """Each job with its comparison and the (context, areas) it is made of."""
     names = list(ALL_AREAS)
-    with reuse_results():  # the first date with data is looked up once
-        return [
-            (job, *contexts(conn, job.period, job.compare, job.scope, settings, names))
-            for job in jobs
-        ]
+    once = Plan(sharing=RefreshSharing())  # the first date with data is looked up once
+    return [
+        (job, *contexts(once, conn, job.period, job.compare, job.scope, settings, names))
+        for job in jobs
+    ]
 
 
 def _parts(
@@ -160,7 +156,7 @@ def _keys(parts: list[tuple[Context, list[str]]]) -> list[AreaKey]:
     return list(dict.fromkeys(area_key(n, ctx) for ctx, names in parts for n in names))
 
 
-def _run_ahead(conn: Connection, missing: list[AreaKey], submit: Submit | None) -> None:
+def _run_ahead(plan: Plan, missing: list[AreaKey], submit: Submit | None) -> None:
     """Have the second connection run the period queries of the areas to compute."""
     if submit is None:
         return
@@ -170,9 +166,9 @@ def _run_ahead(conn: Connection, missing: list[AreaKey], submit: Submit | None) 
     # expansion ask for them early in a request) before its activity queries (csms, later)
     for period in dict.fromkeys(ranged):
         for query in RANGE_QUERIES:
-            expect_by_segment(query, period.start, period.end, submit=submit)
+            expect_by_segment(plan, query, period.start, period.end, submit=submit)
         if period in activity:
-            prefetch_activity(conn, [period], submit)
+            prefetch_activity(plan, [period], submit)
 
 
 def _compute_missing(
@@ -184,7 +180,7 @@ def _compute_missing(
     today: date,
     *,
     prune: bool,
-    then: Callable[[Connection], None] | None = None,
+    then: Callable[[Connection, Plan], None] | None = None,
 ) -> tuple[list[tuple[AreaKey, Any]], list[tuple[Any, Any]]]:
     """Compute every area of ``parts`` not carried over, each once, loading the kept
     intermediate results and customer states still valid; the new area results and
@@ -192,20 +188,17 @@ def _compute_missing(
     commits the read's transaction, whose reads are over."""
     conn = read.conn
     with (
-        use_snapshots(conn),
-        state_memo(conn),
-        kept_states(states),
-        reuse_results(partials),
+        refresh_plan(conn, kept=partials, states=states) as (plan, sharing),
         second_reader(read.twin) as submit,
     ):
-        _run_ahead(conn, [k for k in _keys(parts) if k not in carried], submit)
+        _run_ahead(plan, [k for k in _keys(parts) if k not in carried], submit)
         for ctx, names in parts:
             todo = [n for n in names if area_key(n, ctx) not in carried]
             if todo:
-                compute_areas(ctx, todo)
-        done = computed()
+                compute_areas(replace(ctx, plan=plan), todo)
+        done = sharing.computed()
         if then is not None:  # with the run's results and states still at hand
-            then(conn)
+            then(conn, plan)
         if conn.dialect.name == "sqlite":
             # SQLite cannot write from a read transaction a load has since moved past;
             # the states are kept with the data version read, which tells their validity
@@ -396,7 +389,7 @@ class _Alerts:
         self.run_id = run_id
         self.evaluated: tuple[date, list[Any]] | None = None
 
-    def __call__(self, conn: Connection) -> None:
+    def __call__(self, conn: Connection, plan: Plan) -> None:
         from ..alerts.evaluate import due_since
         from ..alerts.rules import evaluate
 
@@ -407,7 +400,7 @@ class _Alerts:
             with conn.begin_nested() if pg else nullcontext():
                 since = due_since(conn, self.today)
                 if since is not None:
-                    self.evaluated = (since, evaluate(conn, since, self.today))
+                    self.evaluated = (since, evaluate(conn, since, self.today, plan=plan))
         except Exception:
             log.exception("alert evaluation in refresh %s failed; the next retries", self.run_id)
 

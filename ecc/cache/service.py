@@ -18,7 +18,7 @@ from sqlalchemy import Connection, Engine, select
 
 from ..clock import utcnow
 from ..metrics.compute import AREAS, compute_all
-from ..metrics.state import Scope
+from ..metrics.scope import Scope
 from ..periods import Period
 from ..schema import ecc_meta
 from . import store

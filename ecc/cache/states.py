@@ -1,13 +1,13 @@
 """Customer states carried from one refresh to the next (``kept_states``).
 
 A refresh builds the state of every customer (ARR and health) at each date its requests
-read, once per date (:func:`ecc.metrics.state.state_memo`). The states of dates up to
+read, once per date (:class:`ecc.metrics.memo.StateMemo`). The states of dates up to
 the data's latest day are kept with the data version they were read from; like the
 kept areas (:mod:`.carry`), one stays valid while no ledger or score row dated on or
 before its date changed since. The next refresh reads a valid kept state instead of
 computing it, and builds the state of a later date from the latest kept one before it
-plus the ledger and score rows since: after a day of new data, today's state is
-yesterday's brought forward over one day of rows.
+plus the ledger and score rows since (at most :data:`MAX_PATCH_DAYS` days): after a
+day of new data, today's state is yesterday's brought forward over one day of rows.
 
 Only the states the run used, built, or the latest before the data's day are kept.
 """
@@ -16,12 +16,26 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import date
+from typing import Any
 
-from sqlalchemy import Connection, Table, delete, insert, literal, or_, select
+from sqlalchemy import (
+    Connection,
+    Select,
+    Table,
+    and_,
+    delete,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+    type_coerce,
+)
 
 from ..changes import changes_since
 from ..clock import utcnow
-from ..schema import kept_state_rows, kept_states
+from ..metrics.state import ZERO
+from ..schema import arr_events, customers, health_scores, kept_state_rows, kept_states
 from .carry import CODE
 
 #: The source tables a customer state reads.
@@ -31,9 +45,14 @@ READS = ("arr_events", "health_scores")
 #: prunes when more dates than this would be kept; the idle refresh always prunes.
 MAX_KEPT = 60
 
+#: The most days of ledger and score rows a state is brought forward over from a kept
+#: state. Measured at 100,000 customers on PostgreSQL: one day takes 0.3-0.5 s against
+#: 0.9 s from the source tables; from three days on, the joins cost more than that.
+MAX_PATCH_DAYS = 1
+
 
 class States:
-    """The kept states usable now (``ecc.metrics.state.KeptStates``), and the states a
+    """The kept states usable now (``ecc.metrics.memo.KeptStates``), and the states a
     run builds, to keep."""
 
     def __init__(self, conn: Connection, version: str, *, load: bool) -> None:
@@ -63,6 +82,14 @@ class States:
             return None
         earlier = [k for k in self.valid if k <= d]
         return max(earlier) if earlier else None
+
+    def source(self, d: date) -> tuple[Select[Any], date] | None:
+        """The state at d brought forward from the latest valid kept state on or before
+        d, when that one is at most :data:`MAX_PATCH_DAYS` days older."""
+        base = self.base(d)
+        if base is None or (d - base).days > MAX_PATCH_DAYS:
+            return None
+        return patched_select(d, base), base
 
     def built(self, d: date, table: Table, base: date | None) -> None:
         self.built_in[d] = table
@@ -106,6 +133,64 @@ class States:
                 )
             )
         return new
+
+
+def patched_select(d: date, base: date) -> Select[Any]:
+    """The state at d (every customer, as :func:`~ecc.metrics.state.state_select` with
+    ``active_only`` False) from the kept state at ``base`` <= d: ARR plus the ledger's
+    deltas in (base, d], and the latest score in (base, d] or else the kept score."""
+    kept = kept_state_rows
+    bs = (
+        select(kept.c.customer_id, kept.c.arr, kept.c.score)
+        .where(kept.c.as_of == base)
+        .subquery("base")
+    )
+    money_type = arr_events.c.arr_delta.type
+    zero = literal(ZERO, type_=money_type)
+    arr: Any = func.coalesce(bs.c.arr, zero)
+    score: Any = bs.c.score
+    frm: Any = customers.outerjoin(bs, bs.c.customer_id == customers.c.customer_id)
+    if d > base:
+        ev = (
+            select(arr_events.c.customer_id, func.sum(arr_events.c.arr_delta).label("delta"))
+            .where(arr_events.c.event_date > base, arr_events.c.event_date <= d)
+            .group_by(arr_events.c.customer_id)
+            .subquery("delta")
+        )
+        last = (
+            select(
+                health_scores.c.customer_id, func.max(health_scores.c.scored_on).label("last_on")
+            )
+            .where(health_scores.c.scored_on > base, health_scores.c.scored_on <= d)
+            .group_by(health_scores.c.customer_id)
+            .subquery("last")
+        )
+        ns = (
+            select(health_scores.c.customer_id, health_scores.c.score)
+            .select_from(
+                health_scores.join(
+                    last,
+                    and_(
+                        last.c.customer_id == health_scores.c.customer_id,
+                        last.c.last_on == health_scores.c.scored_on,
+                    ),
+                )
+            )
+            .subquery("newest")
+        )
+        frm = frm.outerjoin(ev, ev.c.customer_id == customers.c.customer_id).outerjoin(
+            ns, ns.c.customer_id == customers.c.customer_id
+        )
+        arr = arr + func.coalesce(ev.c.delta, zero)
+        score = func.coalesce(ns.c.score, bs.c.score)
+    return select(
+        customers.c.customer_id,
+        customers.c.name,
+        customers.c.segment,
+        customers.c.csm_id,
+        type_coerce(arr, money_type).label("arr"),
+        type_coerce(score, health_scores.c.score.type).label("score"),
+    ).select_from(frm)
 
 
 def _chunks(items: list[date], size: int) -> Iterable[list[date]]:

@@ -19,7 +19,7 @@ import orjson
 from sqlalchemy import Connection, insert, select
 
 from ..metrics.compute import EXTRA_AREAS
-from ..metrics.state import Scope
+from ..metrics.scope import Scope
 from ..periods import Comparison, Period
 from ..schema import area_results, dashboard_metrics, ecc_meta
 

@@ -7,7 +7,7 @@ One definition serves every surface: the dashboards, reports, exports, alerts an
 from __future__ import annotations
 
 from .context import Context
-from .state import Scope
+from .scope import Scope
 
 __all__ = ["AREAS", "Context", "Scope", "compute_all", "compute_areas"]
 

@@ -9,16 +9,19 @@ from sqlalchemy import Connection, Engine
 
 from ..config import AlertSettings, MetricSettings
 from ..periods import Comparison, Period, comparison_period
+from ..snapshot_dates import usable_snapshot_dates
 from .context import Context
 from .csms import csms
 from .expansion import expansion
+from .memo import state_memo
+from .plan import Plan
 from .portfolio import portfolio
 from .renewals import renewals
 from .retention import retention, retention_history
-from .reuse import shared
 from .risk import risk
+from .scope import Scope
 from .segments import segments
-from .state import Scope, first_data_date, state_memo, use_snapshots
+from .state import first_data_date
 from .workload import workload
 
 Family = Callable[[Context], Any]
@@ -60,7 +63,7 @@ def area_key(name: str, ctx: Context) -> tuple[Any, ...]:
 
 
 def _area(name: str, ctx: Context) -> Any:
-    return shared(area_key(name, ctx), lambda: ALL_AREAS[name](ctx))
+    return ctx.plan.shared(area_key(name, ctx), lambda: ALL_AREAS[name](ctx))
 
 
 def compute_areas(ctx: Context, areas: Iterable[str] | None = None) -> dict[str, Any]:
@@ -69,9 +72,9 @@ def compute_areas(ctx: Context, areas: Iterable[str] | None = None) -> dict[str,
     return {name: _area(name, ctx) for name in names}
 
 
-def comparison_computable(conn: Connection, comparison: Comparison) -> bool:
+def comparison_computable(plan: Plan, conn: Connection, comparison: Comparison) -> bool:
     """False when the comparison range starts before the first date with data (FR-10)."""
-    first = shared(("first-data-date",), lambda: first_data_date(conn))
+    first = plan.shared(("first-data-date",), lambda: first_data_date(conn))
     return first is not None and comparison.period.start >= first
 
 
@@ -108,11 +111,20 @@ def compute_all(
                 areas=areas,
                 snapshots=snapshots,
             )
-    with use_snapshots(source, enabled=snapshots), state_memo(source):
-        return _compute(source, period, compare, scope, settings, areas)
+    dates = usable_snapshot_dates(source) if snapshots else frozenset()
+    with state_memo(source) as memo:
+        plan = Plan(snapshots=dates, states=memo)
+        return _compute(plan, source, period, compare, scope, settings, areas)
+
+
+def reading_plan(conn: Connection) -> Plan:
+    """The plan of a single query outside a computation: verified month-end snapshots
+    stand in for the ledger replay; nothing else is kept."""
+    return Plan(snapshots=usable_snapshot_dates(conn))
 
 
 def contexts(
+    plan: Plan,
     conn: Connection,
     period: Period,
     compare: str | None,
@@ -123,7 +135,7 @@ def contexts(
     """The comparison (None without ``compare``) and the contexts one request computes,
     each with its areas: the period's, then the comparison period's when computable."""
     comparison = comparison_period(period, compare) if compare else None
-    computable = comparison is not None and comparison_computable(conn, comparison)
+    computable = comparison is not None and comparison_computable(plan, conn, comparison)
     ctx = Context(
         conn=conn,
         period=period,
@@ -131,6 +143,7 @@ def contexts(
         comparison=comparison.period if comparison is not None and computable else None,
         settings=settings,
         alerts=AlertSettings(),
+        plan=plan,
     )
     out = [(ctx, names)]
     if comparison is not None and computable:
@@ -141,6 +154,7 @@ def contexts(
             comparison=None,
             settings=settings,
             alerts=ctx.alerts,
+            plan=plan,
         )
         # the extra areas are page details of the period itself: no comparison
         out.append((cctx, [n for n in names if n in AREAS]))
@@ -148,6 +162,7 @@ def contexts(
 
 
 def _compute(
+    plan: Plan,
     conn: Connection,
     period: Period,
     compare: str | None,
@@ -158,7 +173,7 @@ def _compute(
     scope = scope or Scope()
     settings = settings or MetricSettings()
     names = list(AREAS) if areas is None else list(areas)
-    comparison, parts = contexts(conn, period, compare, scope, settings, names)
+    comparison, parts = contexts(plan, conn, period, compare, scope, settings, names)
     out: dict[str, Any] = {
         "period": period.as_dict(),
         "comparison": comparison.as_dict() if comparison is not None else None,

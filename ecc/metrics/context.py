@@ -1,4 +1,5 @@
-"""What every metric family receives: the connection, the period, filters and settings."""
+"""What every metric family receives: the connection, the period, filters, settings and
+the plan of how to read."""
 
 from __future__ import annotations
 
@@ -9,7 +10,8 @@ from sqlalchemy import Connection
 
 from ..config import AlertSettings, MetricSettings
 from ..periods import Period
-from .state import Scope
+from .plan import DIRECT, Plan
+from .scope import Scope
 
 
 @dataclass(frozen=True)
@@ -18,6 +20,8 @@ class Context:
 
     ``comparison`` is the comparison period when one was asked for and can be computed;
     it is None otherwise, and always None while computing ``comparison_values``.
+    ``plan`` says how to read (snapshots, state tables, results shared in a refresh); it
+    never changes a number.
     """
 
     conn: Connection
@@ -26,6 +30,7 @@ class Context:
     comparison: Period | None = None
     settings: MetricSettings = field(default_factory=MetricSettings)
     alerts: AlertSettings = field(default_factory=AlertSettings)
+    plan: Plan = DIRECT
 
 
 def money(value: Decimal | None) -> float:

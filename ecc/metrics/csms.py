@@ -41,22 +41,11 @@ from ..periods import Period, trend_dates
 from ..schema import activities
 from ..schema import csms as csms_t
 from .context import Context, money
-from .reuse import active as reuse_active
-from .reuse import expect, expect_by_month, shared, shared_by_month
-from .state import (
-    GRAIN,
-    ZERO,
-    RetentionSums,
-    Scope,
-    Summary,
-    adder_over_days,
-    additive_over_days,
-    movement_sums,
-    retention_sums,
-    roll_up,
-    scores_at,
-    summarize,
-)
+from .grouped import GRAIN, adder_over_days, additive_over_days, roll_up
+from .plan import Plan
+from .scope import Scope
+from .state import ZERO, scores_at
+from .sums import RetentionSums, Summary, movement_sums, retention_sums, summarize
 
 __all__ = [
     "CsmRow",
@@ -177,6 +166,7 @@ def _scope_csm_ids(conn: Connection, scope: Scope) -> set[str]:
 
 
 def _per_csm(
+    plan: Plan,
     conn: Connection,
     name: str,
     period: Period,
@@ -186,35 +176,35 @@ def _per_csm(
     """A per-CSM query whose filters only choose which CSMs are rows: inside a refresh it
     runs once per period for every CSM and each filter takes its CSMs' rows; one whose
     values add up over days (:func:`additive_over_days`) a month at a time."""
-    if not reuse_active():
+    if not plan.shares:
         return query(conn, period, scope)
     key = ("per-csm", name)
     add = adder_over_days(query)
     if add is not None:
-        every = shared_by_month(
+        every = plan.shared_by_month(
             key, period.start, period.end, lambda a, b: query(conn, Period(a, b), Scope()), add
         )
     else:
-        every = shared((*key, period.start, period.end), lambda: query(conn, period, Scope()))
+        every = plan.shared((*key, period.start, period.end), lambda: query(conn, period, Scope()))
     ids = _scope_csm_ids(conn, scope)
     return {k: v for k, v in every.items() if k in ids}
 
 
-def prefetch(conn: Connection, periods: Iterable[Period], submit: Callable[..., Any]) -> None:
+def prefetch(plan: Plan, periods: Iterable[Period], submit: Callable[..., Any]) -> None:
     """Inside a refresh: have ``submit(fn, *args)`` (a worker with a connection of its own,
     which it passes to ``fn``) run the per-CSM activity queries of ``periods`` — they read
     only the source tables — while this connection computes the rest."""
     for period in periods:
         for name, query in (("activities", _activity_counts), ("response", _response_medians)):
             if adder_over_days(query) is not None:
-                expect_by_month(
+                plan.expect_by_month(
                     ("per-csm", name),
                     period.start,
                     period.end,
                     partial(_submit_range, submit, query),
                 )
             else:
-                expect(
+                plan.expect(
                     ("per-csm", name, period.start, period.end),
                     partial(submit, query, period, Scope()),
                 )
@@ -311,20 +301,21 @@ def _response_medians(conn: Connection, period: Period, scope: Scope) -> dict[st
     return {k: sum(v) / len(v) for k, v in values.items()}
 
 
-def _health_changes(conn: Connection, period: Period, scope: Scope) -> dict[str, float]:
+def _health_changes(plan: Plan, conn: Connection, period: Period, scope: Scope) -> dict[str, float]:
     """Per CSM: mean score at end - mean score at d0 over its customers scored at both.
 
     Every customer the CSM owns now counts, active or not (METRICS.md, Readings); the two
     means run over the same customers, so the difference is sum(s_end - s_d0) / n.
     """
-    if reuse_active():  # a refresh: once per pair of dates at the finest grain
-        grain = shared(
+    if plan.shares:  # a refresh: once per pair of dates at the finest grain
+        grain = plan.shared(
             ("health-change", period.d0, period.end),
-            lambda: _score_sums(conn, period, Scope(), GRAIN),
+            lambda: _score_sums(plan, conn, period, Scope(), GRAIN),
         )
-        sums = roll_up(grain, scope, "csm_id", _add_sums)
+        sums = roll_up(plan, grain, scope, "csm_id", _add_sums)
     else:
-        sums = {k[0]: v for k, v in _score_sums(conn, period, scope, ("csm_id",)).items()}
+        by_csm = _score_sums(plan, conn, period, scope, ("csm_id",))
+        sums = {k[0]: v for k, v in by_csm.items()}
     return {csm_id: float((s1 - s0) / Decimal(n)) for csm_id, (n, s0, s1) in sums.items() if n}
 
 
@@ -336,11 +327,11 @@ def _add_sums(a: ScoreSums, b: ScoreSums) -> ScoreSums:
 
 
 def _score_sums(
-    conn: Connection, period: Period, scope: Scope, keys: tuple[str, ...]
+    plan: Plan, conn: Connection, period: Period, scope: Scope, keys: tuple[str, ...]
 ) -> dict[tuple[str, ...], ScoreSums]:
     """(keys) -> (customers scored at both d0 and end, sum of scores at d0, at end)."""
-    before = scores_at(period.d0, scope, "hc0")
-    after = scores_at(period.end, scope, "hc1")
+    before = scores_at(plan, period.d0, scope, "hc0")
+    after = scores_at(plan, period.end, scope, "hc1")
     group = [before.c[k] for k in keys]
     q = (
         select(
@@ -436,12 +427,12 @@ def team_average(rows: list[CsmRow]) -> TeamAverage:
 
 
 def _trend(
-    conn: Connection, period: Period, scope: Scope, at_end: dict[str, Summary]
+    plan: Plan, conn: Connection, period: Period, scope: Scope, at_end: dict[str, Summary]
 ) -> list[tuple[date, dict[str, Summary]]]:
     """The book summaries by CSM at each trend date (one grouped query per date)."""
     out: list[tuple[date, dict[str, Summary]]] = []
     for d in trend_dates(period):
-        out.append((d, at_end if d == period.end else summarize(conn, d, scope, by="csm_id")))
+        out.append((d, at_end if d == period.end else summarize(plan, conn, d, scope, by="csm_id")))
     return out
 
 
@@ -453,8 +444,9 @@ def csms(ctx: Context) -> CsmsResult:
     email medians, and one book summary per trend date.
     """
     conn, period, scope = ctx.conn, ctx.period, ctx.scope
-    book = summarize(conn, period.end, scope, by="csm_id")
-    acts = _per_csm(conn, "activities", period, scope, _activity_counts)
+    plan = ctx.plan
+    book = summarize(plan, conn, period.end, scope, by="csm_id")
+    acts = _per_csm(plan, conn, "activities", period, scope, _activity_counts)
 
     candidates = set(book) | {k for k, v in acts.items() if v.any > 0}
     info = {
@@ -470,11 +462,11 @@ def csms(ctx: Context) -> CsmsResult:
     if not ids:
         return {"rows": [], "team_average": team_average([])}
 
-    retention = retention_sums(conn, period.d0, period.end, scope, by="csm_id")
-    moves = movement_sums(conn, period.start, period.end, scope, by="csm_id")
-    changes = _health_changes(conn, period, scope)
-    medians = _per_csm(conn, "response", period, scope, _response_medians)
-    trend = _trend(conn, period, scope, book)
+    retention = retention_sums(plan, conn, period.d0, period.end, scope, by="csm_id")
+    moves = movement_sums(plan, conn, period.start, period.end, scope, by="csm_id")
+    changes = _health_changes(plan, conn, period, scope)
+    medians = _per_csm(plan, conn, "response", period, scope, _response_medians)
+    trend = _trend(plan, conn, period, scope, book)
 
     nrr = {i: retention.get(i, RetentionSums()).nrr for i in ids}
     expansion = {i: moves.get((i, "expansion"), ZERO) for i in ids}

@@ -32,7 +32,10 @@ from ..config import EXPANSION_TYPES, OPPORTUNITY_STAGES
 from ..schema import customers
 from ..schema import expansion_opportunities as opps
 from .context import Context, money, ratio
-from .state import ZERO, Scope, by_segment, movement_sums, open_at, scope_clauses
+from .grouped import by_segment
+from .scope import Scope, scope_clauses
+from .state import ZERO, open_at
+from .sums import movement_sums
 from .targets import target_for
 
 __all__ = [
@@ -210,7 +213,7 @@ def expansion(ctx: Context) -> ExpansionResult:
     value_s = {s: ZERO for s in OPPORTUNITY_STAGES}
     p_win_sum = Decimal(0)
     n_open = 0
-    for group in by_segment(_open_sums, conn, end, scope=scope).values():
+    for group in by_segment(ctx.plan, _open_sums, conn, end, scope=scope).values():
         for row in group:
             count_t[row.type] += row.count
             value_t[row.type] += row.value
@@ -219,7 +222,7 @@ def expansion(ctx: Context) -> ExpansionResult:
             p_win_sum += row.count * Decimal(str(settings.p_win[row.stage]))
             n_open += row.count
 
-    tops = by_segment(_top_open, conn, end, settings.top_n, scope=scope)
+    tops = by_segment(ctx.plan, _top_open, conn, end, settings.top_n, scope=scope)
     top = sorted(
         (t for group in tops.values() for t in group),
         key=lambda t: (-t.amount, t.opportunity_id),
@@ -227,12 +230,12 @@ def expansion(ctx: Context) -> ExpansionResult:
 
     won = n_closed = 0
     for seg_won, seg_closed in by_segment(
-        closed_counts, conn, period.start, end, scope=scope
+        ctx.plan, closed_counts, conn, period.start, end, scope=scope
     ).values():
         won += seg_won
         n_closed += seg_closed
 
-    moves = movement_sums(conn, period.start, end, scope)
+    moves = movement_sums(ctx.plan, conn, period.start, end, scope)
 
     def cv(count: int, value: Decimal) -> CountValue:
         return {"count": count, "value": money(value)}

@@ -29,7 +29,8 @@ from typing import TypedDict
 from ..config import CATEGORIES, SEGMENTS
 from ..periods import add_months
 from .context import Context, money
-from .state import ZERO, Summary, summarize
+from .state import ZERO
+from .sums import Summary, summarize
 
 __all__ = ["Distribution", "Movement", "PortfolioResult", "Snapshot", "portfolio"]
 
@@ -155,11 +156,11 @@ def portfolio(ctx: Context) -> PortfolioResult:
     four numbers per segment. Runs one grouped query per date (3, or 4 with a comparison).
     """
     conn, scope, end = ctx.conn, ctx.scope, ctx.period.end
-    by_seg = summarize(conn, end, scope, by="segment")
+    by_seg = summarize(ctx.plan, conn, end, scope, by="segment")
     now = _total(by_seg)
 
     def at(d: date) -> Summary:
-        return summarize(conn, d, scope).get("", Summary())
+        return summarize(ctx.plan, conn, d, scope).get("", Summary())
 
     mom_date, qoq_date = add_months(end, -1), add_months(end, -3)
     trend: str | None = None

@@ -36,7 +36,9 @@ from ..periods import Period, quarter_end, quarter_label, quarter_start
 from ..schema import customers
 from ..schema import renewals as renewals_t
 from .context import Context, money, ratio
-from .state import ZERO, Scope, by_segment, open_at, scope_clauses
+from .grouped import by_segment
+from .scope import Scope, scope_clauses
+from .state import ZERO, open_at
 from .targets import target_for
 
 __all__ = [
@@ -194,7 +196,11 @@ def renewals(ctx: Context) -> RenewalsResult:
 
     # 1. renewals due in Q, with their stage at end
     due_rows = sorted(
-        (d for rows in by_segment(_due_in_quarter, conn, end, scope=scope).values() for d in rows),
+        (
+            d
+            for rows in by_segment(ctx.plan, _due_in_quarter, conn, end, scope=scope).values()
+            for d in rows
+        ),
         key=lambda d: (d.due_on, d.renewal_id),
     )
 
@@ -215,7 +221,7 @@ def renewals(ctx: Context) -> RenewalsResult:
     # 2. open at end: late and the 30/60/90-day buckets
     bucket_n = dict.fromkeys(_BUCKETS, 0)
     bucket_arr: dict[str, Decimal | None] = dict.fromkeys(_BUCKETS, None)
-    for seg in by_segment(_open_buckets, conn, end, scope=scope).values():
+    for seg in by_segment(ctx.plan, _open_buckets, conn, end, scope=scope).values():
         for b, (n, arr) in seg.items():
             bucket_n[b] += n
             if n:
@@ -225,7 +231,7 @@ def renewals(ctx: Context) -> RenewalsResult:
     # 3. closed in P: renewal rate by ARR
     renewed = closed = ZERO
     for seg_renewed, seg_closed in by_segment(
-        closed_in, conn, period.start, end, scope=scope
+        ctx.plan, closed_in, conn, period.start, end, scope=scope
     ).values():
         renewed += seg_renewed
         closed += seg_closed

@@ -46,19 +46,11 @@ from ..periods import (
 )
 from ..schema import arr_events, customers, expansion_opportunities, renewals
 from .context import Context, money, ratio
-from .reuse import active as reuse_active
-from .reuse import shared
-from .state import (
-    ZERO,
-    RetentionSums,
-    Scope,
-    by_segment,
-    movement_sums,
-    open_at,
-    retention_series,
-    retention_sums,
-    scope_clauses,
-)
+from .grouped import by_segment
+from .plan import Plan
+from .scope import Scope, scope_clauses
+from .state import ZERO, open_at
+from .sums import RetentionSums, movement_sums, retention_series, retention_sums
 
 __all__ = ["CohortRow", "Forecast", "RetentionResult", "TrendPoint", "retention"]
 
@@ -95,8 +87,8 @@ class RetentionResult(TypedDict):
     cohorts: list[CohortRow]
 
 
-def _sums(conn: Connection, d0: date, end: date, scope: Scope) -> RetentionSums:
-    return retention_sums(conn, d0, end, scope).get("", RetentionSums())
+def _sums(plan: Plan, conn: Connection, d0: date, end: date, scope: Scope) -> RetentionSums:
+    return retention_sums(plan, conn, d0, end, scope).get("", RetentionSums())
 
 
 # ---------------------------------------------------------------- forecast
@@ -144,7 +136,9 @@ def _forecast_sums(
     return out
 
 
-def forecast(conn: Connection, end: date, scope: Scope, settings: MetricSettings) -> Forecast:
+def forecast(
+    plan: Plan, conn: Connection, end: date, scope: Scope, settings: MetricSettings
+) -> Forecast:
     """Expected churned and expanded ARR over (end, end + forecast_days].
 
     churn_arr = sum of renewal arr x p_churn(forecast_status); expansion_arr = sum of
@@ -154,7 +148,7 @@ def forecast(conn: Connection, end: date, scope: Scope, settings: MetricSettings
     until = end + timedelta(days=settings.forecast_days)
     totals = {"churn": ZERO, "expansion": ZERO}
     weights = {"churn": settings.p_churn, "expansion": settings.p_win}
-    for sums in by_segment(_forecast_sums, conn, end, until, scope=scope).values():
+    for sums in by_segment(plan, _forecast_sums, conn, end, until, scope=scope).values():
         for (part, key), total in sums.items():
             totals[part] += total * Decimal(str(weights[part].get(key, 0.0)))
     return Forecast(churn_arr=money(totals["churn"]), expansion_arr=money(totals["expansion"]))
@@ -213,7 +207,9 @@ def _qindex_sql(col: Any) -> Any:
     return _QuarterIndex(col)
 
 
-def cohorts(conn: Connection, end: date, scope: Scope, quarters: int = 12) -> list[CohortRow]:
+def cohorts(
+    plan: Plan, conn: Connection, end: date, scope: Scope, quarters: int = 12
+) -> list[CohortRow]:
     """Signup-quarter cohort retention (grain: cohort x quarter since signup). Two queries.
 
     First the latest ``quarters`` signup quarters that end on or before ``end`` and hold a
@@ -222,13 +218,15 @@ def cohorts(conn: Connection, end: date, scope: Scope, quarters: int = 12) -> li
     """
     last_full = end if quarter_end(end) == end else quarter_start(end) - timedelta(days=1)
     # every end in the same quarter has the same cohorts: computed once per refresh
-    return shared(
+    return plan.shared(
         ("cohorts", last_full, scope, quarters),
-        lambda: _cohorts(conn, last_full, scope, quarters),
+        lambda: _cohorts(plan, conn, last_full, scope, quarters),
     )
 
 
-def _cohorts(conn: Connection, last_full: date, scope: Scope, quarters: int) -> list[CohortRow]:
+def _cohorts(
+    plan: Plan, conn: Connection, last_full: date, scope: Scope, quarters: int
+) -> list[CohortRow]:
     last_idx = _qindex(last_full)
     cohort_col = _qindex_sql(customers.c.signup_date)
     picked = [
@@ -244,9 +242,9 @@ def _cohorts(conn: Connection, last_full: date, scope: Scope, quarters: int) -> 
     if not picked:
         return []
     picked.sort()
-    if scope.csm_id is None and reuse_active():
+    if scope.csm_id is None and plan.shares:
         # one query grouped by segment serves every segment filter and the whole portfolio
-        by_segment = shared(
+        by_segment = plan.shared(
             ("cohort-stats", picked[0], last_idx),
             lambda: _cohort_stats(conn, picked[0], last_idx, Scope(), by_segment=True),
         )
@@ -370,17 +368,17 @@ def retention(ctx: Context) -> RetentionResult:
     active at end - 1 year; trend = TTM rates at each month end in P and at end; movement
     sums by kind in P; the 90-day forecast; signup-quarter cohorts.
     """
-    conn, scope, period = ctx.conn, ctx.scope, ctx.period
-    main = _sums(conn, period.d0, period.end, scope)
+    conn, scope, period, plan = ctx.conn, ctx.scope, ctx.period, ctx.plan
+    main = _sums(plan, conn, period.d0, period.end, scope)
     trend: list[TrendPoint] = []
     ttm = RetentionSums()
     dates = trend_dates(period)
-    series = retention_series(conn, [(minus_year(d), d) for d in dates], scope)
+    series = retention_series(plan, conn, [(minus_year(d), d) for d in dates], scope)
     for d, s in zip(dates, series, strict=True):
         trend.append(TrendPoint(date=d.isoformat(), grr_ttm=s.grr, nrr_ttm=s.nrr))
         ttm = s  # the last point is ``end``
     moves: dict[str, Decimal] = defaultdict(lambda: ZERO)
-    for (_, kind), total in movement_sums(conn, period.start, period.end, scope).items():
+    for (_, kind), total in movement_sums(plan, conn, period.start, period.end, scope).items():
         moves[kind] += total
     return RetentionResult(
         grr=main.grr,
@@ -393,8 +391,8 @@ def retention(ctx: Context) -> RetentionResult:
         reactivation_arr=money(moves["reactivation"]),
         contraction_arr=money(ZERO - moves["contraction"]),
         churned_arr=money(ZERO - moves["churn"]),
-        forecast=forecast(conn, period.end, scope, ctx.settings),
-        cohorts=cohorts(conn, period.end, scope, ctx.settings.cohort_quarters),
+        forecast=forecast(plan, conn, period.end, scope, ctx.settings),
+        cohorts=cohorts(plan, conn, period.end, scope, ctx.settings.cohort_quarters),
     )
 
 
@@ -409,7 +407,8 @@ def retention_history(ctx: Context) -> list[dict[str, Any]]:
         for m in month_ends_between(add_months(p.end, -12), p.start)
         if add_months(p.end, -12) < m < p.start
     ]
-    sums = retention_series(ctx.conn, [(minus_year(m), m) for m in ends], ctx.scope)
+    pairs = [(minus_year(m), m) for m in ends]
+    sums = retention_series(ctx.plan, ctx.conn, pairs, ctx.scope)
     return [
         {"date": m.isoformat(), "grr_ttm": s.grr, "nrr_ttm": s.nrr}
         for m, s in zip(ends, sums, strict=True)

@@ -24,6 +24,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
+from functools import partial
 from typing import TypedDict
 
 from sqlalchemy import Connection, case, func, literal, select
@@ -31,17 +32,10 @@ from sqlalchemy import Connection, case, func, literal, select
 from ..config import SEGMENTS
 from ..schema import arr_events, customers, save_plays
 from .context import Context, money, ratio
-from .reuse import active as reuse_active
-from .reuse import shared
-from .state import (
-    ZERO,
-    Scope,
-    by_segment,
-    category_of,
-    customer_state,
-    open_at,
-    scope_clauses,
-)
+from .grouped import by_segment
+from .plan import Plan
+from .scope import Scope, scope_clauses
+from .state import ZERO, category_of, customer_state, open_at
 
 __all__ = ["RiskResult", "risk"]
 
@@ -99,21 +93,25 @@ class Exposure:
         self.at_risk += other.at_risk
 
 
-def exposure(conn: Connection, d: date, scope: Scope) -> dict[tuple[str, str], Exposure]:
+def exposure(
+    plan: Plan, conn: Connection, d: date, scope: Scope
+) -> dict[tuple[str, str], Exposure]:
     """(segment, csm_id) -> ARR, at-risk ARR, critical ARR and at-risk count at d. One query
     (in a refresh, one per date for every filter)."""
-    if reuse_active():
-        every = shared(("exposure", d), lambda: _exposure(conn, d, Scope()))
+    if plan.shares:
+        every = plan.shared(("exposure", d), lambda: _exposure(plan, conn, d, Scope()))
         return {
             k: replace(v)
             for k, v in every.items()
             if scope.segment in (None, k[0]) and scope.csm_id in (None, k[1])
         }
-    return _exposure(conn, d, scope)
+    return _exposure(plan, conn, d, scope)
 
 
-def _exposure(conn: Connection, d: date, scope: Scope) -> dict[tuple[str, str], Exposure]:
-    st = customer_state(d, scope)
+def _exposure(
+    plan: Plan, conn: Connection, d: date, scope: Scope
+) -> dict[tuple[str, str], Exposure]:
+    st = customer_state(plan, d, scope)
     cat = category_of(st.c.score)
     risky = cat.in_(AT_RISK_CATEGORIES)
     zero = literal(ZERO, type_=arr_events.c.arr_delta.type)
@@ -134,12 +132,12 @@ def _exposure(conn: Connection, d: date, scope: Scope) -> dict[tuple[str, str], 
 
 
 def _top_by_segment(
-    conn: Connection, d: date, limit: int, scope: Scope
+    plan: Plan, conn: Connection, d: date, limit: int, scope: Scope
 ) -> dict[str, list[tuple[Decimal, Decimal, TopAccount]]]:
     """segment -> its ``limit`` at-risk customers with the largest ARR at d (ties: lower
     score, id), with their exact ARR and score; the largest of any set of segments are
     among the union of theirs."""
-    st = customer_state(d, scope)
+    st = customer_state(plan, d, scope)
     cat = category_of(st.c.score)
     pos = func.row_number().over(
         partition_by=st.c.segment,
@@ -165,9 +163,11 @@ def _top_by_segment(
     return out
 
 
-def top_accounts(conn: Connection, d: date, scope: Scope, limit: int) -> list[TopAccount]:
+def top_accounts(
+    plan: Plan, conn: Connection, d: date, scope: Scope, limit: int
+) -> list[TopAccount]:
     """The ``limit`` at-risk customers with the largest ARR at d (ties: lower score, id)."""
-    groups = by_segment(_top_by_segment, conn, d, limit, scope=scope)
+    groups = by_segment(plan, partial(_top_by_segment, plan), conn, d, limit, scope=scope)
     ranked = sorted(
         (t for group in groups.values() for t in group),
         key=lambda t: (-t[0], t[1], t[2]["customer_id"]),
@@ -197,10 +197,13 @@ def save_plays_by_segment(
     }
 
 
-def save_play_counts(conn: Connection, start: date, end: date, scope: Scope) -> SavePlays:
+def save_play_counts(
+    plan: Plan, conn: Connection, start: date, end: date, scope: Scope
+) -> SavePlays:
     """Plays open at end, and plays closed in [start, end] by outcome."""
     active = saved = lost = 0
-    for a, s, n in by_segment(save_plays_by_segment, conn, start, end, scope=scope).values():
+    plays = by_segment(plan, save_plays_by_segment, conn, start, end, scope=scope)
+    for a, s, n in plays.values():
         active, saved, lost = active + a, saved + s, lost + n
     return SavePlays(active=active, saved=saved, lost=lost, success_rate=ratio(saved, saved + lost))
 
@@ -230,7 +233,7 @@ def risk(ctx: Context) -> RiskResult:
     share = at-risk ARR / group ARR; save plays open at end and closed in P.
     """
     conn, scope, period, settings = ctx.conn, ctx.scope, ctx.period, ctx.settings
-    groups = exposure(conn, period.end, scope)
+    groups = exposure(ctx.plan, conn, period.end, scope)
     total = Exposure()
     by_seg = {seg: Exposure() for seg in SEGMENTS}
     by_csm: dict[str, Exposure] = {}
@@ -241,15 +244,15 @@ def risk(ctx: Context) -> RiskResult:
     trend: str | None = None
     if ctx.comparison is not None:
         before = ZERO
-        for e in exposure(conn, ctx.comparison.end, scope).values():
+        for e in exposure(ctx.plan, conn, ctx.comparison.end, scope).values():
             before += e.at_risk_arr
         trend = _trend(total.at_risk_arr, before, settings.trend_risk_fraction)
     return RiskResult(
         arr_at_risk=money(total.at_risk_arr),
         critical_arr=money(total.critical_arr),
         trend=trend,
-        top_accounts=top_accounts(conn, period.end, scope, settings.top_n),
+        top_accounts=top_accounts(ctx.plan, conn, period.end, scope, settings.top_n),
         by_segment={seg: _group_row(e) for seg, e in by_seg.items()},
         by_csm={csm_id: _group_row(e) for csm_id, e in sorted(by_csm.items())},
-        save_plays=save_play_counts(conn, period.start, period.end, scope),
+        save_plays=save_play_counts(ctx.plan, conn, period.start, period.end, scope),
     )

@@ -26,19 +26,10 @@ from sqlalchemy import Connection, func, select
 from ..config import SEGMENTS
 from ..schema import arr_events, customers, support_tickets
 from .context import Context, money, ratio
-from .state import (
-    ZERO,
-    RetentionSums,
-    Scope,
-    Summary,
-    additive_over_days,
-    arr_at,
-    by_segment,
-    median,
-    retention_sums,
-    scope_clauses,
-    summarize,
-)
+from .grouped import additive_over_days, by_segment
+from .scope import Scope, scope_clauses
+from .state import ZERO, arr_at, median
+from .sums import RetentionSums, Summary, retention_sums, summarize
 
 __all__ = ["SegmentRow", "segments"]
 
@@ -115,11 +106,11 @@ def segments(ctx: Context) -> dict[str, SegmentRow]:
     P and tickets per active account at end.
     """
     conn, scope, p = ctx.conn, ctx.scope, ctx.period
-    book = summarize(conn, p.end, scope, by="segment")
-    ret = retention_sums(conn, p.d0, p.end, scope, by="segment")
-    expansion = by_segment(cohort_expansion, conn, p.start, p.end, scope=scope)
-    ttv = by_segment(time_to_value, conn, p.start, p.end, scope=scope)
-    tickets = by_segment(ticket_counts, conn, p.start, p.end, scope=scope)
+    book = summarize(ctx.plan, conn, p.end, scope, by="segment")
+    ret = retention_sums(ctx.plan, conn, p.d0, p.end, scope, by="segment")
+    expansion = by_segment(ctx.plan, cohort_expansion, conn, p.start, p.end, scope=scope)
+    ttv = by_segment(ctx.plan, time_to_value, conn, p.start, p.end, scope=scope)
+    tickets = by_segment(ctx.plan, ticket_counts, conn, p.start, p.end, scope=scope)
     out: dict[str, SegmentRow] = {}
     for seg in SEGMENTS:
         s = book.get(seg, Summary())

@@ -42,9 +42,9 @@ from ..config import MetricSettings
 from ..rebalance import CSM, Account, recommend, utilization
 from ..schema import csms, customers, renewals, save_plays
 from .context import Context, money
-from .reuse import active as reuse_active
-from .reuse import shared
-from .state import ZERO, Scope, arr_at, category_of, customer_state, open_at, scope_clauses
+from .plan import Plan
+from .scope import Scope, scope_clauses
+from .state import ZERO, arr_at, category_of, customer_state, open_at
 
 __all__ = [
     "WINDOW_DAYS",
@@ -165,13 +165,15 @@ class _Part:
     renewals: int
 
 
-def _book_parts(conn: Connection, d: date, scope: Scope) -> dict[tuple[str, str], _Part]:
+def _book_parts(
+    plan: Plan, conn: Connection, d: date, scope: Scope
+) -> dict[tuple[str, str], _Part]:
     """(csm_id, customer segment) -> the book's sums at d, for the customers in scope.
 
     accounts, arr, at_risk over the active customers; renewals = renewals of them open at
     d with due_on in (d, d + 90]. One query.
     """
-    st = customer_state(d, scope, name="wl_st")
+    st = customer_state(plan, d, scope, name="wl_st")
     risky = category_of(st.c.score).in_(AT_RISK_CATEGORIES)
     due = (
         select(renewals.c.customer_id, func.count().label("n"))
@@ -203,17 +205,17 @@ def _book_parts(conn: Connection, d: date, scope: Scope) -> dict[tuple[str, str]
     }
 
 
-def loads(conn: Connection, d: date, scope: Scope) -> list[Load]:
+def loads(plan: Plan, conn: Connection, d: date, scope: Scope) -> list[Load]:
     """Per active CSM in scope, in csm_id order: the book at d and the targets.
 
     accounts, arr, accounts_at_risk over the book; renewals_90d = renewals of the book open
     at d with due_on in (d, d + 90]. Inside a refresh the book sums of every CSM and
     segment are queried once per date and each segment filter takes its part.
     """
-    if reuse_active() and scope.csm_id is None:
-        parts = shared(("workload-parts", d), lambda: _book_parts(conn, d, Scope()))
+    if plan.shares and scope.csm_id is None:
+        parts = plan.shared(("workload-parts", d), lambda: _book_parts(plan, conn, d, Scope()))
     else:
-        parts = _book_parts(conn, d, scope)
+        parts = _book_parts(plan, conn, d, scope)
     by_csm: dict[str, list[_Part]] = {}
     for (csm_id, segment), part in parts.items():
         if scope.segment in (None, segment):
@@ -311,16 +313,18 @@ def workload(ctx: Context) -> WorkloadResult:
     on the same day (this month, quarter and year to date) share them.
     """
     key = ("workload-at", ctx.period.end, ctx.scope, repr(ctx.settings))
-    return shared(key, lambda: _workload_at(ctx.conn, ctx.period.end, ctx.scope, ctx.settings))
+    return ctx.plan.shared(
+        key, lambda: _workload_at(ctx.plan, ctx.conn, ctx.period.end, ctx.scope, ctx.settings)
+    )
 
 
 def _workload_at(
-    conn: Connection, end: date, scope: Scope, settings: MetricSettings
+    plan: Plan, conn: Connection, end: date, scope: Scope, settings: MetricSettings
 ) -> WorkloadResult:
     over = Fraction(str(settings.over_utilization))
     under = Fraction(str(settings.under_utilization))
     team_scope = Scope(segment=scope.segment)
-    team = loads(conn, end, team_scope)
+    team = loads(plan, conn, end, team_scope)
     planned = [t for t in team if t.utilization is not None]
     givers = [t.csm_id for t in planned if (t.utilization or 0) > over]
     moves = recommend(

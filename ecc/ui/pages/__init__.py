@@ -15,7 +15,9 @@ from typing import Any, Protocol
 from sqlalchemy import Connection, Engine
 
 from ...clock import utcnow
-from ...metrics.state import Scope, use_snapshots
+from ...metrics.compute import reading_plan
+from ...metrics.plan import Plan
+from ...metrics.scope import Scope
 from ...request import Request
 from ..view import View
 
@@ -61,7 +63,8 @@ class Page:
     render: Callable[[PageContext], str]
     nav: bool = True  # listed in the navigation bar
     crumbs: Callable[[PageContext], list[tuple[str, str | None]]] | None = None
-    extra: Callable[[Connection, Request, View], dict[str, Any]] | None = field(default=None)
+    # the page's data besides its metric areas, read with the given plan
+    extra: Callable[[Connection, Plan, Request, View], dict[str, Any]] | None = field(default=None)
     # the filters the page's metrics are computed with, when not the view's own
     data_scope: Callable[[Request], Scope] | None = field(default=None)
     # the page's own URL keys made valid (bad ones dropped with a message in view.messages)
@@ -91,8 +94,8 @@ def build_context(conn: Connection, page: Page, view: View) -> PageContext:
     got = metrics_for(conn, req.period, compare=req.compare, scope=scope, areas=page.areas)
     data = dict(got.data)
     if page.extra is not None:
-        with use_snapshots(conn):  # month-end ARR and health from the snapshots
-            data.update(page.extra(conn, req, view))
+        # month-end ARR and health from the snapshots
+        data.update(page.extra(conn, reading_plan(conn), req, view))
     return PageContext(
         view=view, req=req, data=data, conn=conn, computed_at=got.computed_at, source=got.source
     )

@@ -10,6 +10,7 @@ from sqlalchemy import Connection
 from ... import formatting as f
 from ...drilldown import account_detail
 from ...errors import ConfigError
+from ...metrics.plan import Plan
 from ...request import Request
 from .. import charts
 from ..components import badge, columns, esc, grid, href, kpi, link, section, table
@@ -18,7 +19,7 @@ from . import Page, PageContext, register
 from .common import base_crumbs
 
 
-def extra(conn: Connection, req: Request, view: View) -> dict[str, Any]:
+def extra(conn: Connection, plan: Plan, req: Request, view: View) -> dict[str, Any]:
     if not view.customer:
         raise ConfigError("no account chosen: open an account from a list or the risk page")
     return {"account": account_detail(conn, view.customer, req.period.end)}

@@ -8,6 +8,7 @@ from sqlalchemy import Connection
 
 from ... import formatting as f
 from ...drilldown import LIST_KINDS, account_list
+from ...metrics.plan import Plan
 from ...request import Request
 from ..components import badge, esc, link, section, table
 from ..view import View
@@ -15,9 +16,9 @@ from . import Page, PageContext, register
 from .common import base_crumbs
 
 
-def extra(conn: Connection, req: Request, view: View) -> dict[str, Any]:
+def extra(conn: Connection, plan: Plan, req: Request, view: View) -> dict[str, Any]:
     kind = view.list if view.list in LIST_KINDS else "at_risk"
-    return {"accounts": account_list(conn, req.period.end, req.scope, kind), "list": kind}
+    return {"accounts": account_list(plan, conn, req.period.end, req.scope, kind), "list": kind}
 
 
 def render(ctx: PageContext) -> str:

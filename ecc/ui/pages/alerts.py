@@ -7,8 +7,15 @@ same alerts as a table (``render``)."""
 
 from __future__ import annotations
 
+from typing import Any
+
+from sqlalchemy import Connection
+
+from ...metrics.plan import Plan
+from ...request import Request
 from ..alerts_center import parts
 from ..alerts_center.data import check, load
+from ..view import View
 from . import Live, LiveEnv, Page, PageContext, register
 
 
@@ -34,13 +41,18 @@ def live(env: LiveEnv) -> Live:
     return AlertsPanel(env)
 
 
+def extra(conn: Connection, plan: Plan, req: Request, view: View) -> dict[str, Any]:
+    """The alerts of the view (recorded rows: no customer state to read by ``plan``)."""
+    return load(conn, req, view)
+
+
 PAGE = register(
     Page(
         name="alerts",
         title="Alerts",
         areas=(),
         render=render,
-        extra=load,
+        extra=extra,
         check=check,
         live=live,
         range_text=range_text,

@@ -9,7 +9,8 @@ from sqlalchemy import Connection
 from ... import formatting as f
 from ...drilldown import account_list
 from ...errors import ConfigError
-from ...metrics.state import Scope
+from ...metrics.plan import Plan
+from ...metrics.scope import Scope
 from ...request import Request
 from ..components import badge, esc, grid, kpi, link, section, table
 from ..view import View
@@ -17,10 +18,10 @@ from . import Page, PageContext, register
 from .common import base_crumbs
 
 
-def extra(conn: Connection, req: Request, view: View) -> dict[str, Any]:
+def extra(conn: Connection, plan: Plan, req: Request, view: View) -> dict[str, Any]:
     if not view.csm:
         raise ConfigError("no CSM chosen: pick one in the CSM filter or click a CSM's name")
-    return {"book": account_list(conn, req.period.end, req.scope, "all")}
+    return {"book": account_list(plan, conn, req.period.end, req.scope, "all")}
 
 
 def team_scope(req: Request) -> Scope:
