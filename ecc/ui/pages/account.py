@@ -25,27 +25,50 @@ def extra(conn: Connection, plan: Plan, req: Request, view: View) -> dict[str, A
     return {"account": account_detail(conn, view.customer, req.period.end)}
 
 
-def render(ctx: PageContext) -> str:
-    a, v, p = ctx.data["account"], ctx.view, ctx.req.period
-    profile = (
+def _title(ctx: PageContext) -> str:
+    """The customer's name and health category."""
+    a = ctx.data["account"]
+    category = badge(a["category"])
+    return f"<h2>{esc(a['name'])} {category}</h2>"
+
+
+def _profile(ctx: PageContext) -> str:
+    """The line under the name: segment, CSM, sign-up and go-live, industry and region."""
+    a, v = ctx.data["account"], ctx.view
+    return (
         f"<p>{esc(a['segment'])} · CSM {link('csm', v, a['csm_name'], csm=a['csm_id'])} · "
         f"signed up {esc(a['signup_date'])} · live since {esc(a['onboarded_on'] or 'not yet')}"
         f"{' · ' + esc(a['industry']) if a['industry'] else ''}"
         f"{' · ' + esc(a['region']) if a['region'] else ''}</p>"
     )
-    cards = grid(
+
+
+def _kpis(ctx: PageContext) -> str:
+    """The cards: the account's ARR and health score."""
+    a, p = ctx.data["account"], ctx.req.period
+    return grid(
         [
             kpi("account.arr", a["arr"], p, label="ARR", unit="money"),
             kpi("account.score", a["score"], p, label="Health", unit="score"),
         ]
     )
+
+
+def _health_section(ctx: PageContext) -> str:
+    """The health score over the last 12 months."""
+    a = ctx.data["account"]
     health = charts.line_trend(
         [{"date": h["date"], "score": h["score"]} for h in a["health"]],
         {"score": "Health score"},
         fmt="d",
         title="Health (last 12 months)",
     )
-    ledger = table(
+    return section("Health", health or '<p class="ecc-muted">No scores in the last year.</p>')
+
+
+def _ledger(a: dict[str, Any]) -> str:
+    """ARR history: every movement, the latest first, with the ARR after it."""
+    return table(
         [("Date", False), ("Movement", False), ("Change", True), ("ARR after", True)],
         [
             [
@@ -57,7 +80,11 @@ def render(ctx: PageContext) -> str:
             for e in reversed(a["ledger"])
         ],
     )
-    renewals = table(
+
+
+def _renewals(a: dict[str, Any]) -> str:
+    """The account's renewals: due date, ARR, forecast and outcome."""
+    return table(
         [("Due", False), ("ARR", True), ("Forecast", False), ("Outcome", False)],
         [
             [
@@ -69,7 +96,11 @@ def render(ctx: PageContext) -> str:
             for r in a["renewals"]
         ],
     )
-    opps = table(
+
+
+def _opportunities(a: dict[str, Any]) -> str:
+    """The account's expansion opportunities: type, stage, amount, close and outcome."""
+    return table(
         [
             ("Type", False),
             ("Stage", False),
@@ -88,7 +119,11 @@ def render(ctx: PageContext) -> str:
             for o in a["opportunities"]
         ],
     )
-    plays = table(
+
+
+def _save_plays(a: dict[str, Any]) -> str:
+    """The account's save plays: opened, by which CSM, and their outcome."""
+    return table(
         [("Opened", False), ("CSM", False), ("Outcome", False)],
         [
             [
@@ -99,29 +134,49 @@ def render(ctx: PageContext) -> str:
             for s in a["save_plays"]
         ],
     )
-    acts = table(
+
+
+def _activities(a: dict[str, Any]) -> str:
+    """The account's recent activities: date, kind, CSM, done or not."""
+    return table(
         [("Date", False), ("Kind", False), ("CSM", False), ("Done", False)],
         [
             [esc(x["date"]), esc(x["kind"]), esc(x["csm_id"]), "yes" if x["completed"] else "no"]
             for x in a["activities"]
         ],
     )
-    tickets = table(
+
+
+def _tickets(a: dict[str, Any]) -> str:
+    """The account's recent support tickets: opened, priority, resolved."""
+    return table(
         [("Opened", False), ("Priority", False), ("Resolved", False)],
         [
             [esc(t["opened_at"]), esc(t["priority"]), esc(t["resolved_at"] or "open")]
             for t in a["tickets"]
         ],
     )
-    category = badge(a["category"])
-    return (
-        f"<h2>{esc(a['name'])} {category}</h2>"
-        + profile
-        + cards
-        + section("Health", health or '<p class="ecc-muted">No scores in the last year.</p>')
-        + columns(section("ARR history", ledger), section("Renewals", renewals))
-        + columns(section("Expansion opportunities", opps), section("Save plays", plays))
-        + columns(section("Recent activities", acts), section("Recent tickets", tickets))
+
+
+def render(ctx: PageContext) -> str:
+    """The account page, section by section (the tables two by two)."""
+    a = ctx.data["account"]
+    return "".join(
+        [
+            _title(ctx),
+            _profile(ctx),
+            _kpis(ctx),
+            _health_section(ctx),
+            columns(section("ARR history", _ledger(a)), section("Renewals", _renewals(a))),
+            columns(
+                section("Expansion opportunities", _opportunities(a)),
+                section("Save plays", _save_plays(a)),
+            ),
+            columns(
+                section("Recent activities", _activities(a)),
+                section("Recent tickets", _tickets(a)),
+            ),
+        ]
     )
 
 

@@ -9,10 +9,11 @@ rate counts opportunities closed in the period (METRICS.md).
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 from ... import formatting as f
 from ...config import EXPANSION_TYPES, OPPORTUNITY_STAGES
-from ...drilldown import customer_refs
+from ...drilldown import CustomerRef, customer_refs
 from .. import charts
 from ..components import columns, esc, grid, link, section, table
 from . import Page, PageContext, register
@@ -73,8 +74,8 @@ def _close(day: str | None, end: date) -> str:
     return text
 
 
-def render(ctx: PageContext) -> str:
-    x, v, end = ctx.data["expansion"], ctx.view, ctx.req.period.end
+def _win_note(x: dict[str, Any]) -> str:
+    """The win rate card's note: its gap to the forecast, and to the target when set."""
     win_target = x.get("win_rate_target")
     win_note = _rate_gap(
         "forecast", "expansion.forecast_win_rate", x["win_rate"], x["forecast_win_rate"]
@@ -83,7 +84,14 @@ def render(ctx: PageContext) -> str:
         win_note += "<br>" + _rate_gap(
             "target", "expansion.win_rate_target", x["win_rate"], win_target
         )
-    cards = grid(
+    return win_note
+
+
+def _kpis(ctx: PageContext) -> str:
+    """The cards: open pipeline, expansion ARR against its target, win rate, forecast."""
+    x = ctx.data["expansion"]
+    win_target = x.get("win_rate_target")
+    return grid(
         [
             card(ctx, "expansion.open_value", tone=""),
             with_note(
@@ -109,41 +117,16 @@ def render(ctx: PageContext) -> str:
                         RATE_WARN_BAND,
                     ),
                 ),
-                win_note,
+                _win_note(x),
             ),
             card(ctx, "expansion.forecast_win_rate", tone=""),
         ]
     )
 
-    total = x["open_value"]
-    by_type = x["by_type"]
-    type_rows = [
-        [
-            esc(TYPE_LABELS.get(t, t)),
-            metric_span(
-                f"expansion.by_type.{t}.value", by_type[t]["value"], f.money(by_type[t]["value"])
-            ),
-            metric_span(
-                f"expansion.by_type.{t}.count", by_type[t]["count"], f.number(by_type[t]["count"])
-            ),
-            esc(f.pct(by_type[t]["value"] / total if total else None)),
-        ]
-        for t in EXPANSION_TYPES
-    ]
-    type_table = table(
-        [("Type", False), ("Open value", True), ("Count", True), ("Share", True)],
-        type_rows,
-    )
-    type_chart = charts.stacked_shares(
-        [
-            {"bar": bar, "part": TYPE_LABELS.get(t, t), "value": by_type[t][key]}
-            for bar, key in (("Open value", "value"), ("Opportunities", "count"))
-            for t in EXPANSION_TYPES
-        ],
-        domain=[TYPE_LABELS.get(t, t) for t in EXPANSION_TYPES],
-        colors=TYPE_COLORS,
-    )
 
+def _stage_table(x: dict[str, Any]) -> str:
+    """The open pipeline by stage: value, count and share of the open value."""
+    total = x["open_value"]
     by_stage = x["by_stage"]
     stage_rows = [
         [
@@ -160,11 +143,16 @@ def render(ctx: PageContext) -> str:
         ]
         for s in OPPORTUNITY_STAGES
     ]
-    stage_table = table(
+    return table(
         [("Stage", False), ("Open value", True), ("Count", True), ("Share", True)],
         stage_rows,
     )
-    stage_chart = charts.funnel(
+
+
+def _stage_chart(x: dict[str, Any]) -> str:
+    """The open pipeline as a funnel of its stages."""
+    by_stage = x["by_stage"]
+    return charts.funnel(
         [
             {
                 "step": STAGE_LABELS.get(s, s),
@@ -174,31 +162,92 @@ def render(ctx: PageContext) -> str:
             for s in OPPORTUNITY_STAGES
         ]
     )
+
+
+def _pipeline_summary(x: dict[str, Any], end: date) -> str:
+    """The sentence over the stages: how many opportunities are open, worth how much."""
+    total = x["open_value"]
+    by_type = x["by_type"]
     n_open = sum(by_type[t]["count"] for t in EXPANSION_TYPES)
-    summary = (
+    return (
         f"<p>{esc(f.number(n_open))} open opportunities worth {esc(f.money(total))} "
         f"on {esc(f'{end:%b %-d, %Y}')}.</p>"
         if n_open
         else '<p class="ecc-muted">No expansion opportunity is open on the as-of date.</p>'
     )
 
-    top = x["top_opportunities"]
+
+def _stage_section(ctx: PageContext) -> str:
+    """Open pipeline by stage: the summary, the funnel and the table."""
+    x, end = ctx.data["expansion"], ctx.req.period.end
+    stage_table = _stage_table(x)
+    stage_chart = _stage_chart(x)
+    return section(
+        "Open pipeline by stage",
+        _pipeline_summary(x, end) + columns(stage_chart, stage_table),
+    )
+
+
+def _type_table(x: dict[str, Any]) -> str:
+    """The open pipeline by type: value, count and share of the open value."""
+    total = x["open_value"]
+    by_type = x["by_type"]
+    type_rows = [
+        [
+            esc(TYPE_LABELS.get(t, t)),
+            metric_span(
+                f"expansion.by_type.{t}.value", by_type[t]["value"], f.money(by_type[t]["value"])
+            ),
+            metric_span(
+                f"expansion.by_type.{t}.count", by_type[t]["count"], f.number(by_type[t]["count"])
+            ),
+            esc(f.pct(by_type[t]["value"] / total if total else None)),
+        ]
+        for t in EXPANSION_TYPES
+    ]
+    return table(
+        [("Type", False), ("Open value", True), ("Count", True), ("Share", True)],
+        type_rows,
+    )
+
+
+def _type_section(ctx: PageContext) -> str:
+    """Open pipeline by type: value and count as bars split by type, and the table."""
+    x = ctx.data["expansion"]
+    by_type = x["by_type"]
+    type_table = _type_table(x)
+    type_chart = charts.stacked_shares(
+        [
+            {"bar": bar, "part": TYPE_LABELS.get(t, t), "value": by_type[t][key]}
+            for bar, key in (("Open value", "value"), ("Opportunities", "count"))
+            for t in EXPANSION_TYPES
+        ],
+        domain=[TYPE_LABELS.get(t, t) for t in EXPANSION_TYPES],
+        colors=TYPE_COLORS,
+    )
+    return section("Open pipeline by type", columns(type_chart, type_table))
+
+
+def _top_row(ctx: PageContext, refs: dict[str, CustomerRef], o: dict[str, Any]) -> list[str]:
+    """One open opportunity: customer and CSM, type and stage, amount, expected close."""
+    ref = refs.get(o["customer_id"])
+    name = o.get("name") or (ref.name if ref else o["customer_id"])
+    owner = f'<br><span class="ecc-sub">{csm_link(ctx, ref.csm_id)}</span>' if ref else ""
+    return [
+        link("account", ctx.view, name, customer=o["customer_id"]) + owner,
+        esc(TYPE_LABELS.get(o["type"], o["type"]))
+        + f'<br><span class="ecc-sub">{esc(STAGE_LABELS.get(o["stage"], o["stage"]))}'
+        "</span>",
+        esc(f.money(o["amount"])),
+        _close(o["expected_close_on"], ctx.req.period.end),
+    ]
+
+
+def _top_section(ctx: PageContext) -> str:
+    """The largest open opportunities."""
+    top = ctx.data["expansion"]["top_opportunities"]
     refs = customer_refs(ctx.conn, [o["customer_id"] for o in top])
-    top_rows = []
-    for o in top:
-        ref = refs.get(o["customer_id"])
-        name = o.get("name") or (ref.name if ref else o["customer_id"])
-        owner = f'<br><span class="ecc-sub">{csm_link(ctx, ref.csm_id)}</span>' if ref else ""
-        top_rows.append(
-            [
-                link("account", v, name, customer=o["customer_id"]) + owner,
-                esc(TYPE_LABELS.get(o["type"], o["type"]))
-                + f'<br><span class="ecc-sub">{esc(STAGE_LABELS.get(o["stage"], o["stage"]))}'
-                "</span>",
-                esc(f.money(o["amount"])),
-                _close(o["expected_close_on"], end),
-            ]
-        )
+    top_rows = [_top_row(ctx, refs, o) for o in top]
     top_table = table(
         [
             ("Customer · CSM", False),
@@ -210,11 +259,18 @@ def render(ctx: PageContext) -> str:
         empty="No open opportunity.",
         attrs=" data-compact",
     )
-    return (
-        cards
-        + section("Open pipeline by stage", summary + columns(stage_chart, stage_table))
-        + section("Open pipeline by type", columns(type_chart, type_table))
-        + section(f"Top {len(top)} open opportunities" if top else "Top opportunities", top_table)
+    return section(f"Top {len(top)} open opportunities" if top else "Top opportunities", top_table)
+
+
+def render(ctx: PageContext) -> str:
+    """The expansion page, section by section."""
+    return "".join(
+        [
+            _kpis(ctx),
+            _stage_section(ctx),
+            _type_section(ctx),
+            _top_section(ctx),
+        ]
     )
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from ... import formatting as f
 from ...config import CATEGORIES, SEGMENTS
 from .. import charts
@@ -12,16 +14,22 @@ from .common import card, csm_link
 TREND_TONE = {"improving": "good", "declining": "bad", "stable": ""}
 
 
-def render(ctx: PageContext) -> str:
-    d, v = ctx.data, ctx.view
-    p, risk = d["portfolio"], d["risk"]
+def _trend_line(ctx: PageContext) -> str:
+    """The line over the cards: the health trend and the risk trend."""
+    p, risk = ctx.data["portfolio"], ctx.data["risk"]
     trend = p.get("trend")
-    trend_html = (
+    return (
         f'<p class="ecc-muted" data-metric="portfolio.trend" data-value="{esc(trend or "")}">'
         f"Health trend: <strong>{esc(trend or 'no comparison')}</strong> · risk trend: "
         f"<strong>{esc(risk.get('trend') or 'no comparison')}</strong></p>"
     )
-    cards = grid(
+
+
+def _kpis(ctx: PageContext) -> str:
+    """The cards: customers, ARR, health and its distribution, ARR at risk and critical."""
+    v = ctx.view
+    trend = ctx.data["portfolio"].get("trend")
+    return grid(
         [
             card(ctx, "portfolio.customers", link_to=href("accounts", v, list="all")),
             card(ctx, "portfolio.arr"),
@@ -50,43 +58,12 @@ def render(ctx: PageContext) -> str:
             ),
         ]
     )
-    moves = []
-    for key, label in (("mom", "Month over month"), ("qoq", "Quarter over quarter")):
-        m = p[key]
-        moves.append(
-            [
-                esc(label) + f' <span class="ecc-muted">since {esc(m["date"])}</span>',
-                esc(
-                    f"{f.number(m['customers'])} → {f.number(p['customers'])} "
-                    f"({f.delta(p['customers'], m['customers'])})"
-                ),
-                esc(
-                    f"{f.money(m['arr'])} → {f.money(p['arr'])} "
-                    f"({f.delta(p['arr'], m['arr'], 'money')})"
-                ),
-                esc(
-                    f"{f.score(m['avg_health'])} → {f.score(p['avg_health'])} "
-                    f"({f.delta(p['avg_health'], m['avg_health'], 'score')})"
-                ),
-                esc(
-                    f.pct(m["distribution"]["critical"])
-                    + " → "
-                    + f.pct(p["distribution"]["critical"])
-                ),
-            ]
-        )
-    mom_table = table(
-        [
-            ("Change", False),
-            ("Customers", True),
-            ("ARR", True),
-            ("Avg health", True),
-            ("Critical share", True),
-        ],
-        moves,
-    )
+
+
+def _segment_table(ctx: PageContext) -> str:
+    """One row per segment: customers, ARR, health, healthy and critical shares, risk."""
+    p, risk, v = ctx.data["portfolio"], ctx.data["risk"], ctx.view
     seg_rows = []
-    chart_rows = []
     for s in SEGMENTS:
         sp = p["by_segment"][s]
         sr = risk["by_segment"][s]
@@ -103,19 +80,7 @@ def render(ctx: PageContext) -> str:
                 esc(f.pct(sr["share"])),
             ]
         )
-        for order, c in enumerate(CATEGORIES):
-            share = sp["distribution"][c]
-            if share is not None:
-                chart_rows.append(
-                    {
-                        "segment": s,
-                        "category": c,
-                        "share": share,
-                        "order": order,
-                        "url": charts.link_value(href("portfolio", v, segment=s, csm=None)),
-                    }
-                )
-    seg_table = table(
+    return table(
         [
             ("Segment", False),
             ("Customers", True),
@@ -128,7 +93,70 @@ def render(ctx: PageContext) -> str:
         ],
         seg_rows,
     )
-    top = risk["top_accounts"][:5]
+
+
+def _segment_chart(ctx: PageContext) -> str:
+    """The health categories' shares per segment, each segment linking to its portfolio."""
+    p, v = ctx.data["portfolio"], ctx.view
+    chart_rows = []
+    for s in SEGMENTS:
+        sp = p["by_segment"][s]
+        for order, c in enumerate(CATEGORIES):
+            share = sp["distribution"][c]
+            if share is not None:
+                chart_rows.append(
+                    {
+                        "segment": s,
+                        "category": c,
+                        "share": share,
+                        "order": order,
+                        "url": charts.link_value(href("portfolio", v, segment=s, csm=None)),
+                    }
+                )
+    return charts.health_by_segment(chart_rows)
+
+
+def _move_row(p: dict[str, Any], key: str, label: str) -> list[str]:
+    """One row of the movement table: the book then (``mom`` or ``qoq``) and now."""
+    m = p[key]
+    return [
+        esc(label) + f' <span class="ecc-muted">since {esc(m["date"])}</span>',
+        esc(
+            f"{f.number(m['customers'])} → {f.number(p['customers'])} "
+            f"({f.delta(p['customers'], m['customers'])})"
+        ),
+        esc(f"{f.money(m['arr'])} → {f.money(p['arr'])} ({f.delta(p['arr'], m['arr'], 'money')})"),
+        esc(
+            f"{f.score(m['avg_health'])} → {f.score(p['avg_health'])} "
+            f"({f.delta(p['avg_health'], m['avg_health'], 'score')})"
+        ),
+        esc(f.pct(m["distribution"]["critical"]) + " → " + f.pct(p["distribution"]["critical"])),
+    ]
+
+
+def _movement_table(ctx: PageContext) -> str:
+    """Month over month and quarter over quarter: customers, ARR, health, critical share."""
+    p = ctx.data["portfolio"]
+    moves = [
+        _move_row(p, key, label)
+        for key, label in (("mom", "Month over month"), ("qoq", "Quarter over quarter"))
+    ]
+    return table(
+        [
+            ("Change", False),
+            ("Customers", True),
+            ("ARR", True),
+            ("Avg health", True),
+            ("Critical share", True),
+        ],
+        moves,
+    )
+
+
+def _top_risk_section(ctx: PageContext) -> str:
+    """The five largest accounts at risk, and a link to the risk dashboard."""
+    v = ctx.view
+    top = ctx.data["risk"]["top_accounts"][:5]
     top_rows = [
         [
             link("account", v, a["name"], customer=a["customer_id"]),
@@ -139,25 +167,32 @@ def render(ctx: PageContext) -> str:
         ]
         for a in top
     ]
-    return (
-        trend_html
-        + cards
-        + section("By segment", seg_table + charts.health_by_segment(chart_rows))
-        + section("Movement", mom_table)
-        + section(
-            "Largest accounts at risk",
-            table(
-                [
-                    ("Customer", False),
-                    ("Segment", False),
-                    ("CSM", False),
-                    ("ARR", True),
-                    ("Health", False),
-                ],
-                top_rows,
-            )
-            + f"<p>{link('risk', v, 'See the risk dashboard →')}</p>",
+    return section(
+        "Largest accounts at risk",
+        table(
+            [
+                ("Customer", False),
+                ("Segment", False),
+                ("CSM", False),
+                ("ARR", True),
+                ("Health", False),
+            ],
+            top_rows,
         )
+        + f"<p>{link('risk', v, 'See the risk dashboard →')}</p>",
+    )
+
+
+def render(ctx: PageContext) -> str:
+    """The portfolio page, section by section."""
+    return "".join(
+        [
+            _trend_line(ctx),
+            _kpis(ctx),
+            section("By segment", _segment_table(ctx) + _segment_chart(ctx)),
+            section("Movement", _movement_table(ctx)),
+            _top_risk_section(ctx),
+        ]
     )
 
 

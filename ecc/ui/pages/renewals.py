@@ -12,10 +12,11 @@ from datetime import date
 from typing import Any
 
 from ... import formatting as f
-from ...drilldown import customer_refs
+from ...drilldown import CustomerRef, customer_refs
 from ...periods import quarter_end, quarter_start
 from .. import charts
 from ..components import badge, cap_line, columns, esc, first, grid, link, section, table
+from ..view import View
 from . import Page, PageContext, register
 from .common import card, csm_link, metric_span, target_tone, with_note
 
@@ -68,14 +69,23 @@ def _due(row: dict[str, Any], end: date) -> str:
     return f'{text}<br><span class="ecc-muted">{"today" if days == 0 else f"in {days} d"}</span>'
 
 
-def render(ctx: PageContext) -> str:
-    d, v, end = ctx.data["renewals"], ctx.view, ctx.req.period.end
+def _quarter_label(end: date) -> str:
+    """The name and dates of the calendar quarter that contains the as-of date."""
     q0, q1 = quarter_start(end), quarter_end(end)
-    quarter = f"Q{(q0.month - 1) // 3 + 1} {q0.year} ({q0:%b %-d} – {q1:%b %-d})"
+    return f"Q{(q0.month - 1) // 3 + 1} {q0.year} ({q0:%b %-d} – {q1:%b %-d})"
+
+
+def _totals(st: dict[str, Any]) -> tuple[int, float]:
+    """How many renewals fall due in the quarter, and their ARR (all stages)."""
+    return sum(st[s]["count"] for s in STAGES), sum(st[s]["arr"] for s in STAGES)
+
+
+def _rate_cards(ctx: PageContext) -> str:
+    """The top cards: renewal and forecast rates against the target, the target, late ARR."""
+    d = ctx.data["renewals"]
     target = d["target"]
     late = d["late"]
-
-    rate_cards = grid(
+    return grid(
         [
             with_note(
                 card(
@@ -104,6 +114,11 @@ def render(ctx: PageContext) -> str:
             ),
         ]
     )
+
+
+def _upcoming_section(ctx: PageContext) -> str:
+    """Coming up: the open renewals due in the next 30, 60 and 90 days."""
+    d = ctx.data["renewals"]
     upcoming_cards = []
     for key in ("d30", "d60", "d90"):
         u = d["upcoming"][key]
@@ -117,10 +132,15 @@ def render(ctx: PageContext) -> str:
                 ),
             )
         )
+    return section(
+        "Coming up (open renewals by due date)",
+        grid(upcoming_cards),
+    )
 
-    st = d["stages"]
-    total_n = sum(st[s]["count"] for s in STAGES)
-    total_arr = sum(st[s]["arr"] for s in STAGES)
+
+def _stage_table(st: dict[str, Any]) -> str:
+    """The quarter's renewals by stage: count, ARR and share of ARR, with a total row."""
+    total_n, total_arr = _totals(st)
     stage_rows = [
         [
             badge(s),
@@ -138,11 +158,15 @@ def render(ctx: PageContext) -> str:
             esc("100.0%" if total_arr else "—"),
         ]
     )
-    stage_table = table(
+    return table(
         [("Stage", False), ("Renewals", True), ("ARR", True), ("Share of ARR", True)],
         stage_rows,
     )
-    chart = charts.stacked_shares(
+
+
+def _stage_chart(st: dict[str, Any]) -> str:
+    """The quarter's ARR and renewals as bars split by stage."""
+    return charts.stacked_shares(
         [
             {"bar": bar, "part": STAGE_LABELS[s], "value": st[s][key]}
             for bar, key in (("ARR", "arr"), ("Renewals", "count"))
@@ -151,8 +175,13 @@ def render(ctx: PageContext) -> str:
         domain=[STAGE_LABELS[s] for s in STAGES],
         colors=STAGE_COLORS,
     )
+
+
+def _stage_summary(st: dict[str, Any], quarter: str) -> str:
+    """The sentence over the stages: renewed, churned and still open (at risk) ARR."""
+    total_n, total_arr = _totals(st)
     open_arr = st["on_track"]["arr"] + st["at_risk"]["arr"]
-    summary = (
+    return (
         f"<p>{esc(f.number(total_n))} renewals worth {esc(f.money(total_arr))} fall due in "
         f"{esc(quarter)}: {esc(f.money(st['renewed']['arr']))} renewed and "
         f"{esc(f.money(st['churned']['arr']))} churned so far; "
@@ -162,72 +191,108 @@ def render(ctx: PageContext) -> str:
         else f'<p class="ecc-muted">No renewal falls due in {esc(quarter)}.</p>'
     )
 
+
+def _stages_section(ctx: PageContext) -> str:
+    """Renewals due in the quarter by stage: the summary, the chart and the table."""
+    st = ctx.data["renewals"]["stages"]
+    quarter = _quarter_label(ctx.req.period.end)
+    total_n, _ = _totals(st)
+    stage_table = _stage_table(st)
+    chart = _stage_chart(st)
+    return section(
+        f"Renewals due in {quarter} by stage",
+        _stage_summary(st, quarter) + (columns(chart, stage_table) if total_n else ""),
+    )
+
+
+#: the columns of the lists of renewals due in the quarter
+DUE_HEADERS = (("Customer · CSM", False), ("Due", False), ("ARR", True), ("Stage", False))
+
+
+def _due_line(ctx: PageContext, refs: dict[str, CustomerRef], r: dict[str, Any]) -> list[str]:
+    """One renewal of the list: customer and CSM, due date, ARR, stage."""
+    ref = refs.get(r["customer_id"])
+    owner = f'<br><span class="ecc-sub">{csm_link(ctx, ref.csm_id)}</span>' if ref else ""
+    return [
+        link("account", ctx.view, ref.name if ref else r["customer_id"], customer=r["customer_id"])
+        + owner,
+        _due(r, ctx.req.period.end),
+        esc(f.money(r["arr"])),
+        f'<span class="ecc-nowrap">{badge(r["stage"])}</span>',
+    ]
+
+
+def _more(v: View, total: int, which: str) -> str:
+    """The line under the open or the closed list when it is cut to its first rows."""
+    return cap_line(
+        "renewals",
+        v,
+        total=total,
+        cap=LIST_TOP,
+        showing=f"the first {LIST_TOP}",
+        noun=f"{which} renewals",
+        value=which,
+    )
+
+
+def _closed_part(
+    ctx: PageContext,
+    closed_all: list[dict[str, Any]],
+    closed_shown: list[dict[str, Any]],
+    refs: dict[str, CustomerRef],
+) -> str:
+    """The closed renewals of the quarter, folded under their count and ARR."""
+    v, st = ctx.view, ctx.data["renewals"]["stages"]
+    if not closed_all:
+        return ""
+    lines = [_due_line(ctx, refs, r) for r in closed_shown]
+    return (
+        f"<details class='ecc-more'{' open' if v.list == 'closed' else ''}><summary>"
+        f"Closed this quarter: {len(closed_all):,} "
+        f"({esc(f.money(st['renewed']['arr'] + st['churned']['arr']))})</summary>"
+        f"{table(DUE_HEADERS, lines, attrs=' data-compact')}"
+        f"{_more(v, len(closed_all), 'closed')}</details>"
+    )
+
+
+def _due_section(ctx: PageContext) -> str:
+    """The list of renewals due in the quarter: the open ones first, then the closed ones."""
+    d, v = ctx.data["renewals"], ctx.view
+    quarter = _quarter_label(ctx.req.period.end)
     rows = sorted(d["due_this_quarter"], key=sort_key)
     open_all = [r for r in rows if r["stage"] in OPEN]
     closed_all = [r for r in rows if r["stage"] not in OPEN]
     open_shown = first(open_all, LIST_TOP, v, "open")
     closed_shown = first(closed_all, LIST_TOP, v, "closed")
     refs = customer_refs(ctx.conn, [r["customer_id"] for r in open_shown + closed_shown])
-
-    def line(r: dict[str, Any]) -> list[str]:
-        ref = refs.get(r["customer_id"])
-        owner = f'<br><span class="ecc-sub">{csm_link(ctx, ref.csm_id)}</span>' if ref else ""
-        return [
-            link("account", v, ref.name if ref else r["customer_id"], customer=r["customer_id"])
-            + owner,
-            _due(r, end),
-            esc(f.money(r["arr"])),
-            f'<span class="ecc-nowrap">{badge(r["stage"])}</span>',
-        ]
-
-    headers = [("Customer · CSM", False), ("Due", False), ("ARR", True), ("Stage", False)]
-
-    def more(total: int, which: str) -> str:
-        return cap_line(
-            "renewals",
-            v,
-            total=total,
-            cap=LIST_TOP,
-            showing=f"the first {LIST_TOP}",
-            noun=f"{which} renewals",
-            value=which,
-        )
-
     open_table = table(
-        headers,
-        [line(r) for r in open_shown],
+        DUE_HEADERS,
+        [_due_line(ctx, refs, r) for r in open_shown],
         empty="No open renewal is due this quarter.",
         attrs=" data-compact",
-    ) + more(len(open_all), "open")
-    closed_part = (
-        f"<details class='ecc-more'{' open' if v.list == 'closed' else ''}><summary>"
-        f"Closed this quarter: {len(closed_all):,} "
-        f"({esc(f.money(st['renewed']['arr'] + st['churned']['arr']))})</summary>"
-        f"{table(headers, [line(r) for r in closed_shown], attrs=' data-compact')}"
-        f"{more(len(closed_all), 'closed')}</details>"
-        if closed_all
-        else ""
+    ) + _more(v, len(open_all), "open")
+    closed_part = _closed_part(ctx, closed_all, closed_shown, refs)
+    return section(
+        f"Renewals due in {quarter}",
+        (
+            f'<p class="ecc-muted">{len(open_all):,} open (at risk first, then by due date)'
+            f"{', then the closed ones' if closed_all else ''}.</p>" + open_table + closed_part
+        )
+        if rows
+        else f'<p class="ecc-muted">No renewal falls due in {esc(quarter)}.</p>',
+        extra=' id="due"',
     )
-    return (
-        rate_cards
-        + section(
-            "Coming up (open renewals by due date)",
-            grid(upcoming_cards),
-        )
-        + section(
-            f"Renewals due in {quarter} by stage",
-            summary + (columns(chart, stage_table) if total_n else ""),
-        )
-        + section(
-            f"Renewals due in {quarter}",
-            (
-                f'<p class="ecc-muted">{len(open_all):,} open (at risk first, then by due date)'
-                f"{', then the closed ones' if closed_all else ''}.</p>" + open_table + closed_part
-            )
-            if rows
-            else f'<p class="ecc-muted">No renewal falls due in {esc(quarter)}.</p>',
-            extra=' id="due"',
-        )
+
+
+def render(ctx: PageContext) -> str:
+    """The renewals page, section by section."""
+    return "".join(
+        [
+            _rate_cards(ctx),
+            _upcoming_section(ctx),
+            _stages_section(ctx),
+            _due_section(ctx),
+        ]
     )
 
 

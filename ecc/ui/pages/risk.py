@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from ... import formatting as f
 from ...config import SEGMENTS
 from .. import charts
@@ -15,12 +17,12 @@ CHART_TOP = 10
 TABLE_TOP = 15
 
 
-def render(ctx: PageContext) -> str:
-    d, v = ctx.data, ctx.view
-    r = d["risk"]
-    trend = r.get("trend")
+def _kpis(ctx: PageContext) -> str:
+    """The cards: ARR at risk (coloured by its trend), critical ARR, save plays."""
+    v = ctx.view
+    trend = ctx.data["risk"].get("trend")
     tone = {"improving": "good", "worsening": "bad"}.get(trend or "", "")
-    cards = grid(
+    return grid(
         [
             card(
                 ctx,
@@ -35,12 +37,23 @@ def render(ctx: PageContext) -> str:
             card(ctx, "risk.save_plays.success_rate"),
         ]
     )
-    trend_html = (
+
+
+def _trend_line(ctx: PageContext) -> str:
+    """The line under the cards: the risk trend and the save plays closed in the period."""
+    r = ctx.data["risk"]
+    trend = r.get("trend")
+    return (
         f'<p data-metric="risk.trend" data-value="{esc(trend or "")}">Risk is '
         f"<strong>{esc(trend or 'not compared')}</strong> against the comparison period. "
         f"Save plays closed in the period: {r['save_plays']['saved']} saved, "
         f"{r['save_plays']['lost']} lost.</p>"
     )
+
+
+def _top_accounts_section(ctx: PageContext) -> str:
+    """The top accounts at risk, and a link to the whole list."""
+    r, v = ctx.data["risk"], ctx.view
     top_rows = [
         [
             link("account", v, a["name"], customer=a["customer_id"]),
@@ -51,6 +64,25 @@ def render(ctx: PageContext) -> str:
         ]
         for a in r["top_accounts"]
     ]
+    return section(
+        "Top 10 accounts at risk",
+        table(
+            [
+                ("Customer", False),
+                ("Segment", False),
+                ("CSM", False),
+                ("ARR", True),
+                ("Health", False),
+            ],
+            top_rows,
+        )
+        + f"<p>{link('accounts', v, 'All accounts at risk →', list='at_risk')}</p>",
+    )
+
+
+def _segment_section(ctx: PageContext) -> str:
+    """Risk by segment: ARR at risk (linking to the accounts), accounts, share of ARR."""
+    r, v = ctx.data["risk"], ctx.view
     seg_rows = [
         [
             link("risk", v, s, segment=s, csm=None),
@@ -61,16 +93,29 @@ def render(ctx: PageContext) -> str:
         ]
         for s in SEGMENTS
     ]
-    by_csm = sorted(r["by_csm"].items(), key=lambda kv: (-kv[1]["arr_at_risk"], kv[0]))
-    csm_rows = [
-        [
-            csm_link(ctx, cid),
-            esc(f.money(x["arr_at_risk"])),
-            esc(f.number(x["accounts_at_risk"])),
-            esc(f.pct(x["share"])),
-        ]
-        for cid, x in first(by_csm, TABLE_TOP, v)
-    ]
+    return section(
+        "Risk by segment",
+        table(
+            [
+                ("Segment", False),
+                ("ARR at risk", True),
+                ("Accounts", True),
+                ("Share of ARR", True),
+            ],
+            seg_rows,
+        ),
+    )
+
+
+def _by_csm(ctx: PageContext) -> list[tuple[str, dict[str, Any]]]:
+    """(csm_id, risk of the CSM's book), the most exposed first."""
+    by_csm = ctx.data["risk"]["by_csm"].items()
+    return sorted(by_csm, key=lambda kv: (-kv[1]["arr_at_risk"], kv[0]))
+
+
+def _csm_chart(ctx: PageContext, by_csm: list[tuple[str, dict[str, Any]]]) -> str:
+    """ARR at risk of the most exposed CSMs as bars, each linking to the CSM's page."""
+    v = ctx.view
     names = csm_names(ctx)
     bars: list[dict[str, object]] = []
     for cid, x in by_csm[:CHART_TOP]:
@@ -97,6 +142,21 @@ def render(ctx: PageContext) -> str:
             f'<p class="ecc-muted ecc-explain">The {len(bars)} most exposed of '
             f"{len(by_csm):,} CSMs by ARR at risk. Click a bar for the CSM's book.</p>" + chart
         )
+    return chart
+
+
+def _csm_table(ctx: PageContext, by_csm: list[tuple[str, dict[str, Any]]]) -> str:
+    """The most exposed CSMs' ARR at risk, accounts and share of book, then the cap line."""
+    v = ctx.view
+    csm_rows = [
+        [
+            csm_link(ctx, cid),
+            esc(f.money(x["arr_at_risk"])),
+            esc(f.number(x["accounts_at_risk"])),
+            esc(f.pct(x["share"])),
+        ]
+        for cid, x in first(by_csm, TABLE_TOP, v)
+    ]
     more = cap_line(
         "risk",
         v,
@@ -106,48 +166,38 @@ def render(ctx: PageContext) -> str:
         noun="CSMs",
     )
     return (
-        cards
-        + trend_html
-        + section(
-            "Top 10 accounts at risk",
-            table(
-                [
-                    ("Customer", False),
-                    ("Segment", False),
-                    ("CSM", False),
-                    ("ARR", True),
-                    ("Health", False),
-                ],
-                top_rows,
-            )
-            + f"<p>{link('accounts', v, 'All accounts at risk →', list='at_risk')}</p>",
+        table(
+            [
+                ("CSM", False),
+                ("ARR at risk", True),
+                ("Accounts", True),
+                ("Share of book", True),
+            ],
+            csm_rows,
         )
-        + section(
-            "Risk by segment",
-            table(
-                [
-                    ("Segment", False),
-                    ("ARR at risk", True),
-                    ("Accounts", True),
-                    ("Share of ARR", True),
-                ],
-                seg_rows,
-            ),
-        )
-        + section(
-            "Risk by CSM (most exposed first)",
-            chart
-            + table(
-                [
-                    ("CSM", False),
-                    ("ARR at risk", True),
-                    ("Accounts", True),
-                    ("Share of book", True),
-                ],
-                csm_rows,
-            )
-            + more,
-        )
+        + more
+    )
+
+
+def _csm_section(ctx: PageContext) -> str:
+    """Risk by CSM, most exposed first: the chart, then the table."""
+    by_csm = _by_csm(ctx)
+    return section(
+        "Risk by CSM (most exposed first)",
+        _csm_chart(ctx, by_csm) + _csm_table(ctx, by_csm),
+    )
+
+
+def render(ctx: PageContext) -> str:
+    """The risk page, section by section."""
+    return "".join(
+        [
+            _kpis(ctx),
+            _trend_line(ctx),
+            _top_accounts_section(ctx),
+            _segment_section(ctx),
+            _csm_section(ctx),
+        ]
     )
 
 
