@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import threading
+from dataclasses import replace
 from datetime import date
 from typing import Any
 
@@ -14,7 +15,7 @@ from sqlalchemy import Engine, func, select
 
 from ecc.alerts.evaluate import EVALUATED_THROUGH, run_range, run_since_last
 from ecc.alerts.rules import evaluate
-from ecc.alerts.store import AlertFilter, acknowledge, list_alerts
+from ecc.alerts.store import AlertFilter, Fired, acknowledge, list_alerts, record
 from ecc.errors import ConfigError
 from ecc.schema import ecc_meta, executive_alerts
 from tests.support.builders import seed
@@ -151,7 +152,7 @@ def test_csm_over_capacity_fires_when_utilization_crosses_above_1_2(engine: Engi
 # ------------------------------------------------------------ renewal_at_risk_30d
 
 
-def test_renewal_at_risk_fires_30_days_before_due_while_open(engine: Engine) -> None:
+def test_renewal_at_risk_fires_on_the_first_day_it_is_due_within_30_days(engine: Engine) -> None:
     seed(
         engine,
         csms=[{"csm_id": "csm1"}],
@@ -171,7 +172,8 @@ def test_renewal_at_risk_fires_30_days_before_due_while_open(engine: Engine) -> 
             {"renewal_id": "r_closed_later", "customer_id": "c1", "due_on": "2026-03-31",
              "arr": "5000", "forecast_status": "at_risk", "outcome": "renewed",
              "closed_on": "2026-03-02"},
-            # 29 and 31 days away from 03-01: not on that day
+            # 29 days away from 03-01: within the window, fires on the range's first day;
+            # 31 days away: not yet
             {"renewal_id": "r_29", "customer_id": "c1", "due_on": "2026-03-30",
              "arr": "5000", "forecast_status": "at_risk"},
             {"renewal_id": "r_31", "customer_id": "c1", "due_on": "2026-04-01",
@@ -181,6 +183,7 @@ def test_renewal_at_risk_fires_30_days_before_due_while_open(engine: Engine) -> 
     assert _fired(engine, "2026-03-01", "2026-03-01", "renewal_at_risk_30d") == {
         ("r_due30", "2026-03-01", "high"),
         ("r_closed_later", "2026-03-01", "high"),
+        ("r_29", "2026-03-01", "high"),
     }
     assert _fired(engine, "2026-02-28", "2026-03-02", "renewal_at_risk_30d") == {
         ("r_29", "2026-02-28", "high"),
@@ -188,6 +191,66 @@ def test_renewal_at_risk_fires_30_days_before_due_while_open(engine: Engine) -> 
         ("r_closed_later", "2026-03-01", "high"),
         ("r_31", "2026-03-02", "high"),
     }
+
+
+def _at_risk(renewal_id: str, due_on: str, **kw: Any) -> dict[str, Any]:
+    return {"renewal_id": renewal_id, "customer_id": "c1", "due_on": due_on, "arr": "5000",
+            "forecast_status": "at_risk", **kw}  # fmt: skip
+
+
+def test_a_renewal_flagged_at_risk_in_its_last_month_alerts_once_at_the_next_evaluation(
+    engine: Engine,
+) -> None:
+    seed(
+        engine,
+        csms=[{"csm_id": "csm1"}],
+        customers=[{"customer_id": "c1", "name": "Acme"}],
+        arr_events=[_new("c1", "5000")],
+        renewals=[_at_risk("late", "2026-03-10"), _at_risk("due_first_day", "2026-03-01")],
+    )
+    # due 03-10: at risk for the whole range, due within 30 days from its first day on
+    assert _fired(engine, "2026-03-01", "2026-03-05", "renewal_at_risk_30d") == {
+        ("late", "2026-03-01", "high")  # due on 03-01 itself: not after the day, no alert
+    }
+    first = run_range(engine, D("2026-03-01"), D("2026-03-05"))
+    assert first.fired == 1 and len(first.new) == 1
+    with engine.connect() as conn:
+        (row,) = list_alerts(conn, AlertFilter(rule="renewal_at_risk_30d"))
+    assert row["message"] == (
+        "Renewal late of Acme (SMB, $5,000 ARR) is forecast at risk and due in 9 days, "
+        "on Mar 10, 2026."
+    )
+    # once per renewal: later days, and the same days again, fire nothing more
+    assert _fired(engine, "2026-03-06", "2026-03-09", "renewal_at_risk_30d") == set()
+    # an earlier range: only the renewal not alerted yet (due 03-01: within 30 days of 02-01)
+    assert _fired(engine, "2026-02-01", "2026-03-09", "renewal_at_risk_30d") == {
+        ("due_first_day", "2026-02-01", "high")
+    }
+
+
+def test_an_alert_recorded_before_the_rule_changed_is_not_fired_again(engine: Engine) -> None:
+    """The old rule fired on due - 30 exactly; a database holding such an alert keeps it,
+    and evaluating later days (or the same ones) records nothing more for that renewal."""
+    seed(
+        engine,
+        csms=[{"csm_id": "csm1"}],
+        customers=[{"customer_id": "c1"}],
+        arr_events=[_new("c1", "5000")],
+        renewals=[_at_risk("r1", "2026-03-31")],
+    )
+    old = Fired(
+        rule="renewal_at_risk_30d", severity="high", subject_type="renewal",
+        subject_id="r1", fired_on=D("2026-03-01"), message="recorded by the earlier rule",
+    )  # fmt: skip
+    with engine.begin() as conn:
+        assert len(record(conn, [old])) == 1
+    assert run_range(engine, D("2026-03-02"), D("2026-03-20")).new == []
+    assert run_range(engine, D("2026-02-01"), D("2026-03-30")).new == []
+    # recording what an evaluation fired before the old alert was there: skipped too
+    with engine.begin() as conn:
+        assert record(conn, [replace(old, fired_on=D("2026-03-05"))]) == []
+        (row,) = list_alerts(conn, AlertFilter(rule="renewal_at_risk_30d"))
+    assert row["message"] == "recorded by the earlier rule"
 
 
 # ------------------------------------------------------------ unexpected_churn

@@ -7,8 +7,9 @@ an ARR event (the books are the current owners' customers active at d, the targe
 the current ones), so it computes the books at ``since - 1`` and on each such day.
 
 Boundaries, as METRICS.md words them: ARR must be *above* 100,000 and utilization
-*above* 1.2 (equal does not fire; 1.2 the day before counts as "at or below"); the
-renewal is due in exactly 30 days; an expansion of exactly 50,000 fires.
+*above* 1.2 (equal does not fire; 1.2 the day before counts as "at or below"); a
+renewal due in exactly 30 days is within the window (d < due <= d + 30) and fires once,
+on the first evaluated day it qualifies; an expansion of exactly 50,000 fires.
 """
 
 from __future__ import annotations
@@ -28,13 +29,17 @@ from ..metrics.scope import Scope
 from ..metrics.state import category
 from ..metrics.workload import Load, loads
 from ..schema import arr_events, customers, health_scores, renewals
-from .store import Fired
+from .store import Fired, alerted
 
 __all__ = ["RULES", "evaluate"]
 
 
 def _usd(amount: Decimal | float) -> str:
     return money(float(amount), compact=False)
+
+
+def _days_text(n: int) -> str:
+    return "1 day" if n == 1 else f"{n} days"
 
 
 def _days(since: date, until: date) -> Iterator[date]:
@@ -146,6 +151,9 @@ def csm_over_capacity(
 def renewal_at_risk_30d(
     conn: Connection, since: date, until: date, settings: AlertSettings, plan: Plan
 ) -> Iterator[Fired]:
+    """Once per renewal: on the first evaluated day on which it is open, forecast at risk
+    and due within ``renewal_days`` (METRICS.md) — so over [since, until] on
+    max(since, due_on - renewal_days) — unless an alert for it exists already."""
     r = renewals.c
     days = timedelta(days=settings.renewal_days)
     q = (
@@ -161,15 +169,16 @@ def renewal_at_risk_30d(
         .select_from(renewals.join(customers, customers.c.customer_id == r.customer_id))
         .where(
             r.forecast_status == "at_risk",
-            r.due_on >= since + days,
+            r.due_on > since,  # due after the first day, so within the window on some day
             r.due_on <= until + days,
+            ~alerted("renewal_at_risk_30d", r.renewal_id),
         )
         .order_by(r.due_on, r.renewal_id)
     )
     for row in conn.execute(q):
-        d = row.due_on - days
+        d = max(since, row.due_on - days)  # the first evaluated day it is due within the window
         if row.closed_on is not None and row.closed_on <= d:
-            continue  # closed by d: not open
+            continue  # closed by d: not open (and never open again)
         yield Fired(
             rule="renewal_at_risk_30d",
             severity="high",
@@ -179,7 +188,7 @@ def renewal_at_risk_30d(
             message=(
                 f"Renewal {row.renewal_id} of {row.name} ({row.segment}, "
                 f"{_usd(row.arr)} ARR) is forecast at risk and due in "
-                f"{settings.renewal_days} days, on {row.due_on:%b %-d, %Y}."
+                f"{_days_text((row.due_on - d).days)}, on {row.due_on:%b %-d, %Y}."
             ),
         )
 

@@ -4,7 +4,9 @@ A rule fires at most once per (rule, subject, day): the table's unique constrain
 ``uq_alert_once_per_day`` decides, so two evaluations running at the same time (two
 processes, two databases connections) cannot record an alert twice. Inserts use the
 database's own "insert unless it exists" (``ON CONFLICT DO NOTHING``), which never
-fails a whole batch because one alert is already there.
+fails a whole batch because one alert is already there. A rule of
+:data:`ONCE_PER_SUBJECT` fires at most once per subject on any day: its alert is not
+recorded when one for the subject exists already.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any, TypedDict
 
-from sqlalchemy import Connection, Engine, and_, case, func, select, update
+from sqlalchemy import Connection, Engine, and_, case, exists, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from ..clock import utcnow
@@ -33,7 +35,7 @@ RULES: tuple[str, ...] = (
 RULE_WORDS: dict[str, str] = {
     "large_account_critical": "Large account turned critical",
     "csm_over_capacity": "CSM over capacity",
-    "renewal_at_risk_30d": "Renewal at risk, due in 30 days",
+    "renewal_at_risk_30d": "Renewal at risk, due within 30 days",
     "unexpected_churn": "Unexpected churn",
     "major_expansion_closed": "Major expansion closed",
 }
@@ -81,12 +83,28 @@ def _insert(conn: Connection) -> Any:
     raise ConfigError(f"alerts need SQLite or PostgreSQL, not {conn.dialect.name}")
 
 
+#: Rules that fire at most once per subject (METRICS.md: ``renewal_at_risk_30d``, once
+#: per renewal, on the first evaluated day it qualifies).
+ONCE_PER_SUBJECT = frozenset({"renewal_at_risk_30d"})
+
+
+def alerted(rule: str, subject_id: Any) -> Any:
+    """EXISTS (an alert of ``rule`` for the subject ``subject_id``, on any day)."""
+    a = executive_alerts.alias("earlier_alert")
+    return exists().where(a.c.rule == rule, a.c.subject_id == subject_id)
+
+
 def record(conn: Connection, fired: Iterable[Fired]) -> list[int]:
     """Record the alerts not recorded yet; return the ids of the new ones (oldest first)."""
     now = utcnow()
     new: list[int] = []
     stmt = _insert(conn).returning(executive_alerts.c.alert_id)
     for f in fired:
+        if (
+            f.rule in ONCE_PER_SUBJECT
+            and conn.execute(select(alerted(f.rule, f.subject_id))).scalar()
+        ):
+            continue  # recorded on an earlier day (by another evaluation meanwhile)
         alert_id = conn.execute(
             stmt.values(
                 rule=f.rule,
