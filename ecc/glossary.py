@@ -173,6 +173,24 @@ DEFINITIONS: dict[str, Definition] = {
             "down",
         ),
         _D(
+            "retention.grr_target",
+            "GRR target",
+            "rate",
+            "over_period",
+            "The gross-retention goal for the period: the targets' rates weighted by the days "
+            "they cover.",
+            "neutral",
+        ),
+        _D(
+            "retention.nrr_target",
+            "NRR target",
+            "rate",
+            "over_period",
+            "The net-retention goal for the period: the targets' rates weighted by the days "
+            "they cover.",
+            "neutral",
+        ),
+        _D(
             "retention.forecast.churn_arr",
             "Forecast churn",
             "money",
@@ -350,6 +368,14 @@ DEFINITIONS: dict[str, Definition] = {
             "money",
             "over_period",
             "The expansion goal for the period, pro-rated by days from the quarterly targets.",
+            "neutral",
+        ),
+        _D(
+            "expansion.win_rate_target",
+            "Win-rate target",
+            "rate",
+            "over_period",
+            "The goal for the share of closed opportunities won in the period.",
             "neutral",
         ),
         _D(

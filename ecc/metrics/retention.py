@@ -9,6 +9,8 @@ Start cohort C = customers in scope active at d0 = start - 1 day; B = sum over C
 - ``trend``: ``{date, grr_ttm, nrr_ttm}`` at each month end inside P, then at ``end`` (once).
 - ``new_arr``, ``expansion_arr``, ``reactivation_arr`` = sum of the deltas of that kind in P;
   ``contraction_arr``, ``churned_arr`` = minus the sum of the deltas of that kind in P.
+- ``grr_target``, ``nrr_target``: the ``grr`` and ``nrr`` targets for P (rates, weighted by
+  the days each target row covers inside P; null when no row overlaps P).
 - ``forecast`` over (end, end + 90 days]: ``churn_arr`` = sum over renewals open at end
   (closed_on NULL or > end) and due in that window of arr x p_churn(forecast_status);
   ``expansion_arr`` = sum over opportunities open at end (created_on <= end, closed_on NULL or
@@ -51,6 +53,7 @@ from .plan import Plan
 from .scope import Scope, scope_clauses
 from .state import ZERO, open_at
 from .sums import RetentionSums, movement_sums, retention_series, retention_sums
+from .targets import target_for
 
 __all__ = ["CohortRow", "Forecast", "RetentionResult", "TrendPoint", "retention"]
 
@@ -83,6 +86,8 @@ class RetentionResult(TypedDict):
     reactivation_arr: float
     contraction_arr: float
     churned_arr: float
+    grr_target: float | None
+    nrr_target: float | None
     forecast: Forecast
     cohorts: list[CohortRow]
 
@@ -391,6 +396,8 @@ def retention(ctx: Context) -> RetentionResult:
         reactivation_arr=money(moves["reactivation"]),
         contraction_arr=money(ZERO - moves["contraction"]),
         churned_arr=money(ZERO - moves["churn"]),
+        grr_target=target_for(conn, "grr", period, scope.segment),
+        nrr_target=target_for(conn, "nrr", period, scope.segment),
         forecast=forecast(plan, conn, period.end, scope, ctx.settings),
         cohorts=cohorts(plan, conn, period.end, scope, ctx.settings.cohort_quarters),
     )
