@@ -7,17 +7,17 @@ from __future__ import annotations
 import json
 import threading
 from dataclasses import replace
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, func, select, update
 
 from ecc.alerts.evaluate import EVALUATED_THROUGH, run_range, run_since_last
 from ecc.alerts.rules import evaluate
 from ecc.alerts.store import AlertFilter, Fired, acknowledge, list_alerts, record
 from ecc.errors import ConfigError
-from ecc.schema import ecc_meta, executive_alerts
+from ecc.schema import ecc_meta, executive_alerts, renewals
 from tests.support.builders import seed
 from tests.support.cli import run as ecc
 
@@ -226,6 +226,57 @@ def test_a_renewal_flagged_at_risk_in_its_last_month_alerts_once_at_the_next_eva
     assert _fired(engine, "2026-02-01", "2026-03-09", "renewal_at_risk_30d") == {
         ("due_first_day", "2026-02-01", "high")
     }
+
+
+@pytest.mark.parametrize(
+    ("days_before_due", "fires_on"),
+    [
+        (31, "2026-03-01"),  # flagged 02-28, due 03-31: 31 days away, fires once in range: 03-01
+        (30, "2026-03-01"),  # flagged 03-01: exactly 30 days away (03-01 < 03-31 <= 03-31)
+        (29, "2026-03-02"),  # flagged 03-02: its first evaluated day is the flag's day
+        (1, "2026-03-30"),  # flagged the day before due: fires that day
+    ],
+)
+def test_daily_evaluations_fire_once_on_the_first_qualifying_day_after_the_flag(
+    engine: Engine, days_before_due: int, fires_on: str
+) -> None:
+    """The refresh evaluates each new day: the renewal (due 03-31) exists as on_track
+    before the flag, at_risk from the flag's day on; the alert comes on the first day it
+    is at risk and due within 30 days, and on no later day."""
+    due = D("2026-03-31")
+    flag = due - timedelta(days=days_before_due)
+    seed(
+        engine,
+        csms=[{"csm_id": "csm1"}],
+        customers=[{"customer_id": "c1"}],
+        arr_events=[_new("c1", "5000")],
+        renewals=[_at_risk("r1", due.isoformat(), forecast_status="on_track")],
+    )
+    day, recorded = D("2026-02-20"), []
+    while day < due + timedelta(days=3):
+        if day == flag:
+            with engine.begin() as conn:
+                conn.execute(update(renewals).values(forecast_status="at_risk"))
+        recorded += [(day.isoformat(), n) for n in run_range(engine, day, day).new]
+        day += timedelta(days=1)
+    assert [d for d, _ in recorded] == [fires_on]
+    # re-evaluating every day, and overlapping ranges, records nothing twice
+    assert run_range(engine, D("2026-02-01"), D("2026-04-30")).new == []
+    assert run_range(engine, flag, due).new == []
+
+
+def test_a_renewal_closed_on_its_first_qualifying_day_never_alerts(engine: Engine) -> None:
+    seed(
+        engine,
+        csms=[{"csm_id": "csm1"}],
+        customers=[{"customer_id": "c1"}],
+        arr_events=[_new("c1", "5000")],
+        # first qualifying day 03-01 (= due - 30); closed that day: not open on 03-01
+        renewals=[_at_risk("r1", "2026-03-31", outcome="renewed", closed_on="2026-03-01")],
+    )
+    for day in ("2026-02-28", "2026-03-01", "2026-03-02"):
+        assert run_range(engine, D(day), D(day)).new == []
+    assert run_range(engine, D("2026-02-01"), D("2026-03-31")).new == []
 
 
 def test_an_alert_recorded_before_the_rule_changed_is_not_fired_again(engine: Engine) -> None:
