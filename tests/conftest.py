@@ -20,6 +20,7 @@ from sqlalchemy.engine import make_url
 
 from ecc.db import init_schema, make_engine
 from ecc.schema import metadata
+from tests.support.empty_db import EmptyDatabases
 
 PG_URL = os.environ.get(
     "ECC_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -72,6 +73,19 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path, pg_url: str | None) -
         conn.execute(text("DROP TABLE IF EXISTS apscheduler_jobs"))
     eng.dispose()
     yield pg_url
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def empty_dbs(request: pytest.FixtureRequest, pg_url: str | None) -> Iterator[EmptyDatabases]:
+    """For property tests: ``empty_dbs.fresh()`` gives each hypothesis example an empty
+    database of the parameter's dialect (module-scoped, as hypothesis asks)."""
+    if request.param == "postgresql" and pg_url is None:
+        pytest.skip(f"PostgreSQL not reachable at {PG_URL} (set ECC_TEST_POSTGRES_URL)")
+    dbs = EmptyDatabases(request.param, pg_url)
+    try:
+        yield dbs
+    finally:
+        dbs.close()
 
 
 @pytest.fixture

@@ -299,7 +299,14 @@ def test_the_scheduler_mails_critical_alerts_at_once_and_a_missed_digest_once(
 ) -> None:
     from ecc.schedule.alert_times import digest_triggers
     from ecc.schedule.service import last_fire_time
-    from tests.support.scheduler import _make_due, schedule_file, scheduler, start_up_done, wait_for
+    from tests.support.scheduler import (
+        _make_due,
+        env_for,
+        schedule_file,
+        scheduler,
+        start_up_done,
+        wait_for,
+    )
 
     folder, out = tmp_path / "schedules", tmp_path / "out"
     schedule_file(folder, "weekly")
@@ -314,7 +321,8 @@ def test_the_scheduler_mails_critical_alerts_at_once_and_a_missed_digest_once(
         with scheduler(db_url, folder, out, sink, tmp_path / "1.log"):
             wait_for(lambda: len(_bodies(sink, "cro@example.com")) == 1, "the critical alert")
         assert _bodies(sink, "vp@example.com") == []  # the daily digest is not due yet
-        due = last_fire_time(digest_triggers()["daily"], datetime.now(UTC))
+        daily = digest_triggers(env_for(sink))["daily"]  # the scheduler's own time
+        due = last_fire_time(daily, datetime.now(UTC))
         assert due is not None
         _make_due(db_url, "alerts:daily", due)  # 07:00 came while the scheduler was down
         with scheduler(db_url, folder, out, sink, tmp_path / "2.log"):

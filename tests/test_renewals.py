@@ -11,12 +11,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlalchemy import Engine
 
-from ecc.db import init_schema, make_engine
 from ecc.metrics.context import Context
 from ecc.metrics.renewals import renewals
 from ecc.metrics.scope import Scope
 from ecc.periods import Period
 from tests.support.builders import seed
+from tests.support.empty_db import EmptyDatabases
 
 # end = 2026-02-15, so Q = 2026-Q1 (Jan 1 .. Mar 31);
 # end+30 = 2026-03-17, end+60 = 2026-04-16, end+90 = 2026-05-16.
@@ -261,11 +261,9 @@ renewal_strategy = st.fixed_dictionaries(
     end_offset=st.integers(min_value=0, max_value=89),
 )
 def test_stage_totals_equal_the_renewals_due_in_the_quarter(
-    items: list[dict[str, Any]], end_offset: int
+    empty_dbs: EmptyDatabases, items: list[dict[str, Any]], end_offset: int
 ) -> None:
-    eng = make_engine("sqlite://")
-    try:
-        init_schema(eng)
+    with empty_dbs.fresh() as eng:
         rows = []
         for n, it in enumerate(items):
             row: dict[str, Any] = {
@@ -293,5 +291,3 @@ def test_stage_totals_equal_the_renewals_due_in_the_quarter(
             assert r["forecast_rate"] is not None and 0 <= r["forecast_rate"] <= 1
         else:
             assert r["forecast_rate"] is None
-    finally:
-        eng.dispose()

@@ -11,7 +11,6 @@ from hypothesis import strategies as st
 from sqlalchemy import Engine
 
 from ecc.config import MetricSettings
-from ecc.db import init_schema, make_engine
 from ecc.metrics.context import Context
 from ecc.metrics.plan import DIRECT
 from ecc.metrics.retention import cohorts, retention
@@ -19,6 +18,7 @@ from ecc.metrics.scope import Scope
 from ecc.metrics.sums import retention_sums
 from ecc.periods import Period
 from tests.support.builders import seed
+from tests.support.empty_db import EmptyDatabases
 
 Q1 = Period(date(2024, 1, 1), date(2024, 3, 31))
 
@@ -317,10 +317,8 @@ def arr_on(rows: list[Any], cid: str, d: date) -> int:
     return sum(delta for c, day, _, delta in rows if c == cid and day <= d)
 
 
-def load(rows: list[Any], signups: dict[str, date]) -> Engine:
-    """A fresh in-memory SQLite database holding these customers and ledger rows."""
-    eng = make_engine("sqlite://")
-    init_schema(eng)
+def load(eng: Engine, rows: list[Any], signups: dict[str, date]) -> None:
+    """Put these customers and ledger rows into an empty database."""
     seed(
         eng,
         csms=[{"csm_id": "csm1"}],
@@ -337,7 +335,6 @@ def load(rows: list[Any], signups: dict[str, date]) -> Engine:
             for n, (c, day, kind, delta) in enumerate(rows)
         ],
     )
-    return eng
 
 
 histories = st.lists(
@@ -360,17 +357,15 @@ def ledger_of(customers: list[Any]) -> tuple[list[Any], dict[str, date]]:
 @settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(customers=histories, d0_day=st.integers(60, 500), length=st.integers(1, 400))
 def test_grr_never_exceeds_one_or_nrr_and_matches_a_python_recount(
-    customers: list[Any], d0_day: int, length: int
+    empty_dbs: EmptyDatabases, customers: list[Any], d0_day: int, length: int
 ) -> None:
     rows, signups = ledger_of(customers)
     d0 = START + timedelta(days=d0_day)
     end = d0 + timedelta(days=length)
-    eng = load(rows, signups)
-    try:
+    with empty_dbs.fresh() as eng:
+        load(eng, rows, signups)
         with eng.connect() as conn:
             sums = retention_sums(DIRECT, conn, d0, end, Scope()).get("")
-    finally:
-        eng.dispose()
     # the same sums recounted in Python, in cents
     base = kept = ending = 0
     for cid in signups:
@@ -402,16 +397,14 @@ def qend(i: int) -> date:
 @settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(customers=histories, end_day=st.integers(0, 900), keep=st.integers(1, 4))
 def test_cohorts_match_a_per_customer_recount(
-    customers: list[Any], end_day: int, keep: int
+    empty_dbs: EmptyDatabases, customers: list[Any], end_day: int, keep: int
 ) -> None:
     rows, signups = ledger_of(customers)
     end = START + timedelta(days=end_day)
-    eng = load(rows, signups)
-    try:
+    with empty_dbs.fresh() as eng:
+        load(eng, rows, signups)
         with eng.connect() as conn:
             got = cohorts(DIRECT, conn, end, Scope(), quarters=keep)
-    finally:
-        eng.dispose()
     # the definition, customer by customer: quarters that end by `end`, latest `keep`
     last = qindex(end) if qend(qindex(end)) == end else qindex(end) - 1
     picked = sorted({qindex(s) for s in signups.values() if qindex(s) <= last})[-keep:]

@@ -287,8 +287,8 @@ def test_a_due_job_runs_exactly_once_across_scheduler_restarts(
             start_up_done(tmp_path / "3.log")  # due jobs run right at start: none is due now
         assert len(runs_of(demo)) == 1 and len(sink.received) == 1
         log3 = (tmp_path / "3.log").read_text()
-        next_monday = schedule.trigger().get_next_fire_time(None, datetime.now(UTC))
-        assert f"weekly: kept, next run {next_monday:%Y-%m-%d %H:%M}" in log3
+        next_run = schedule.trigger().get_next_fire_time(None, datetime.now(UTC))
+        assert f"weekly: kept, next run {next_run:%Y-%m-%d %H:%M}" in log3
 
         # a second start for the same cron time (a scheduler killed between starting the
         # job and recording its next run) is refused by the run record itself
@@ -299,7 +299,7 @@ def test_a_due_job_runs_exactly_once_across_scheduler_restarts(
         status = ecc("scheduler", "--list", "--schedules", str(folder), "--db", db_url,
                      env=env_for(sink))  # fmt: skip
         assert status.returncode == 0, status.stderr
-        assert f"next run {next_monday.astimezone(UTC):%Y-%m-%d %H:%M} UTC" in status.stdout
+        assert f"next run {next_run.astimezone(UTC):%Y-%m-%d %H:%M} UTC" in status.stdout
         assert f"last run {rec.run_id} succeeded" in status.stdout
         assert "outbox: 1 sent" in status.stdout
     finally:

@@ -8,8 +8,9 @@ import subprocess
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from ecc.db import make_engine
 from tests.support.cli import ECC
@@ -17,6 +18,18 @@ from tests.support.servers import ROOT
 from tests.support.smtp_sink import SmtpSink
 
 ADMIN = "ops@example.com"
+#: The time zone of the schedule files the tests write.
+ZONE = "Europe/London"
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+def quiet_cron(zone: str = ZONE, *, weekly: bool = True) -> str:
+    """A crontab time that cannot come while a test runs, whenever it runs: half a day
+    from now in ``zone`` (a weekly one on the weekday three days after that). Its last
+    time is long past, so a test can still make a run due (``_make_due``)."""
+    at = datetime.now(ZoneInfo(zone)) + timedelta(hours=12)
+    day = WEEKDAYS[(at + timedelta(days=3)).weekday()] if weekly else "*"
+    return f"{at.minute} {at.hour} * * {day}"
 
 
 def schedule_file(
@@ -25,13 +38,14 @@ def schedule_file(
     *,
     notebooks: str = "portfolio",
     formats: str = "[html]",
-    cron: str = "0 7 * * 1",
+    cron: str | None = None,
     parameters: str = "{preset: this_quarter, compare: previous, today: data}",
 ) -> Path:
+    """A schedule file; by default its time never comes during the test (``quiet_cron``)."""
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{name}.yaml"
     path.write_text(
-        f'cron: "{cron}"\ntimezone: Europe/London\nnotebooks: {notebooks}\n'
+        f'cron: "{cron or quiet_cron()}"\ntimezone: {ZONE}\nnotebooks: {notebooks}\n'
         f"parameters: {parameters}\nformats: {formats}\n"
         "recipients: [vp@example.com, cro@example.com]\n"
         'subject: "Weekly report {name}: {period}"\n'
@@ -40,10 +54,15 @@ def schedule_file(
 
 
 def env_for(sink: SmtpSink) -> dict[str, str]:
+    """The scheduler's environment: the sink's SMTP, and alert digests whose times never
+    come during the test (a run at 07:00 UTC would otherwise send one)."""
     return os.environ | {
         "ECC_SMTP_URL": sink.url + "?timeout=5",
         "ECC_ADMIN_EMAILS": ADMIN,
         "ECC_MAIL_FROM": "Executive Command Center <ecc@example.com>",
+        "ECC_ALERT_TIMEZONE": "UTC",
+        "ECC_ALERT_DAILY_CRON": quiet_cron("UTC", weekly=False),
+        "ECC_ALERT_WEEKLY_CRON": quiet_cron("UTC"),
     }
 
 
