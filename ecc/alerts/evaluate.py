@@ -27,7 +27,8 @@ FIRST_LOOKBACK_DAYS = 30
 class AlertRun:
     since: date
     until: date
-    fired: int  # alerts the rules produced (recorded before or now)
+    fired: int  # alerts the rules produced (recorded before or now; a rule that fires once
+    # per subject produces none for a subject alerted already)
     new: list[int]  # ids of the alerts recorded by this run
 
 

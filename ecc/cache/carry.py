@@ -44,6 +44,7 @@ READS: dict[str, frozenset[str]] = {
             "health_scores",
             "renewals",
             "expansion_opportunities",
+            "targets",
         ),
         "retention_history": ("customers", "arr_events", "health_scores"),
         "risk": ("customers", "arr_events", "health_scores", "save_plays"),
