@@ -63,7 +63,7 @@ typecheck: install
 	$(BIN)/mypy ecc
 
 unit: install
-	$(BIN)/pytest -q -n 2 --dist loadgroup tests
+	$(BIN)/pytest -q -n 2 --dist loadgroup --durations=15 tests
 
 test: lint typecheck unit
 

@@ -97,3 +97,27 @@ def engine(db_url: str) -> Iterator[Engine]:
         yield eng
     finally:
         eng.dispose()
+
+
+#: Test modules that start whole servers (Voilà, JupyterHub, the proxy, Chromium): run
+#: one after another on one xdist worker, so two stacks never share the two cores and a
+#: page's time limit measures the page, not a neighbour's start-up.
+SERVER_MODULES = frozenset(
+    {
+        "test_browser",
+        "test_hub",
+        "test_hub_oauth",
+        "test_notebooks",
+        "test_replicas",
+        "test_first_paint",
+        "test_analyst_attacks",
+    }
+)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if item.path.stem in SERVER_MODULES:
+            item.add_marker(pytest.mark.xdist_group("servers"))
+

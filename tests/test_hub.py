@@ -33,7 +33,7 @@ from tests.support.pagecheck import computed_for, mismatches
 from tests.support.servers import CHROMIUM, CHROMIUM_ARGS, LIVE_KPI, SHOTS, need_chromium
 
 # one stack for the module: with `-n 2 --dist loadgroup` all of it runs on one worker
-pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("hub")]
+pytestmark = pytest.mark.slow  # in the "servers" xdist group (conftest.py)
 TODAY = date(2026, 11, 24)
 SMTP_PASSWORD = "mail-s3cr3t"
 KERNEL_WS = re.compile(r"/api/kernels/([0-9a-f-]{36})/channels")

@@ -25,7 +25,7 @@ from tests.support.builders import demo_sqlite
 from tests.support.hubstack import Stack, hub_stack, need_proxy
 from tests.support.servers import CHROMIUM, CHROMIUM_ARGS, LIVE_KPI, SHOTS, free_port, need_chromium
 
-pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("hub-oauth")]
+pytestmark = pytest.mark.slow  # in the "servers" xdist group (conftest.py)
 TODAY = date(2026, 11, 24)
 PEOPLE = {
     "ann": ["CS Leadership", "Everyone"],

@@ -18,7 +18,7 @@ from tests.support.builders import demo_sqlite
 from tests.support.hubstack import Stack, hub_stack, need_proxy, passable, submit_login
 from tests.support.servers import CHROMIUM, CHROMIUM_ARGS, ROOT, need_chromium
 
-pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("security")]
+pytestmark = pytest.mark.slow  # in the "servers" xdist group (conftest.py)
 TODAY = date(2026, 11, 24)
 
 
