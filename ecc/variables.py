@@ -58,6 +58,13 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting("ECC_REDIS_URL", _DATA, "Redis read-through cache of dashboard payloads (optional)"),
     Setting(
+        "ECC_STALE_DAYS",
+        _DATA,
+        "pages, reports and scheduled mail warn when the latest data is more than this many "
+        "days old (the daily load did not run)",
+        "2",
+    ),
+    Setting(
         "ECC_SECRET_KEY",
         _DATA,
         "the key that signs share links",

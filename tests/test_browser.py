@@ -201,7 +201,7 @@ def test_drill_down_keeps_the_filters_and_breadcrumbs_lead_back(browser: Any, se
     assert q["customer"] and (q["preset"], q["segment"]) == ("ytd", "SMB")
     # breadcrumb back to the overview keeps the date range and comparison
     tab.page.click(".ecc-crumbs >> text=Overview")
-    tab.page.wait_for_url("**/portfolio.ipynb?*", timeout=60_000)
+    tab.page.wait_for_url("**/summary.ipynb?*", timeout=60_000)
     q = tab.query()
     assert (q["preset"], q["compare"]) == ("ytd", "yoy") and "segment" not in q
     # and the browser's back button returns to the account

@@ -243,13 +243,13 @@ def test_make_serve_in_a_fresh_clone_serves_the_dashboards_and_ctrl_c_stops_it(
     make = Make(checkout, "serve", tmp_path / "serve.log", clean_env())
     try:
         url = make.wait_for(SERVE_WELCOME, FIRST_START).group(1)
-        assert url == f"http://127.0.0.1:{SERVE_PORT}/voila/render/portfolio.ipynb"
+        assert url == f"http://127.0.0.1:{SERVE_PORT}/voila/render/summary.ipynb"
         context = browser.new_context(viewport={"width": 1280, "height": 900})
         errors: list[str] = []
         page = context.new_page()
         page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
         page.goto(url)
-        shows_the_numbers(page, "/voila/render/portfolio.ipynb", checkout, tmp_path)
+        shows_the_numbers(page, "/voila/render/summary.ipynb", checkout, tmp_path)
         assert errors == []
         context.close()
         make.ctrl_c()
@@ -301,7 +301,7 @@ def test_make_demo_in_a_fresh_clone_signs_in_with_the_printed_logins_and_ctrl_c_
         assert url == "http://127.0.0.1:8000"
         context, page, errors = sign_in(browser, url, "vp", logins["vp"])
         shows_the_numbers(
-            page, "/services/dashboards/voila/render/portfolio.ipynb", checkout, tmp_path
+            page, "/services/dashboards/voila/render/summary.ipynb", checkout, tmp_path
         )
         assert errors == []
         context.close()

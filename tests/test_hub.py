@@ -155,7 +155,7 @@ def lands_on_the_command_center(v: Visitor, db_url: str, name: str) -> None:
     v.login(name)
     v.page.wait_for_selector(LIVE_KPI, timeout=180_000)
     seconds = time.perf_counter() - started
-    assert urlparse(v.page.url).path == "/services/dashboards/voila/render/portfolio.ipynb"
+    assert urlparse(v.page.url).path == "/services/dashboards/voila/render/summary.ipynb"
     v.page.wait_for_timeout(300)
     html = str(v.page.content())
     assert 'data-metric="portfolio.arr"' in html

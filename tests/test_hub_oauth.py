@@ -175,7 +175,7 @@ def test_a_member_of_the_vp_group_at_the_provider_lands_on_the_command_center(
 ) -> None:
     page = sign_in(browser, stack, "ann")
     page.wait_for_selector(LIVE_KPI, timeout=180_000)
-    assert "/services/dashboards/voila/render/portfolio.ipynb" in page.url
+    assert "/services/dashboards/voila/render/summary.ipynb" in page.url
     groups = page.context.request.get(f"{stack.url}/hub/api/user")
     assert sorted(groups.json()["groups"]) == ["Everyone", "vp"]  # the claim, mapped
     page.context.close()

@@ -100,7 +100,7 @@ def test_a_server_whose_preheated_kernel_died_as_it_started_gets_ready(tmp_path:
     log = tmp_path / "serve.log"
     with voila_server(db, log, pool_size=0, starting=_kill_first_kernel) as base:
         voila_log = log.with_suffix(".voila.log").read_text()
-        assert "a preheated kernel of portfolio.ipynb is replaced" in voila_log
+        assert "a preheated kernel of summary.ipynb is replaced" in voila_log
         # no kernel left over from the failed start: the landing page's two
         from tests.support.servers import server_of
 

@@ -54,6 +54,7 @@ from ..db_roles import dashboards_url
 from ..paths import notebooks_dir
 from ..ui import liveness, paint_gate, template_cache
 from ..ui.first_paint import FirstPaint
+from ..ui.pools import LANDING_PAGE
 from ..ui.serve import refresher, voila_command, voila_env
 from ..ui.view import VIEWER_KEY
 from ..ui.voila_app import KernelProofGate
@@ -61,7 +62,7 @@ from .replicas import REPLICA, replicas_wanted, run_tier
 from .settings import DASHBOARDS
 
 #: The landing page, relative to the service prefix.
-LANDING = "voila/render/portfolio.ipynb"
+LANDING = f"voila/render/{LANDING_PAGE}.ipynb"
 #: The query parameter that names who is looking.
 VIEWER = VIEWER_KEY
 

@@ -103,9 +103,11 @@ def report_message(
     ``numbers`` in the body, ``files`` attached."""
     msg = _new(sender, recipients, subject)
     rows, change = numbers.rows, numbers.change_label
-    shown = ("Period", "Filters", "Data as of")
+    shown = ("Period", "Filters", "Data as of", "Data loaded")
     width = max(len(r.label) for r in rows)
-    text = [title, "", *(f"{k}: {facts[k]}" for k in shown if k in facts), ""]
+    warning = facts.get("Warning")  # stale data or a failed refresh: said first
+    text = [title, "", *([f"WARNING: {warning}", ""] if warning else [])]
+    text += [*(f"{k}: {facts[k]}" for k in shown if k in facts), ""]
     text.append(f"{'Headline':<{width}}  {'now':>10}" + (f"   {change}" if change else ""))
     text += [
         f"  {r.label:<{width}}  {r.value:>10}" + (f"   {r.change}" if r.change else "")
@@ -141,7 +143,13 @@ def report_message(
         "<p style='color:#1f4e8c;font-size:12px;letter-spacing:.08em;text-transform:uppercase;"
         "margin:0'>Executive Command Center</p>"
         f"<h1 style='font-size:20px;margin:4px 0 12px'>{esc(title)}</h1>"
-        f"<table style='border-collapse:collapse;margin-bottom:16px'>{dl}</table>"
+        + (
+            "<p style='border-left:4px solid #b7791f;background:#fff8e6;padding:8px 12px'>"
+            f"<strong>Warning:</strong> {esc(warning)}</p>"
+            if warning
+            else ""
+        )
+        + f"<table style='border-collapse:collapse;margin-bottom:16px'>{dl}</table>"
         "<h2 style='font-size:16px;margin:0 0 6px'>Headline</h2>"
         f"<table style='border-collapse:collapse;margin-bottom:16px'>{ths}</tr>{trs}</table>"
         f"<p style='margin:0'>Attached:</p><ul style='margin-top:4px'>{attached}</ul>"

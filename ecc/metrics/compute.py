@@ -22,6 +22,7 @@ from .risk import risk
 from .scope import Scope
 from .segments import segments
 from .state import first_data_date
+from .summary import summary_trend
 from .workload import workload
 
 Family = Callable[[Context], Any]
@@ -41,7 +42,10 @@ AREAS: dict[str, Family] = {
 
 #: Areas a page may ask for by name that are not part of METRICS.md's output (``ecc
 #: metrics`` never prints them); the refresh pre-aggregates them with the others.
-EXTRA_AREAS: dict[str, Family] = {"retention_history": retention_history}
+EXTRA_AREAS: dict[str, Family] = {
+    "retention_history": retention_history,
+    "summary_trend": summary_trend,
+}
 ALL_AREAS: dict[str, Family] = {**AREAS, **EXTRA_AREAS}
 
 #: Areas whose values depend on the comparison period (their ``trend``); the others

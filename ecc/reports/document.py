@@ -40,10 +40,17 @@ def cover_facts(sections: list[Section]) -> dict[str, str]:
     sections of one report share the same parameters)."""
     meta = sections[0].meta
     computed = min(s.meta["computed_at"] for s in sections)
+    loaded = meta.get("loaded_at")
     return {
         "Period": period_words(meta),
         "Filters": filter_words(meta),
         "Data as of": f"{date.fromisoformat(meta['data_as_of']):%B %-d, %Y}",
+        **({"Data loaded": loaded.replace("T", " ").replace("Z", " UTC")} if loaded else {}),
+        **(
+            {"Warning": " ".join(meta["freshness_warnings"])}
+            if meta.get("freshness_warnings")
+            else {}
+        ),
         "Numbers computed": computed.replace("T", " ").replace("Z", " UTC"),
         "Generated": f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC",
         "Version": code_version(),

@@ -97,13 +97,13 @@ class Dashboard:
         self.live = page.live(LiveEnv(self.engine, self._go)) if page.live else None
         self._build_filters()
         self.exports = ExportBar(self._export)
+        controls = [self.filter_box, self.exports.box]
+        shown = [self.body, *([self.live.root] if self.live else [])]
         self.root = widgets.VBox(
             [
                 self.header,
-                self.filter_box,
-                self.exports.box,
-                self.body,
-                *([self.live.root] if self.live else []),
+                # the numbers first where the page says so (the summary: one screen)
+                *([*shown, *controls] if page.controls_below else [*controls, *shown]),
                 self.url,
             ],
             layout=widgets.Layout(width="100%"),
@@ -268,6 +268,12 @@ def render_header(page: Page, ctx: PageContext) -> str:
         f'<a href="{esc(url)}" target="_self">{esc(label)}</a>' if url else esc(label)
         for label, url in crumbs
     )
+    fresh = ctx.fresh
+    loaded = f" · {esc(fresh.loaded_text())}" if fresh is not None and fresh.loaded_at else ""
+    banner = "".join(
+        f'<div class="ecc-fresh" role="status">{esc(w)}</div>'
+        for w in (fresh.warnings() if fresh is not None else [])
+    )
     cmp = ctx.data.get("comparison") if page.compares else None
     range_text = f"{req.period.start:%b %-d, %Y} – {req.period.end:%b %-d, %Y}"
     if page.range_text is not None:
@@ -287,7 +293,9 @@ def render_header(page: Page, ctx: PageContext) -> str:
         f'<div class="ecc-header"><h1>{esc(page.title)}</h1>'
         f'<span class="ecc-asof" data-asof="{req.today.isoformat()}"'
         f' data-computed="{ctx.computed_at.isoformat(timespec="seconds")}Z">'
-        f"Data as of {req.today:%b %-d, %Y} · {esc(updated_text(ctx.computed_at))}</span></div>"
+        f"Data as of {req.today:%b %-d, %Y}{loaded} · {esc(updated_text(ctx.computed_at))}"
+        "</span></div>"
+        f"{banner}"
         f'<nav class="ecc-nav">{nav}</nav>'
         f'<div class="ecc-crumbs">{trail}</div>'
         f'<div class="ecc-range">{esc(range_text)}</div>'
@@ -309,9 +317,10 @@ def updated_text(computed_at: datetime, now: datetime | None = None) -> str:
 
 def default_crumbs(page: Page, ctx: PageContext) -> list[tuple[str, str | None]]:
     from .pages.common import base_crumbs
+    from .pools import LANDING_PAGE
 
     out = base_crumbs(ctx)
-    if page.name != "portfolio":
+    if page.name != LANDING_PAGE:
         out.append((page.title, None))
     else:
         out[-1] = (out[-1][0], None)

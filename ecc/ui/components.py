@@ -56,7 +56,8 @@ def badge(value: str | None) -> str:
     return f'<span class="ecc-badge {esc(value)}">{esc(value.replace("_", " "))}</span>'
 
 
-def _raw(value: Any) -> str:
+def data_value(value: Any) -> str:
+    """A value as a ``data-value`` attribute holds it: JSON, a string as it is, empty for None."""
     if value is None:
         return ""
     return json.dumps(value) if not isinstance(value, str) else value
@@ -119,7 +120,7 @@ def kpi(
     tone_cls = tone if tone is not None else _tone(value, d.good if d else "neutral", unit)
     return (
         f'<div class="ecc-card {esc(tone_cls)}" data-metric="{esc(key)}" '
-        f'data-value="{esc(_raw(value))}" title="{esc(title)}">'
+        f'data-value="{esc(data_value(value))}" title="{esc(title)}">'
         f'<div class="label">{esc(label)}</div>'
         f'<div class="value">{shown_html}</div>{delta_html}'
         f'<details><summary><span class="info">i</span>{esc(covers)}</summary>'

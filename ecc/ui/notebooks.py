@@ -15,6 +15,7 @@ from ..filters import NAMES, parameters_cell
 
 #: notebook stem -> (title, extra parameter lines)
 NOTEBOOKS: dict[str, tuple[str, list[str]]] = {
+    "summary": ("Executive summary", []),
     "portfolio": ("Portfolio health", []),
     "retention": ("ARR retention", []),
     "risk": ("Risk exposure", []),

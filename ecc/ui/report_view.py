@@ -13,9 +13,11 @@ COMPARE_WORDS = {"previous": "the previous period", "yoy": "the same period last
 
 
 def describe(ctx: PageContext) -> dict[str, Any]:
-    """What a section reflects: dates, comparison, filters, data as-of and computed time."""
-    req, data = ctx.req, ctx.data
+    """What a section reflects: dates, comparison, filters, data as-of, when the data was
+    loaded, warnings about its freshness, and the computed time."""
+    req, data, fresh = ctx.req, ctx.data, ctx.fresh
     cmp = data.get("comparison")
+    loaded = fresh.loaded_at if fresh is not None else None
     return {
         "period": {"start": req.period.start.isoformat(), "end": req.period.end.isoformat()},
         "preset": req.period.preset,
@@ -23,6 +25,8 @@ def describe(ctx: PageContext) -> dict[str, Any]:
         "comparison_available": data.get("comparison_values") is not None if cmp else None,
         "filters": {"segment": req.scope.segment, "csm": req.scope.csm_id},
         "data_as_of": req.today.isoformat(),
+        "loaded_at": loaded.isoformat(timespec="seconds") + "Z" if loaded else None,
+        "freshness_warnings": fresh.warnings() if fresh is not None else [],
         "computed_at": ctx.computed_at.isoformat(timespec="seconds") + "Z",
     }
 
@@ -56,7 +60,10 @@ def report_section(page: Page, ctx: PageContext) -> tuple[str, dict[str, Any]]:
     meta = describe(ctx) | {"page": page.name, "title": page.title}
     if not page.compares:  # nothing on the page is compared (the alerts list)
         meta["comparison"] = None
-    notes = "".join(f'<p class="ecc-note">{esc(m)}</p>' for m in ctx.view.messages)
+    notes = "".join(
+        f'<p class="ecc-note">{esc(m)}</p>'
+        for m in [*meta["freshness_warnings"], *ctx.view.messages]
+    )
     head = (
         f'<header class="ecc-report-head"><h1>{esc(page.title)}</h1>'
         f'<p class="ecc-range">{esc(period_words(meta))} · filters: {esc(filter_words(meta))}'

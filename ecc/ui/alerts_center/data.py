@@ -5,6 +5,7 @@ subjects named. One read of ``executive_alerts`` (``ecc.alerts.store``) per view
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import date
 from typing import Any
 
 from sqlalchemy import Connection, select
@@ -67,7 +68,7 @@ def load(conn: Connection, req: Request, view: View) -> dict[str, Any]:
         ),
     )
     if req.scope.csm_id:
-        rows = _in_book(conn, rows, req.scope.csm_id)
+        rows = in_book(conn, rows, req.scope.csm_id)
     by_status = {"open": 0, "acknowledged": 0}
     for r in rows:
         by_status["acknowledged" if _acked(r) else "open"] += 1
@@ -94,7 +95,36 @@ def load(conn: Connection, req: Request, view: View) -> dict[str, Any]:
     }
 
 
-def _in_book(conn: Connection, rows: list[AlertRow], csm_id: str) -> list[AlertRow]:
+#: The severities the executive summary counts.
+URGENT = ("critical", "high")
+
+
+def _fired(conn: Connection, req: Request, since: date, until: date) -> list[AlertRow]:
+    """Alerts fired in [since, until] under the request's segment and CSM filters."""
+    rows = list_alerts(conn, AlertFilter(segment=req.scope.segment, since=since, until=until))
+    return in_book(conn, rows, req.scope.csm_id) if req.scope.csm_id else rows
+
+
+def open_counts(conn: Connection, req: Request) -> dict[str, int]:
+    """Open (unacknowledged) critical and high alerts fired in the period, under the
+    filters: what the alerts center lists for the same view."""
+    counts = dict.fromkeys(URGENT, 0)
+    for r in _fired(conn, req, req.period.start, req.period.end):
+        if not _acked(r) and r["severity"] in counts:
+            counts[r["severity"]] += 1
+    return counts
+
+
+def urgent_by_month(
+    conn: Connection, req: Request, spans: list[tuple[date, date]]
+) -> list[float | None]:
+    """Critical and high alerts fired in each span, under the filters (acknowledged too)."""
+    rows = [r for r in _fired(conn, req, spans[0][0], spans[-1][1]) if r["severity"] in URGENT]
+    days = [(a.isoformat(), b.isoformat()) for a, b in spans]
+    return [float(sum(1 for r in rows if a <= r["fired_on"] <= b)) for a, b in days]
+
+
+def in_book(conn: Connection, rows: list[AlertRow], csm_id: str) -> list[AlertRow]:
     """The CSM filter: alerts about the CSM, or about a customer (or its renewal) in the
     CSM's current book (``customers.csm_id``, as everywhere else)."""
     book = set(

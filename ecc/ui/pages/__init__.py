@@ -15,6 +15,7 @@ from typing import Any, Protocol
 from sqlalchemy import Connection, Engine
 
 from ...clock import utcnow
+from ...freshness import Freshness, freshness
 from ...metrics.compute import reading_plan
 from ...metrics.plan import Plan
 from ...metrics.scope import Scope
@@ -33,6 +34,8 @@ class PageContext:
     computed_at: datetime = field(default_factory=utcnow)
     #: where the metrics came from: "cache", "redis" or "computed"
     source: str = "computed"
+    #: when the data was loaded, how old it is, whether the last refresh failed
+    fresh: Freshness | None = None
 
 
 class Live(Protocol):
@@ -76,6 +79,8 @@ class Page:
     compares: bool = True  # False: the comparison does not apply (its filter is hidden)
     # keys of the page's own data (``extra``) that its Excel export holds like areas
     tables: tuple[str, ...] = ()
+    # the filter bar and export buttons below the page's numbers instead of above them
+    controls_below: bool = False
 
 
 PAGES: dict[str, Page] = {}
@@ -97,7 +102,13 @@ def build_context(conn: Connection, page: Page, view: View) -> PageContext:
         # month-end ARR and health from the snapshots
         data.update(page.extra(conn, reading_plan(conn), req, view))
     return PageContext(
-        view=view, req=req, data=data, conn=conn, computed_at=got.computed_at, source=got.source
+        view=view,
+        req=req,
+        data=data,
+        conn=conn,
+        computed_at=got.computed_at,
+        source=got.source,
+        fresh=freshness(conn),
     )
 
 
@@ -119,6 +130,7 @@ def load_all() -> dict[str, Page]:
 
 #: Page modules in navigation order.
 PAGE_MODULES: tuple[str, ...] = (
+    "summary",
     "portfolio",
     "retention",
     "risk",

@@ -99,13 +99,15 @@ Crumbs = list[tuple[str, str | None]]
 
 
 def base_crumbs(ctx: PageContext, *, with_csm: bool = True) -> Crumbs:
-    """Overview, then segment, then CSM: links keeping the date range and comparison."""
+    """Overview, then segment, then CSM: links keeping the date range and comparison (the
+    overview and a segment's are the landing page, the executive summary)."""
     from ..components import href
+    from ..pools import LANDING_PAGE
 
     v = ctx.view
-    out: Crumbs = [("Overview", href("portfolio", v, segment=None, csm=None))]
+    out: Crumbs = [("Overview", href(LANDING_PAGE, v, segment=None, csm=None))]
     if v.segment:
-        out.append((f"Segment: {v.segment}", href("portfolio", v, csm=None)))
+        out.append((f"Segment: {v.segment}", href(LANDING_PAGE, v, csm=None)))
     if v.csm and with_csm:
         out.append((f"CSM: {csm_names(ctx).get(v.csm, v.csm)}", href("csm", v)))
     return out
