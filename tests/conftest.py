@@ -104,7 +104,11 @@ def engine(db_url: str) -> Iterator[Engine]:
 #: page's time limit measures the page, not a neighbour's start-up.
 SERVER_MODULES = frozenset(
     {
+        "test_admission",
         "test_browser",
+        "test_kernel_reclaim",
+        "test_pool_repair",
+        "test_zygote",
         "test_hub",
         "test_hub_oauth",
         "test_notebooks",

@@ -188,6 +188,9 @@ def checkout(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     # run as system users of their own (pytest's folders are private to its user)
     passable(folder.parent)
     subprocess.run(["git", "clone", "--quiet", str(ROOT), str(folder)], check=True)
+    # nothing installed or made yet: whichever of `make serve` and `make demo` runs first
+    # (the order is random) installs everything from this state
+    assert not (folder / ".venv").exists() and not (folder / "data").exists()
     yield folder
     # whatever a failed test left running there
     for line in processes_of(folder):
@@ -239,7 +242,6 @@ def test_make_serve_in_a_fresh_clone_serves_the_dashboards_and_ctrl_c_stops_it(
     checkout: Path, browser: Any, tmp_path: Path
 ) -> None:
     need_ports((SERVE_PORT,))
-    assert not (checkout / ".venv").exists() and not (checkout / "data").exists()
     make = Make(checkout, "serve", tmp_path / "serve.log", clean_env())
     try:
         url = make.wait_for(SERVE_WELCOME, FIRST_START).group(1)

@@ -208,7 +208,9 @@ def test_an_analyst_lands_in_jupyterlab_and_gets_403_from_the_dashboards(
 ) -> None:
     visitor.login("analyst")
     visitor.page.wait_for_url("**/user/analyst/lab**", timeout=120_000)
-    visitor.page.wait_for_selector(".jp-LabShell", timeout=120_000)
+    # 13 s alone; JupyterLab's first load (several MB of scripts) has taken over two
+    # minutes in CI while the other worker ran a database-heavy test on the same two cores
+    visitor.page.wait_for_selector(".jp-LabShell", timeout=300_000)
     # their own copy of the notebooks
     visitor.page.locator(".jp-DirListing-itemText", has_text="notebooks").first.wait_for(
         timeout=60_000

@@ -32,6 +32,17 @@ def quiet_cron(zone: str = ZONE, *, weekly: bool = True) -> str:
     return f"{at.minute} {at.hour} * * {day}"
 
 
+#: The quiet times, taken once when the tests start: a scheduler stopped and started
+#: again within a test must find the same times (a changed one reschedules its job, and
+#: the run a test made due would be dropped).
+REPORT_CRON = quiet_cron()
+DIGEST_CRONS = {
+    "ECC_ALERT_TIMEZONE": "UTC",
+    "ECC_ALERT_DAILY_CRON": quiet_cron("UTC", weekly=False),
+    "ECC_ALERT_WEEKLY_CRON": quiet_cron("UTC"),
+}
+
+
 def schedule_file(
     folder: Path,
     name: str,
@@ -45,7 +56,7 @@ def schedule_file(
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{name}.yaml"
     path.write_text(
-        f'cron: "{cron or quiet_cron()}"\ntimezone: {ZONE}\nnotebooks: {notebooks}\n'
+        f'cron: "{cron or REPORT_CRON}"\ntimezone: {ZONE}\nnotebooks: {notebooks}\n'
         f"parameters: {parameters}\nformats: {formats}\n"
         "recipients: [vp@example.com, cro@example.com]\n"
         'subject: "Weekly report {name}: {period}"\n'
@@ -60,9 +71,7 @@ def env_for(sink: SmtpSink) -> dict[str, str]:
         "ECC_SMTP_URL": sink.url + "?timeout=5",
         "ECC_ADMIN_EMAILS": ADMIN,
         "ECC_MAIL_FROM": "Executive Command Center <ecc@example.com>",
-        "ECC_ALERT_TIMEZONE": "UTC",
-        "ECC_ALERT_DAILY_CRON": quiet_cron("UTC", weekly=False),
-        "ECC_ALERT_WEEKLY_CRON": quiet_cron("UTC"),
+        **DIGEST_CRONS,
     }
 
 
