@@ -7,7 +7,7 @@ the as-of date, latest health score on or before it, category by the 40/70 thres
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any, Literal, NamedTuple
 
 from sqlalchemy import Connection, desc, func, select
@@ -155,7 +155,9 @@ def account_detail(conn: Connection, customer_id: str, end: date) -> dict[str, A
         select(support_tickets)
         .where(
             support_tickets.c.customer_id == customer_id,
-            func.date(support_tickets.c.opened_at) <= end.isoformat(),
+            # opened on or before ``end``: before the next midnight (a timestamp compared
+            # with a timestamp, on both databases)
+            support_tickets.c.opened_at < datetime.combine(end + timedelta(days=1), time.min),
         )
         .order_by(desc(support_tickets.c.opened_at))
         .limit(20)

@@ -23,7 +23,7 @@ from ..filters import FIELDS, NAMES, Filters
 from ..request import Request
 
 FILTER_KEYS: tuple[str, ...] = NAMES
-PAGE_KEYS: tuple[str, ...] = ("customer", "list", "severity", "rule", "status")
+PAGE_KEYS: tuple[str, ...] = ("customer", "list", "severity", "rule", "status", "came")
 VIEWER_KEY = "viewer"
 DEFAULTS: dict[str, str] = {f.name: f.default for f in FIELDS if f.default is not None}
 
@@ -37,6 +37,7 @@ class View(Filters):
     severity: str | None = None
     rule: str | None = None
     status: str | None = None  # alerts: None (unacknowledged), "all", "acknowledged"
+    came: str | None = None  # the account page: the page the viewer came from (its crumb)
     viewer: str | None = field(default=None, compare=False)  # who is looking (not view state)
     messages: tuple[str, ...] = field(default=(), compare=False)
 

@@ -66,10 +66,10 @@ def subject_link(view: View, row: Mapping[str, Any]) -> str:
         due = row.get("subject_detail")
         text = f"Renewal of {name}" + (f", due {day(due)}" if due else "")
         if row.get("customer_id"):
-            return link("account", view, text, customer=row["customer_id"])
+            return link("account", view, text, customer=row["customer_id"], came="alerts")
         return link("renewals", view, text)
     if row.get("customer_id"):
-        return link("account", view, name, customer=row["customer_id"])
+        return link("account", view, name, customer=row["customer_id"], came="alerts")
     return esc(name)
 
 

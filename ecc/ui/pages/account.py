@@ -15,7 +15,7 @@ from ...request import Request
 from .. import charts
 from ..components import badge, columns, esc, grid, href, kpi, link, section, table
 from ..view import View
-from . import Page, PageContext, register
+from . import PAGES, Page, PageContext, register
 from .common import base_crumbs
 
 
@@ -180,12 +180,30 @@ def render(ctx: PageContext) -> str:
     )
 
 
+#: The account lists by kind, as a breadcrumb names them.
+LIST_CRUMBS = {
+    "at_risk": "Accounts at risk",
+    "critical": "Critical accounts",
+    "healthy": "Healthy accounts",
+    "all": "All accounts",
+}
+
+
+def came_from(view: View) -> list[tuple[str, str | None]]:
+    """The crumb of the way the viewer came — a dashboard, or a list of accounts (the
+    at-risk list when the link did not say); none from a CSM's book, whose crumb is
+    there already. Only known pages and lists count: the URL's words are never shown."""
+    if view.came == "csm" and view.csm:
+        return []
+    page = PAGES.get(view.came or "")
+    if page is not None and page.nav:
+        return [(page.title, href(page.name, view))]
+    kind = view.list if view.list in LIST_CRUMBS else "at_risk"
+    return [(LIST_CRUMBS[kind], href("accounts", view, list=kind))]
+
+
 def crumbs(ctx: PageContext) -> list[tuple[str, str | None]]:
-    return [
-        *base_crumbs(ctx),
-        ("Accounts at risk", href("accounts", ctx.view, list="at_risk")),
-        (ctx.data["account"]["name"], None),
-    ]
+    return [*base_crumbs(ctx), *came_from(ctx.view), (ctx.data["account"]["name"], None)]
 
 
 PAGE = register(

@@ -25,7 +25,7 @@ def render(ctx: PageContext) -> str:
     v, a = ctx.view, ctx.data["accounts"]
     rows = [
         [
-            link("account", v, r["name"], customer=r["customer_id"]),
+            link("account", v, r["name"], customer=r["customer_id"], list=ctx.data["list"]),
             esc(r["segment"]),
             link("csm", v, r["csm_name"], csm=r["csm_id"]),
             esc(f.money(r["arr"])),

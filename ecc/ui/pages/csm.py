@@ -93,7 +93,7 @@ def render(ctx: PageContext) -> str:
     book = d["book"]
     book_rows = [
         [
-            link("account", v, r["name"], customer=r["customer_id"]),
+            link("account", v, r["name"], customer=r["customer_id"], came="csm"),
             esc(r["segment"]),
             esc(f.money(r["arr"])),
             badge(r["category"]) + f" {esc(f.score(r['score']))}",

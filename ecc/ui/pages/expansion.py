@@ -234,7 +234,7 @@ def _top_row(ctx: PageContext, refs: dict[str, CustomerRef], o: dict[str, Any]) 
     name = o.get("name") or (ref.name if ref else o["customer_id"])
     owner = f'<br><span class="ecc-sub">{csm_link(ctx, ref.csm_id)}</span>' if ref else ""
     return [
-        link("account", ctx.view, name, customer=o["customer_id"]) + owner,
+        link("account", ctx.view, name, customer=o["customer_id"], came="expansion") + owner,
         esc(TYPE_LABELS.get(o["type"], o["type"]))
         + f'<br><span class="ecc-sub">{esc(STAGE_LABELS.get(o["stage"], o["stage"]))}'
         "</span>",

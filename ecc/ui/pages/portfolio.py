@@ -159,7 +159,7 @@ def _top_risk_section(ctx: PageContext) -> str:
     top = ctx.data["risk"]["top_accounts"][:5]
     top_rows = [
         [
-            link("account", v, a["name"], customer=a["customer_id"]),
+            link("account", v, a["name"], customer=a["customer_id"], came="portfolio"),
             esc(a["segment"]),
             csm_link(ctx, a["csm_id"]),
             esc(f.money(a["arr"])),

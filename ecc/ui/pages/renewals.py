@@ -214,7 +214,13 @@ def _due_line(ctx: PageContext, refs: dict[str, CustomerRef], r: dict[str, Any])
     ref = refs.get(r["customer_id"])
     owner = f'<br><span class="ecc-sub">{csm_link(ctx, ref.csm_id)}</span>' if ref else ""
     return [
-        link("account", ctx.view, ref.name if ref else r["customer_id"], customer=r["customer_id"])
+        link(
+            "account",
+            ctx.view,
+            ref.name if ref else r["customer_id"],
+            customer=r["customer_id"],
+            came="renewals",
+        )
         + owner,
         _due(r, ctx.req.period.end),
         esc(f.money(r["arr"])),

@@ -56,7 +56,7 @@ def _top_accounts_section(ctx: PageContext) -> str:
     r, v = ctx.data["risk"], ctx.view
     top_rows = [
         [
-            link("account", v, a["name"], customer=a["customer_id"]),
+            link("account", v, a["name"], customer=a["customer_id"], came="risk"),
             esc(a["segment"]),
             csm_link(ctx, a["csm_id"]),
             esc(f.money(a["arr"])),

@@ -239,7 +239,9 @@ def recommendations(ctx: PageContext) -> str:
     )
     body = [
         [
-            link("account", v, refs[cid].name if cid in refs else cid, customer=cid),
+            link(
+                "account", v, refs[cid].name if cid in refs else cid, customer=cid, came="workload"
+            ),
             esc(f.money(m.get("arr"))),
             csm_link(ctx, m["from_csm"]),
             csm_link(ctx, m["to_csm"]),
