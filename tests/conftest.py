@@ -124,4 +124,3 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if item.path.stem in SERVER_MODULES:
             item.add_marker(pytest.mark.xdist_group("servers"))
-
