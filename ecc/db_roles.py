@@ -141,9 +141,7 @@ def grant_postgres(engine: Engine) -> None:
                 )
                 conn.execute(text(f'GRANT USAGE ON SCHEMA "{schema}" TO {role}'))
                 conn.execute(text(f'REVOKE ALL ON ALL TABLES IN SCHEMA "{schema}" FROM {role}'))
-                conn.execute(
-                    text(f'REVOKE ALL ON ALL SEQUENCES IN SCHEMA "{schema}" FROM {role}')
-                )
+                conn.execute(text(f'REVOKE ALL ON ALL SEQUENCES IN SCHEMA "{schema}" FROM {role}'))
                 for name in sorted(readable & present):
                     conn.execute(text(f'GRANT SELECT ON "{schema}"."{name}" TO {role}'))
             if table in present:

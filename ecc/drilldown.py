@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import date, datetime, time, timedelta
+from decimal import Decimal
 from typing import Any, Literal, NamedTuple
 
 from sqlalchemy import Connection, desc, func, select
@@ -15,8 +16,9 @@ from sqlalchemy import Connection, desc, func, select
 from .errors import ConfigError
 from .metrics.context import money
 from .metrics.plan import Plan
-from .metrics.scope import Scope
-from .metrics.state import category, category_of, customer_state
+from .metrics.renewals import bucket_clauses
+from .metrics.scope import Scope, scope_clauses
+from .metrics.state import category, category_of, customer_state, open_at
 from .schema import (
     activities,
     arr_events,
@@ -262,3 +264,73 @@ def customer_refs(conn: Connection, ids: Iterable[str]) -> dict[str, CustomerRef
         for r in conn.execute(q):
             out[r.customer_id] = CustomerRef(r.name, r.segment, r.csm_id)
     return out
+
+
+#: The renewal lists behind the renewal counts (the buckets of ``renewals``, and all
+#: open renewals due within 90 days: a CSM's "Renewals 90d" on the workload page).
+RENEWAL_LISTS: dict[str, str] = {
+    "late": "Late renewals (open, due before the as-of date)",
+    "d30": "Renewals due in the next 30 days",
+    "d60": "Renewals due in 31 to 60 days",
+    "d90": "Renewals due in 61 to 90 days",
+    "due90": "Renewals due in the next 90 days",
+}
+
+
+def renewal_list(conn: Connection, end: date, scope: Scope, kind: str) -> dict[str, Any]:
+    """The open renewals of a list at ``end`` in scope, soonest due first (the latest
+    first for late ones): customer, CSM, due date, ARR, forecast status, and days left
+    (negative: days late). All of them: ``{title, rows, total, total_arr}``."""
+    if kind not in RENEWAL_LISTS:
+        raise ConfigError(
+            f"unknown renewal list {kind!r}; choose one of: {', '.join(RENEWAL_LISTS)}"
+        )
+    buckets = bucket_clauses(end)
+    r = renewals.c
+    due = (
+        buckets[kind]
+        if kind != "due90"
+        else (r.due_on > end) & (r.due_on <= end + timedelta(days=90))
+    )
+    q = (
+        select(
+            r.renewal_id,
+            r.customer_id,
+            r.due_on,
+            r.arr,
+            r.forecast_status,
+            customers.c.name,
+            customers.c.segment,
+            customers.c.csm_id,
+            csms.c.name.label("csm_name"),
+        )
+        .select_from(
+            renewals.join(customers, customers.c.customer_id == r.customer_id).join(
+                csms, csms.c.csm_id == customers.c.csm_id
+            )
+        )
+        .where(open_at(r.closed_on, end), due, *scope_clauses(scope))
+        .order_by(desc(r.due_on) if kind == "late" else r.due_on, r.renewal_id)
+    )
+    found = conn.execute(q).all()
+    rows = [
+        {
+            "renewal_id": row.renewal_id,
+            "customer_id": row.customer_id,
+            "name": row.name,
+            "segment": row.segment,
+            "csm_id": row.csm_id,
+            "csm_name": row.csm_name,
+            "due_on": row.due_on.isoformat(),
+            "days_left": (row.due_on - end).days,
+            "arr": money(row.arr),
+            "forecast_status": row.forecast_status,
+        }
+        for row in found
+    ]
+    return {
+        "title": RENEWAL_LISTS[kind],
+        "total": len(rows),
+        "total_arr": money(sum((row.arr for row in found), Decimal(0))),
+        "rows": rows,
+    }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 
@@ -59,3 +60,8 @@ def get(obj: Any, *path: str) -> Any:
             return None
         obj = obj.get(key) if isinstance(obj, dict) else None
     return obj
+
+
+def day(iso: str) -> str:
+    """An ISO date for people: ``Nov 24, 2026``."""
+    return f"{date.fromisoformat(iso):%b %-d, %Y}"

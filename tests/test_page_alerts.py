@@ -125,19 +125,20 @@ def test_subjects_link_to_their_pages_keeping_the_filters(
     links = {
         text: query_of(href) | {"page": href.split("?")[0]} for href, text in parse_page(html).links
     }
-    assert links["Acme"] == kept | {"page": "account.ipynb", "customer": "c1"}
+    assert links["Acme"] == kept | {"page": "account.ipynb", "customer": "c1", "came": "alerts"}
     assert links["Bo Park"] == kept | {"page": "csm.ipynb", "csm": "bo"}
     # a renewal links to its customer's account, and says which renewal
     assert links["Renewal of Globex, due Dec 20, 2026"] == kept | {
         "page": "account.ipynb",
         "customer": "c3",
+        "came": "alerts",
     }
     # with a segment filter and the page's own filters, subject links keep the segment
     # (not the alerts page's severity), and the severity cards keep everything
     html = render_page(engine, "alerts", f"{Q}&segment=SMB&severity=critical")
     page = parse_page(html)
     acme = next(h for h, t in page.links if t == "Acme")
-    assert query_of(acme) == kept | {"segment": "SMB", "customer": "c1"}
+    assert query_of(acme) == kept | {"segment": "SMB", "customer": "c1", "came": "alerts"}
     card = next(h for h, t in page.links if h.startswith("alerts.ipynb") and "severity=info" in h)
     assert query_of(card) == kept | {"segment": "SMB", "severity": "info"}
 

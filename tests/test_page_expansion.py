@@ -63,6 +63,7 @@ def test_expansion_page_matches_ecc_metrics_and_links_customers(demo: Engine) ->
             "compare": "previous",
             "today": TODAY.isoformat(),
             "customer": opp["customer_id"],
+            "came": "expansion",
         }
     amounts = [o["amount"] for o in x["top_opportunities"]]
     assert amounts == sorted(amounts, reverse=True)

@@ -63,6 +63,7 @@ def test_renewals_page_matches_ecc_metrics_and_links_customers(demo: Engine) -> 
             "compare": "previous",
             "today": TODAY.isoformat(),
             "customer": row["customer_id"],
+            "came": "renewals",  # the account page's breadcrumb leads back here
         }
     # open at-risk renewals come first, then the other open ones by due date
     stages = [row["stage"] for row in rows]

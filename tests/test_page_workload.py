@@ -112,7 +112,10 @@ def test_moves_of_a_hand_made_team(engine: Engine) -> None:
     assert "2 moves of $4,300 ARR from 2 CSMs to 2 CSMs." in html
     keep = "start=2026-01-01&amp;end=2026-03-31&amp;compare=none"
     for cid, name in (("c2", "Customer c2"), ("ec2", "Customer ec2")):
-        link = f'<a href="account.ipynb?{keep}&amp;customer={cid}" target="_self">{name}</a>'
+        link = (
+            f'<a href="account.ipynb?{keep}&amp;customer={cid}&amp;came=workload" '
+            f'target="_self">{name}</a>'
+        )
         assert link in html
     for csm in ("s1", "s2", "e1", "e3"):
         assert f'<a href="csm.ipynb?{keep}&amp;csm={csm}" target="_self">CSM {csm}</a>' in html
@@ -120,9 +123,10 @@ def test_moves_of_a_hand_made_team(engine: Engine) -> None:
     # 80%; s2 3/4 and 900/1,000 -> 90%; e3 2/3 and 7,000/10,000 -> 70%
     for before, after in (("133%", "100%"), ("120%", "80%"), ("60%", "90%"), ("33%", "70%")):
         assert f"{before} → <strong>{after}</strong>" in html
-    # drill-downs: at-risk accounts to the account list, renewals to the renewals page
+    # drill-downs: at-risk accounts to the account list, renewals to the CSM's renewals
+    # due in the next 90 days
     assert f'href="accounts.ipynb?{keep}&amp;csm=s1&amp;list=at_risk"' in html
-    assert f'href="renewals.ipynb?{keep}&amp;csm=s1"' in html
+    assert f'href="renewal_list.ipynb?{keep}&amp;csm=s1&amp;list=due90"' in html
     # bars of the utilization chart link to the CSM's page
     assert re.search(r'xlink:href="csm\.ipynb\?[^"]*csm=s1"', html)
 

@@ -30,7 +30,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any, TypedDict
 
-from sqlalchemy import Connection, and_, case, func, or_, select
+from sqlalchemy import ColumnElement, Connection, and_, case, func, or_, select
 
 from ..periods import Period, quarter_end, quarter_label, quarter_start
 from ..schema import customers
@@ -131,18 +131,27 @@ def _due_in_quarter(conn: Connection, end: date, scope: Scope) -> dict[str, list
     return out
 
 
-def _open_buckets(
-    conn: Connection, end: date, scope: Scope
-) -> dict[str, dict[str, tuple[int, Decimal]]]:
-    """segment -> bucket (late, d30, d60, d90) -> count and exact ARR of renewals open at end."""
+def bucket_clauses(end: date) -> dict[str, ColumnElement[bool]]:
+    """Which open renewals each bucket holds at ``end``, by due date: ``late`` (due
+    before end), ``d30``/``d60``/``d90`` (due in (end, end + 30], (+30, +60], (+60, +90]).
+    A renewal due on ``end`` itself is in none (neither late nor upcoming)."""
     r = renewals_t.c
     d30, d60, d90 = (end + timedelta(days=n) for n in (30, 60, 90))
-    ranges = {
+    return {
         "late": r.due_on < end,
         "d30": and_(r.due_on > end, r.due_on <= d30),
         "d60": and_(r.due_on > d30, r.due_on <= d60),
         "d90": and_(r.due_on > d60, r.due_on <= d90),
     }
+
+
+def _open_buckets(
+    conn: Connection, end: date, scope: Scope
+) -> dict[str, dict[str, tuple[int, Decimal]]]:
+    """segment -> bucket (late, d30, d60, d90) -> count and exact ARR of renewals open at end."""
+    r = renewals_t.c
+    d90 = end + timedelta(days=90)
+    ranges = bucket_clauses(end)
     cols: list[Any] = []
     for name, cond in ranges.items():
         cols.append(func.sum(case((cond, 1), else_=0)).label(f"{name}_n"))

@@ -36,6 +36,10 @@ NOTEBOOKS: dict[str, tuple[str, list[str]]] = {
         "Accounts",
         ['list_kind: str = "at_risk"  # at_risk | critical | healthy | all (URL key: list)'],
     ),
+    "renewal_list": (
+        "Renewal list",
+        ['list_kind: str = "late"  # late | d30 | d60 | d90 | due90 (URL key: list)'],
+    ),
     "account": ("Account detail", ["customer: Optional[str] = None  # the customer_id to show"]),
     "csm": ("CSM portfolio", []),
 }

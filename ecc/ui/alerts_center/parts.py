@@ -5,10 +5,11 @@ the summary line, the empty state and the alert rows."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
 from ...alerts.store import RULE_WORDS, RULES, SEVERITIES, SEVERITY_MARK
+from ...formatting import day
 from ..components import esc, link
 from ..view import View
 
@@ -44,10 +45,6 @@ def severity_badge(severity: str) -> str:
 
 def rule_words(rule: str) -> str:
     return RULE_WORDS.get(rule, rule.replace("_", " "))
-
-
-def day(iso: str) -> str:
-    return f"{date.fromisoformat(iso):%b %-d, %Y}"
 
 
 def when(iso: str) -> str:

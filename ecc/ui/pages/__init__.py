@@ -141,6 +141,7 @@ PAGE_MODULES: tuple[str, ...] = (
     "segments",
     "alerts",
     "accounts",
+    "renewal_list",
     "account",
     "csm",
 )

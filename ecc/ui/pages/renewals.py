@@ -15,7 +15,7 @@ from ... import formatting as f
 from ...drilldown import CustomerRef, customer_refs
 from ...periods import quarter_end, quarter_start
 from .. import charts
-from ..components import badge, cap_line, columns, esc, first, grid, link, section, table
+from ..components import badge, cap_line, columns, esc, first, grid, href, link, section, table
 from ..view import View
 from . import Page, PageContext, register
 from .common import card, csm_link, metric_span, target_tone, with_note
@@ -105,7 +105,12 @@ def _rate_cards(ctx: PageContext) -> str:
             ),
             card(ctx, "renewals.target", tone=""),
             with_note(
-                card(ctx, "renewals.late.arr", tone="bad" if late["count"] else "good"),
+                card(
+                    ctx,
+                    "renewals.late.arr",
+                    tone="bad" if late["count"] else "good",
+                    link_to=href("renewal_list", ctx.view, list="late"),
+                ),
                 metric_span(
                     "renewals.late.count",
                     late["count"],
@@ -124,7 +129,12 @@ def _upcoming_section(ctx: PageContext) -> str:
         u = d["upcoming"][key]
         upcoming_cards.append(
             with_note(
-                card(ctx, f"renewals.upcoming.{key}.arr", tone=""),
+                card(
+                    ctx,
+                    f"renewals.upcoming.{key}.arr",
+                    tone="",
+                    link_to=href("renewal_list", ctx.view, list=key),
+                ),
                 metric_span(
                     f"renewals.upcoming.{key}.count",
                     u["count"],

@@ -140,7 +140,7 @@ def capacity_table(ctx: PageContext, everyone: list[dict[str, Any]]) -> str:
             link("accounts", v, f.number(r["accounts_at_risk"]), list="at_risk", csm=r["csm_id"])
             if r["accounts_at_risk"]
             else "0",
-            link("renewals", v, f.number(r["renewals_90d"]), csm=r["csm_id"])
+            link("renewal_list", v, f.number(r["renewals_90d"]), csm=r["csm_id"], list="due90")
             if r["renewals_90d"]
             else "0",
             esc(r.get("segment") or ""),
