@@ -44,7 +44,11 @@ LIST_LIMIT = 500
 def account_list(
     plan: Plan, conn: Connection, d: date, scope: Scope, kind: str = "all"
 ) -> dict[str, Any]:
-    """Active accounts at d in scope, largest ARR first: ``{rows, total, total_arr, shown}``."""
+    """Active accounts at d in scope, largest ARR first: ``{rows, total, total_arr, shown}``.
+
+    Each row also says what a VP allocating saves needs: the account's next open renewal
+    at d (the earliest due, late ones included), whether a save play is open at d, and
+    the last activity logged for it on or before d."""
     if kind not in LIST_KINDS:
         raise ConfigError(f"unknown list {kind!r}; choose one of: {', '.join(LIST_KINDS)}")
     st = customer_state(plan, d, scope, name="acct")
@@ -57,9 +61,8 @@ def account_list(
     elif kind in ("critical", "healthy"):
         q = q.where(cat == kind)
     total = conn.execute(select(func.count(), func.sum(q.subquery().c.arr))).one()
-    rows = conn.execute(
-        q.order_by(desc(st.c.arr), st.c.score, st.c.customer_id).limit(LIST_LIMIT)
-    ).all()
+    top = q.order_by(desc(st.c.arr), st.c.score, st.c.customer_id).limit(LIST_LIMIT)
+    rows = conn.execute(_worklist(top.subquery("top"), d)).all()
     return {
         "title": LIST_KINDS[kind],
         "total": int(total[0]),
@@ -75,10 +78,40 @@ def account_list(
                 "arr": money(r.arr),
                 "score": None if r.score is None else float(r.score),
                 "category": r.category,
+                "renewal_due": _iso(r.renewal_due),
+                "save_play": bool(r.save_play),
+                "last_touch": _iso(r.last_touch),
             }
             for r in rows
         ],
     }
+
+
+def _worklist(top: Any, d: date) -> Any:
+    """``top``'s rows, in their order, with the next open renewal's due date, whether a
+    save play is open and the last activity, each at d (evaluated for these rows only)."""
+    r, sp, a = renewals.c, save_plays.c, activities.c
+    next_due = (
+        select(func.min(r.due_on))
+        .where(r.customer_id == top.c.customer_id, open_at(r.closed_on, d))
+        .scalar_subquery()
+    )
+    play = (
+        select(func.count())
+        .where(sp.customer_id == top.c.customer_id, open_at(sp.closed_on, d, sp.opened_on))
+        .scalar_subquery()
+    )
+    touch = (
+        select(func.max(a.occurred_on))
+        .where(a.customer_id == top.c.customer_id, a.occurred_on <= d)
+        .scalar_subquery()
+    )
+    return select(
+        top,
+        next_due.label("renewal_due"),
+        play.label("save_play"),
+        touch.label("last_touch"),
+    ).order_by(desc(top.c.arr), top.c.score, top.c.customer_id)
 
 
 def _iso(value: Any) -> str | None:

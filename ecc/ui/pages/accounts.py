@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from sqlalchemy import Connection
@@ -21,8 +22,25 @@ def extra(conn: Connection, plan: Plan, req: Request, view: View) -> dict[str, A
     return {"accounts": account_list(plan, conn, req.period.end, req.scope, kind), "list": kind}
 
 
+def _renewal(due: str | None, end: date) -> str:
+    """The next open renewal: its date, and how far off (or late) it is."""
+    if due is None:
+        return '<span class="ecc-muted">none open</span>'
+    days = (date.fromisoformat(due) - end).days
+    when = f'<span class="ecc-late">{-days} d late</span>' if days < 0 else f"in {days} d"
+    return f'{esc(f.day(due))}<br><span class="ecc-sub">{when}</span>'
+
+
+def _touch(last: str | None, end: date) -> str:
+    """The last activity logged for the account, and how long ago."""
+    if last is None:
+        return '<span class="ecc-muted">none logged</span>'
+    days = (end - date.fromisoformat(last)).days
+    return f'{esc(f.day(last))}<br><span class="ecc-sub">{days} d ago</span>'
+
+
 def render(ctx: PageContext) -> str:
-    v, a = ctx.view, ctx.data["accounts"]
+    v, a, end = ctx.view, ctx.data["accounts"], ctx.req.period.end
     rows = [
         [
             link("account", v, r["name"], customer=r["customer_id"], list=ctx.data["list"]),
@@ -30,6 +48,9 @@ def render(ctx: PageContext) -> str:
             link("csm", v, r["csm_name"], csm=r["csm_id"]),
             esc(f.money(r["arr"])),
             badge(r["category"]) + f" {esc(f.score(r['score']))}",
+            _renewal(r["renewal_due"], end),
+            "active" if r["save_play"] else '<span class="ecc-muted">—</span>',
+            _touch(r["last_touch"], end),
         ]
         for r in a["rows"]
     ]
@@ -60,6 +81,9 @@ def render(ctx: PageContext) -> str:
                 ("CSM", False),
                 ("ARR", True),
                 ("Health", False),
+                ("Next renewal", False),
+                ("Save play", False),
+                ("Last touch", False),
             ],
             rows,
         )
@@ -80,5 +104,6 @@ PAGE = register(
         nav=False,
         crumbs=crumbs,
         extra=extra,
+        tables=("accounts",),  # the Excel export holds the list's rows
     )
 )
