@@ -18,7 +18,7 @@ from .metrics.context import money
 from .metrics.plan import Plan
 from .metrics.renewals import bucket_clauses
 from .metrics.scope import Scope, scope_clauses
-from .metrics.state import category, category_of, customer_state, open_at
+from .metrics.state import arr_at, category, category_of, customer_state, open_at
 from .schema import (
     activities,
     arr_events,
@@ -366,4 +366,75 @@ def renewal_list(conn: Connection, end: date, scope: Scope, kind: str) -> dict[s
         "total": len(rows),
         "total_arr": money(sum((row.arr for row in found), Decimal(0))),
         "rows": rows,
+    }
+
+
+#: The save-play lists behind the risk page's counts.
+SAVE_PLAY_LISTS: dict[str, str] = {
+    "active": "Save plays open at the as-of date",
+    "saved": "Save plays closed as saved in the period",
+    "lost": "Save plays closed as lost in the period",
+}
+
+
+def save_play_list(
+    conn: Connection, start: date, end: date, scope: Scope, kind: str
+) -> dict[str, Any]:
+    """The save plays of a list (``active``: open at end; ``saved``/``lost``: closed so
+    in [start, end]) of customers in scope, the largest ARR at stake first: customer,
+    the customer's ARR at end, opened and closed dates, status and owner (the play's
+    CSM). All of them: ``{title, rows, total, total_arr}``."""
+    if kind not in SAVE_PLAY_LISTS:
+        raise ConfigError(
+            f"unknown save-play list {kind!r}; choose one of: {', '.join(SAVE_PLAY_LISTS)}"
+        )
+    sp = save_plays.c
+    which = (
+        open_at(sp.closed_on, end, sp.opened_on)
+        if kind == "active"
+        else (sp.outcome == kind) & sp.closed_on.between(start, end)
+    )
+    at_stake = arr_at(end, "stake")
+    owner = csms.alias("owner")
+    q = (
+        select(
+            sp.play_id,
+            sp.customer_id,
+            sp.opened_on,
+            sp.closed_on,
+            sp.outcome,
+            customers.c.name,
+            customers.c.segment,
+            sp.csm_id,
+            owner.c.name.label("owner_name"),
+            func.coalesce(at_stake.c.arr, 0).label("arr"),
+        )
+        .select_from(
+            save_plays.join(customers, customers.c.customer_id == sp.customer_id)
+            .join(owner, owner.c.csm_id == sp.csm_id)
+            .outerjoin(at_stake, at_stake.c.customer_id == sp.customer_id)
+        )
+        .where(which, *scope_clauses(scope))
+        .order_by(desc("arr"), sp.play_id)
+    )
+    found = conn.execute(q).all()
+    return {
+        "title": SAVE_PLAY_LISTS[kind],
+        "total": len(found),
+        "total_arr": money(sum((Decimal(row.arr) for row in found), Decimal(0))),
+        "rows": [
+            {
+                "play_id": row.play_id,
+                "customer_id": row.customer_id,
+                "name": row.name,
+                "segment": row.segment,
+                "csm_id": row.csm_id,
+                "owner_name": row.owner_name,
+                "arr": money(row.arr),
+                "opened_on": row.opened_on.isoformat(),
+                "closed_on": _iso(row.closed_on),
+                "status": "active" if kind == "active" else kind,
+            }
+            for row in found
+        ],
     }

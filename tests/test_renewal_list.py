@@ -80,3 +80,18 @@ def test_a_csms_renewals_90d_opens_exactly_their_renewals(demo: Engine) -> None:
 def test_an_unknown_list_falls_back_to_the_late_renewals(demo: Engine) -> None:
     page = render_page(demo, "renewal_list", VIEW + "&list=%3Cb%3E")
     assert "Late renewals" in page and "<b>" not in page
+
+
+@pytest.mark.parametrize("kind", ["active", "saved", "lost"])
+def test_the_save_play_counts_open_as_lists(demo: Engine, kind: str) -> None:
+    from ecc.drilldown import save_play_list
+
+    want = compute_all(demo, QUARTER, areas=["risk"])["risk"]["save_plays"]
+    with demo.connect() as conn:
+        got = save_play_list(conn, QUARTER.start, TODAY, Scope(), kind)
+    assert got["total"] == want[kind] > 0
+    assert [r["arr"] for r in got["rows"]] == sorted((r["arr"] for r in got["rows"]), reverse=True)
+    risk = render_page(demo, "risk", VIEW)
+    assert "save_play_list.ipynb?preset=this_quarter&amp;today=2026-11-24&amp;" in risk
+    page = render_page(demo, "save_play_list", VIEW + f"&list={kind}")
+    assert page.count('href="account.ipynb?') == want[kind]

@@ -40,6 +40,10 @@ NOTEBOOKS: dict[str, tuple[str, list[str]]] = {
         "Renewal list",
         ['list_kind: str = "late"  # late | d30 | d60 | d90 | due90 (URL key: list)'],
     ),
+    "save_play_list": (
+        "Save plays",
+        ['list_kind: str = "active"  # active | saved | lost (URL key: list)'],
+    ),
     "account": ("Account detail", ["customer: Optional[str] = None  # the customer_id to show"]),
     "csm": ("CSM portfolio", []),
 }

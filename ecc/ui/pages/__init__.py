@@ -142,6 +142,7 @@ PAGE_MODULES: tuple[str, ...] = (
     "alerts",
     "accounts",
     "renewal_list",
+    "save_play_list",
     "account",
     "csm",
 )

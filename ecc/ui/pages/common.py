@@ -111,3 +111,28 @@ def base_crumbs(ctx: PageContext, *, with_csm: bool = True) -> Crumbs:
     if v.csm and with_csm:
         out.append((f"CSM: {csm_names(ctx).get(v.csm, v.csm)}", href("csm", v)))
     return out
+
+
+def list_header(
+    ctx: PageContext,
+    page: str,
+    data: dict[str, Any],
+    noun: str,
+    tabs: tuple[tuple[str, str], ...],
+    current: str,
+) -> str:
+    """The line over a drill-down list: how many, their ARR (``data-metric`` ``<page>.
+    total_arr``), as of when, and the page's other lists as links."""
+    from ...formatting import money
+    from .. import components as c
+
+    links = " · ".join(
+        c.esc(label) if key == current else c.link(page, ctx.view, label, list=key)
+        for key, label in tabs
+    )
+    return (
+        f'<p data-metric="{page}.total_arr" data-value="{data["total_arr"]}">'
+        f"<strong>{data['total']:,}</strong> {c.esc(noun)}, "
+        f"<strong>{c.esc(money(data['total_arr']))}</strong> ARR, as of "
+        f"{ctx.req.period.end:%b %-d, %Y}. {links}</p>"
+    )

@@ -15,7 +15,7 @@ from ...request import Request
 from ..components import badge, esc, href, link, section, table
 from ..view import View
 from . import Page, PageContext, register
-from .common import base_crumbs
+from .common import base_crumbs, list_header
 
 #: The list a bare link opens.
 DEFAULT = "late"
@@ -50,16 +50,7 @@ def render(ctx: PageContext) -> str:
         ]
         for r in data["rows"]
     ]
-    tabs = " · ".join(
-        esc(label) if key == kind else link("renewal_list", v, label, list=key)
-        for key, label in TABS
-    )
-    summary = (
-        f'<p data-metric="renewal_list.total_arr" data-value="{data["total_arr"]}">'
-        f"<strong>{data['total']:,}</strong> renewals, "
-        f"<strong>{esc(f.money(data['total_arr']))}</strong> ARR, as of "
-        f"{ctx.req.period.end:%b %-d, %Y}. {tabs}</p>"
-    )
+    summary = list_header(ctx, "renewal_list", data, "renewals", TABS, kind)
     headers = [
         ("Customer", False),
         ("Segment", False),

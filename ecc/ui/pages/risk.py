@@ -33,7 +33,7 @@ def _kpis(ctx: PageContext) -> str:
             card(
                 ctx, "risk.critical_arr", tone="bad", link_to=href("accounts", v, list="critical")
             ),
-            card(ctx, "risk.save_plays.active"),
+            card(ctx, "risk.save_plays.active", link_to=href("save_play_list", v, list="active")),
             card(ctx, "risk.save_plays.success_rate"),
         ]
     )
@@ -46,8 +46,11 @@ def _trend_line(ctx: PageContext) -> str:
     return (
         f'<p data-metric="risk.trend" data-value="{esc(trend or "")}">Risk is '
         f"<strong>{esc(trend or 'not compared')}</strong> against the comparison period. "
-        f"Save plays closed in the period: {r['save_plays']['saved']} saved, "
-        f"{r['save_plays']['lost']} lost.</p>"
+        "Save plays closed in the period: "
+        + link("save_play_list", ctx.view, f"{r['save_plays']['saved']} saved", list="saved")
+        + ", "
+        + link("save_play_list", ctx.view, f"{r['save_plays']['lost']} lost", list="lost")
+        + ".</p>"
     )
 
 
