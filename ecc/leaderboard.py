@@ -8,10 +8,10 @@ last month" has an answer even after accounts change hands.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Engine, insert, select
+from sqlalchemy import Connection, Engine, func, insert, select
 
 from .clock import utcnow
 from .config import MetricSettings
@@ -80,3 +80,43 @@ def rank_history(conn: Connection, csm_id: str, limit: int = 90) -> list[dict[st
         select(t).where(t.c.csm_id == csm_id).order_by(t.c.ranked_on.desc()).limit(limit)
     ).mappings()
     return [dict(r) for r in rows]
+
+
+#: Rank movement compares the latest recorded day with the one this many days before it
+#: (or the earliest recorded day after that, in the same quarter).
+MOVE_DAYS = 7
+
+
+def rank_moves(conn: Connection, day: date) -> tuple[date | None, dict[str, int]]:
+    """Places each CSM moved on the leaderboard up to ``day``: the recorded rank about a
+    week before the latest recorded day on or before ``day``, minus the rank that day
+    (positive: moved up), with the earlier day. Nothing without two recorded days of
+    the same quarter."""
+    t = leaderboard_history
+    last = conn.execute(select(func.max(t.c.ranked_on)).where(t.c.ranked_on <= day)).scalar()
+    if last is None:
+        return None, {}
+    quarter = conn.execute(
+        select(t.c.period_start).where(t.c.ranked_on == last).limit(1)
+    ).scalar()
+    before = conn.execute(
+        select(func.min(t.c.ranked_on)).where(
+            t.c.ranked_on >= last - timedelta(days=MOVE_DAYS),
+            t.c.ranked_on < last,
+            t.c.period_start == quarter,
+        )
+    ).scalar()
+    if before is None:
+        return None, {}
+    ranks = {
+        (r.ranked_on, r.csm_id): r.rank
+        for r in conn.execute(
+            select(t.c.ranked_on, t.c.csm_id, t.c.rank).where(t.c.ranked_on.in_((last, before)))
+        )
+    }
+    moves = {
+        csm_id: ranks[(before, csm_id)] - rank
+        for (on, csm_id), rank in ranks.items()
+        if on == last and (before, csm_id) in ranks
+    }
+    return before, moves

@@ -160,6 +160,24 @@ def line_trend(
     return to_svg(chart)
 
 
+def rank_line(rows: list[dict[str, Any]]) -> str:
+    """A CSM's recorded leaderboard rank over days (``rows`` = [{date, rank}]), the best
+    rank (1) at the top."""
+    df = pd.DataFrame(rows)
+    if len(df) < 2:
+        return ""
+    chart = (
+        alt.Chart(df, **base(height=160))
+        .mark_line(point=True, interpolate="step-after")
+        .encode(
+            x=alt.X("date:T", title=None),
+            y=alt.Y("rank:Q", title="rank", scale=alt.Scale(reverse=True, zero=False)),
+            tooltip=[alt.Tooltip("date:T", format="%b %-d, %Y"), "rank:Q"],
+        )
+    )
+    return to_svg(chart)
+
+
 def bars(
     rows: list[dict[str, Any]],
     *,

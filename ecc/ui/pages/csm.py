@@ -9,9 +9,11 @@ from sqlalchemy import Connection
 from ... import formatting as f
 from ...drilldown import account_list
 from ...errors import ConfigError
+from ...leaderboard import rank_history
 from ...metrics.plan import Plan
 from ...metrics.scope import Scope
 from ...request import Request
+from .. import charts
 from ..components import badge, esc, grid, kpi, link, section, table
 from ..view import View
 from . import Page, PageContext, register
@@ -21,7 +23,13 @@ from .common import base_crumbs
 def extra(conn: Connection, plan: Plan, req: Request, view: View) -> dict[str, Any]:
     if not view.csm:
         raise ConfigError("no CSM chosen: pick one in the CSM filter or click a CSM's name")
-    return {"book": account_list(plan, conn, req.period.end, req.scope, "all")}
+    return {
+        "book": account_list(plan, conn, req.period.end, req.scope, "all"),
+        "rank_history": [
+            {"date": r["ranked_on"].isoformat(), "rank": r["rank"]}
+            for r in reversed(rank_history(conn, view.csm))
+        ],
+    }
 
 
 def team_scope(req: Request) -> Scope:
@@ -101,10 +109,20 @@ def render(ctx: PageContext) -> str:
         for r in book["rows"]
     ]
     name = row.get("name") or v.csm or ""
+    history = d.get("rank_history") or []
+    ranks = (
+        section(
+            "Leaderboard rank, as recorded each night (this quarter to date, all CSMs)",
+            charts.rank_line(history),
+        )
+        if len(history) > 1
+        else ""
+    )
     return (
         f"<h2>{esc(name)}</h2>"
         + cards
         + activity
+        + ranks
         + section(
             f"Book: {book['total']} accounts, {f.money(book['total_arr'])}",
             table(

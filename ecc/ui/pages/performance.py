@@ -14,12 +14,47 @@ import json
 from collections.abc import Callable
 from typing import Any
 
+from sqlalchemy import Connection
+
 from ... import formatting as f
 from ...config import CATEGORIES
+from ...leaderboard import PRESET, rank_moves
+from ...metrics.plan import Plan
+from ...periods import preset_period
+from ...request import Request
 from .. import charts
 from ..components import cap_line, esc, first, grid, href, link, section
+from ..view import View
 from . import Page, PageContext, register
 from .common import card
+
+
+def extra(conn: Connection, plan: Plan, req: Request, view: View) -> dict[str, Any]:
+    """The leaderboard's moves since about a week before, when the view is the nightly
+    leaderboard's own (this quarter, no filter): other views rank differently."""
+    own = req.period == preset_period(PRESET, req.today) and req.scope.segment is None
+    since, moves = rank_moves(conn, req.today) if own and req.scope.csm_id is None else (None, {})
+    return {"rank_moves": {"since": since.isoformat() if since else None, "moves": moves}}
+
+
+def _move(ctx: PageContext, csm_id: str) -> str:
+    """▲3 / ▼2 / = beside a rank: places moved since the earlier recorded day."""
+    info = ctx.data.get("rank_moves") or {}
+    moved = (info.get("moves") or {}).get(csm_id)
+    if moved is None or info.get("since") is None:
+        return ""
+    since = f.day(info["since"])
+    if moved == 0:
+        return f' <span class="ecc-move" title="same place as on {since}">=</span>'
+    up = moved > 0
+    words = (
+        f"{'up' if up else 'down'} {abs(moved)} place{'' if abs(moved) == 1 else 's'} since {since}"
+    )
+    return (
+        f' <span class="ecc-move {"up" if up else "down"}" title="{esc(words)}" '
+        f'aria-label="{esc(words)}">{"▲" if up else "▼"}{abs(moved)}</span>'
+    )
+
 
 #: How many CSMs the trend charts follow (the leaderboard's top; the filtered CSM alone).
 TREND_TOP = 5
@@ -148,7 +183,7 @@ def leaderboard(ctx: PageContext) -> str:
         ]
         body.append(
             f'<tr><td class="ecc-sticky"><span class="ecc-rank" data-metric="csms.rows.{esc(cid)}'
-            f'.rank" data-value="{r["rank"]}">{r["rank"]}</span> '
+            f'.rank" data-value="{r["rank"]}">{r["rank"]}</span>{_move(ctx, cid)} '
             f'<a href="{esc(href("csm", ctx.view, csm=cid))}" target="_self">{name}</a>'
             f"{inactive}</td>" + "".join(cells) + "</tr>"
         )
@@ -356,4 +391,6 @@ def render(ctx: PageContext) -> str:
     )
 
 
-PAGE = register(Page(name="performance", title="CSM performance", areas=("csms",), render=render))
+PAGE = register(
+    Page(name="performance", title="CSM performance", areas=("csms",), render=render, extra=extra)
+)
