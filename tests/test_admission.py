@@ -28,6 +28,7 @@ from ecc.ui.admission import (
     from_environment,
 )
 from ecc.ui.kernels import NICENESS
+from ecc.ui.pools import LANDING_PAGE
 from tests.support.builders import demo_sqlite
 from tests.support.pagecheck import computed_for, mismatches
 from tests.support.servers import ROOT, voila_server
@@ -138,7 +139,7 @@ def test_a_viewer_waiting_for_a_kernel_has_the_numbers_and_their_place(
     db = demo_sqlite(tmp_path, customers=120, seed=4, today=date(2026, 11, 24))
     env = {"ECC_MAX_KERNELS": "2"}
     with voila_server(db, tmp_path / "serve.log", pool_size=0, env=env) as base:
-        page = "/voila/render/portfolio.ipynb?preset=this_quarter&compare=previous"
+        page = f"/voila/render/{LANDING_PAGE}.ipynb?preset=this_quarter&compare=previous"
         preheated = [open_page(base, page) for _ in range(2)]  # the two waiting kernels
         painted = [read_until(response, "data-metric") for _, response in preheated]
         # each browser gets an id it keeps across pages (a crowd, not one person's clicks)
@@ -166,7 +167,7 @@ def test_a_viewer_waiting_for_a_kernel_has_the_numbers_and_their_place(
         query = {"preset": "this_quarter", "compare": "previous"}
         engine = make_engine(db)
         try:
-            assert mismatches(seen, computed_for(engine, query, "portfolio")) == []
+            assert mismatches(seen, computed_for(engine, query, LANDING_PAGE)) == []
         finally:
             engine.dispose()
         fourth, fourth_stream = open_page(base, page)
