@@ -62,7 +62,7 @@ from benchmarks.run import emit, machine, parser
 from ecc.db import init_schema, make_engine
 from ecc.demo import build_demo
 from ecc.ui.first_paint import BROWSER_COOKIE
-from ecc.ui.pools import DEFAULT_POOL_SIZE
+from ecc.ui.pools import DEFAULT_POOL_SIZE, LANDING_PAGE
 from tests.support.hubstack import Stack, hub_stack
 from tests.support.servers import CHROMIUM, CHROMIUM_ARGS, free_port
 
@@ -179,7 +179,7 @@ async def close_tabs(contexts: list[Any], pages: list[Any]) -> None:
 
 
 #: The session mix: the landing page, then two other dashboards, then a filter change.
-MIX = ("portfolio", "retention", "risk")
+MIX = (LANDING_PAGE, "retention", "risk")
 #: The filter change: the period of the last page, to year to date (in the URL once shown).
 CHANGE = ("Year to date", "location.search.includes('preset=ytd')")
 
@@ -390,7 +390,7 @@ async def run(
                     state = await sign_in(browser, stack)
                     wait_refilled(stack)
                     idle = footprint(stack.hub_dir)
-                    landing = stack.dashboards + "voila/render/portfolio.ipynb"
+                    landing = stack.dashboards + f"voila/render/{LANDING_PAGE}.ipynb"
 
                     def record(n: int, r: int, client: str, figures: dict[str, Any]) -> None:
                         after = footprint(stack.hub_dir)
