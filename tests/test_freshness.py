@@ -108,3 +108,12 @@ def test_a_bad_threshold_says_how_to_fix_it() -> None:
     assert stale_days({"ECC_STALE_DAYS": "5"}) == 5
     with pytest.raises(ConfigError, match="ECC_STALE_DAYS='two' is not a number of days"):
         stale_days({"ECC_STALE_DAYS": "two"})
+
+
+def test_the_pages_get_the_threshold_and_no_secret() -> None:
+    from ecc.ui.serve import kernel_environment
+
+    env = kernel_environment(
+        {"ECC_STALE_DAYS": "5", "ECC_SMTP_PASSWORD": "x", "ECC_HUB_AUTH": "native"}
+    )
+    assert env == {"ECC_STALE_DAYS": "5"}
