@@ -13,6 +13,7 @@ remain, so no portfolio size can make a page fail.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from typing import Any
 
 import altair as alt
@@ -115,13 +116,30 @@ def base(width: int = 420, height: int = 180) -> dict[str, Any]:
     return {"width": width, "height": height}
 
 
+#: The colour of the comparison period's marks: dark, and told apart from the bars by
+#: shape (a tick across the bar), not by colour alone.
+THEN_COLOR = "#1f2933"
+
+
+def then_ticks(df: pd.DataFrame, y: Any, x_scale: Any = None, size: int = 16) -> list[Any]:
+    """The comparison period's value of each bar (``then``) as a dark tick across it: one
+    layer, or none when the rows carry no comparison value."""
+    if "then" not in df.columns:
+        return []
+    known = df.dropna(subset=["then"])
+    if known.empty:
+        return []
+    x = alt.X("then:Q", scale=x_scale) if x_scale is not None else alt.X("then:Q")
+    return [alt.Chart(known).mark_tick(color=THEN_COLOR, thickness=2.5, size=size).encode(x=x, y=y)]
+
+
 def health_by_segment(rows: list[dict[str, Any]]) -> str:
     """Stacked bars: share of healthy / at risk / critical customers per segment (clickable)."""
     df = pd.DataFrame(rows)
     if df.empty:
         return ""
     chart = (
-        alt.Chart(df, **base(height=120))
+        alt.Chart(df, **base(height=28 * df["segment"].nunique()))
         .mark_bar()
         .encode(
             y=alt.Y("segment:N", title=None, sort=None),
@@ -204,7 +222,10 @@ def bars(
     }
     if url:
         enc["href"] = f"{url}:N"
-    chart = alt.Chart(df, **base(height=max(60, 22 * len(df)))).mark_bar(color=color).encode(**enc)
+    bars_ = alt.Chart(df).mark_bar(color=color).encode(**enc)
+    chart = alt.layer(bars_, *then_ticks(df, enc["y"])).properties(
+        **base(height=max(60, 22 * len(df)))
+    )
     return to_svg(chart, aria=False, truncate=False)
 
 
@@ -213,12 +234,14 @@ def trend_with_band(
     fields: dict[str, str],
     *,
     band: tuple[str, str] | None = None,
+    compare_band: tuple[str, str] | None = None,
     fmt: str = "%",
     title: str = "",
     colors: tuple[str, ...] = ("#1f4e8c", "#1b7f3b"),
 ) -> str:
     """Lines of ``fields`` over ``rows`` = [{date, field: value}], with the dates ``band``
-    (ISO start, end) shaded: e.g. a year of context around the selected period."""
+    (ISO start, end) shaded: e.g. a year of context around the selected period; the
+    dates ``compare_band`` (the comparison period) framed by a dashed outline."""
     df = pd.DataFrame(rows)
     if df.empty:
         return ""
@@ -251,6 +274,13 @@ def trend_with_band(
         layers.append(
             alt.Chart(shade).mark_rect(color="#e4e7eb", opacity=0.6).encode(x="start:T", x2="end:T")
         )
+    if compare_band is not None:
+        frame = pd.DataFrame([{"start": compare_band[0], "end": compare_band[1]}])
+        layers.append(
+            alt.Chart(frame)
+            .mark_rect(fillOpacity=0, stroke=THEN_COLOR, strokeDash=[5, 3], strokeWidth=1.5)
+            .encode(x="start:T", x2="end:T")
+        )
     layers.append(lines)
     chart = (
         alt.layer(*layers)
@@ -279,6 +309,8 @@ def segment_bars(
     if df.empty:
         return ""
     top = float(df["value"].max())
+    if "then" in df.columns:  # room for a comparison tick beyond the bar
+        top = max(top, float(df["then"].max(skipna=True) or 0))
     scale = alt.Scale(domain=[0, top * 1.35]) if top > 0 else alt.Scale()
     enc: dict[str, Any] = {
         "y": alt.Y("segment:N", title=None, sort=list(segments)),
@@ -298,10 +330,13 @@ def segment_bars(
     text = (
         alt.Chart(df)
         .mark_text(align="left", dx=3, fontSize=11, color="#1f2933")
-        .encode(**enc, text=alt.Text("value:Q", format=label_fmt or fmt))
+        .encode(
+            **enc,
+            text=alt.Text("value:Q", format=label_fmt or fmt),
+        )
     )
     chart = (
-        alt.layer(bars_, text)
+        alt.layer(bars_, *then_ticks(df, enc["y"], scale, size=18), text)
         .properties(width=230, height=24 * len(segments), title=title)
         .configure_title(fontSize=13, anchor="start")
         .configure_axis(labelFontSize=11)
@@ -401,8 +436,12 @@ def lines_by(
     zero: bool = False,
     reference: str | None = None,
     legend: bool = True,
+    marks: Sequence[tuple[str, float | None]] = (),
 ) -> str:
-    """One line per ``series`` over ``date``: ``rows`` = [{date, series, y, url}] (long
+    """``marks``: (label, value) drawn as dark dashed rules across the chart, labelled (e.g.
+    the team average in the comparison period).
+
+    One line per ``series`` over ``date``: ``rows`` = [{date, series, y, url}] (long
     form, order of first appearance kept in the legend); points are links with ``url``
     (where it is set). The ``reference`` series (e.g. the team average) is drawn grey and
     dashed. Colours are :func:`series_colors` of the series in ``rows``, so that with
@@ -442,7 +481,20 @@ def lines_by(
         enc["href"] = alt.condition(
             f"isValid(datum['{url}'])", alt.Href(f"{url}:N"), alt.value(None)
         )
-    chart = alt.Chart(df, **base(width=420, height=200)).mark_line(point=True).encode(**enc)
+    lines = alt.Chart(df).mark_line(point=True).encode(**enc)
+    rules = [m for m in marks if m[1] is not None]
+    if not rules:
+        return to_svg(lines.properties(**base(width=420, height=200)), aria=False, truncate=False)
+    ref = pd.DataFrame([{"label": label, "v": value} for label, value in rules])
+    rule = alt.Chart(ref).mark_rule(color=THEN_COLOR, strokeDash=[6, 3], strokeWidth=1.5)
+    text = alt.Chart(ref).mark_text(
+        align="right", baseline="bottom", dy=-2, fontSize=10, color=THEN_COLOR
+    )
+    chart = alt.layer(
+        lines,
+        rule.encode(y=alt.Y("v:Q")),
+        text.encode(y=alt.Y("v:Q"), x=alt.value(418), text="label:N"),
+    ).properties(**base(width=420, height=200))
     return to_svg(chart, aria=False, truncate=False)
 
 
@@ -509,6 +561,9 @@ def utilization_bars(
         return ""
     names = list(dict.fromkeys(df[y]))
     top = max(float(df[x].max()), limit) * 1.05
+    if "then" in df.columns:
+        top = max(top, float(df["then"].max(skipna=True) or 0) * 1.05)
+    x_scale = alt.Scale(domain=[0, top])
     enc: dict[str, Any] = {
         "y": alt.Y(
             f"{y}:N", title=None, sort=names, axis=alt.Axis(labelLimit=label_limit(names, 180))
@@ -517,7 +572,7 @@ def utilization_bars(
             f"{x}:Q",
             title="Capacity utilization",
             axis=alt.Axis(format="%"),
-            scale=alt.Scale(domain=[0, top]),
+            scale=x_scale,
         ),
         "color": alt.Color(
             f"{status}:N",
@@ -529,6 +584,7 @@ def utilization_bars(
         enc["href"] = f"{url}:N"
     layers: list[Any] = [
         alt.Chart(df).mark_bar().encode(**enc),
+        *then_ticks(df, enc["y"], x_scale, size=14),
         alt.Chart(pd.DataFrame({"v": [limit]}))
         .mark_rule(color="#1f2933", strokeWidth=1.5)
         .encode(x=alt.X("v:Q")),
@@ -560,6 +616,8 @@ def funnel(
     axis = alt.Axis(labelFontSize=12, ticks=False, domain=False)
     y = alt.Y("step:N", title=None, sort=steps, axis=axis)
     top = float(df["value"].max()) / 2
+    if "then" in df.columns:
+        top = max(top, float(df["then"].max(skipna=True) or 0) / 2)
     x_scale = alt.Scale(domain=[-top, top])
     pieces = (
         alt.Chart(df)
@@ -576,6 +634,22 @@ def funnel(
             ),
         )
     )
+    outlines = []
+    if "then" in df.columns and df["then"].notna().any():  # the comparison's steps, outlined
+        was = df.dropna(subset=["then"]).assign(
+            t0=lambda d: -d["then"] / 2, t1=lambda d: d["then"] / 2
+        )
+        outlines.append(
+            alt.Chart(was)
+            .mark_bar(
+                height={"band": 0.85},
+                fillOpacity=0,
+                stroke=THEN_COLOR,
+                strokeWidth=2,
+                strokeDash=[5, 3],
+            )
+            .encode(y=y, x=alt.X("t0:Q", axis=None, scale=x_scale), x2="t1:Q")
+        )
     # dark text on the light steps and on bars too narrow to hold it, white on the others
     narrow = df["value"] < 0.35 * 2 * top
     df["ink"] = [
@@ -593,7 +667,7 @@ def funnel(
         )
     )
     chart = (
-        alt.layer(pieces, labels)
+        alt.layer(pieces, *outlines, labels)
         .properties(**base(width=340, height=38 * len(df)))
         .configure_view(stroke=None)
     )

@@ -9,32 +9,14 @@ from __future__ import annotations
 
 import html
 import json
-import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any, TypeVar
 
 from .. import formatting as fmt
 from ..glossary import Definition, definition
 from ..periods import Period
+from .change import FORMATTERS, change
 from .view import View
-
-
-def _days(v: float | None) -> str:
-    return "—" if v is None else f"{v:,.0f} days"
-
-
-def _hours(v: float | None) -> str:
-    return "—" if v is None else f"{v:,.1f} h"
-
-
-FORMATTERS: dict[str, Callable[[Any], str]] = {
-    "money": fmt.money,
-    "rate": fmt.pct,
-    "score": fmt.score,
-    "count": fmt.number,
-    "days": _days,
-    "hours": _hours,
-}
 
 
 def esc(value: Any) -> str:
@@ -95,23 +77,12 @@ def kpi(
         shown_html = esc(shown)
     delta_html = ""
     if compare_label is not None:
-        if compare is None or value is None:
+        moved = change(value, compare, unit, d.good if d else "neutral")
+        if moved is None:
             delta_html = f'<div class="delta flat">{esc(compare_label)}</div>'
         else:
-            kind = {"rate": "rate", "money": "money", "score": "score", "hours": "score"}.get(
-                unit, "number"
-            )
-            change = float(value) - float(compare)
-            shown_delta = fmt.delta(value, compare, kind)
-            if not re.sub(r"[^1-9]", "", shown_delta):  # rounds to zero as shown: no change
-                change, shown_delta = 0.0, "no change"
-            arrow = "▲" if change > 0 else ("▼" if change < 0 else "■")
-            good = d.good if d else "neutral"
-            cls = "flat"
-            if change != 0 and good != "neutral":
-                cls = "good" if (change > 0) == (good == "up") else "bad"
             delta_html = (
-                f'<div class="delta {cls}">{arrow} {esc(shown_delta)} '
+                f'<div class="delta {moved.tone}">{moved.arrow} {esc(moved.text)} '
                 f'<span class="ecc-muted">{esc(compare_label)}</span></div>'
             )
     covers = d.covers(period) if d else ""

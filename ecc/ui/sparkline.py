@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from html import escape
 
 from .. import formatting as f
-from .components import FORMATTERS
+from .change import FORMATTERS
 
 WIDTH, HEIGHT, PAD = 120, 28, 3
 

@@ -7,6 +7,7 @@ from typing import Any
 
 from ...formatting import get
 from ...periods import COMPARE_SHORT
+from ..change import change_span
 from ..components import kpi
 from . import PageContext
 
@@ -23,6 +24,40 @@ def compare_label(ctx: PageContext) -> str | None:
 
 def then(ctx: PageContext, *path: str) -> Any:
     return get(ctx.data.get("comparison_values"), *path)
+
+
+def comparing(ctx: PageContext) -> bool:
+    """Whether a comparison is selected and could be computed (its values are there)."""
+    return bool(ctx.data.get("comparison")) and ctx.data.get("comparison_values") is not None
+
+
+#: ``before`` of :func:`vs` when the comparison value is read at the key's own path.
+AT_KEY: Any = object()
+
+
+def vs(
+    ctx: PageContext,
+    shown: str,
+    key: str,
+    value: Any,
+    unit: str,
+    good: str = "neutral",
+    before: Any = AT_KEY,
+) -> str:
+    """A table cell's HTML ``shown``, and under it, when comparing, its change since the
+    comparison period (``before``: the comparison value; by default the one at ``key``'s
+    path in ``comparison_values``, for values inside a list the caller's own lookup)."""
+    if not comparing(ctx):
+        return shown
+    if before is AT_KEY:
+        before = then(ctx, *key.split("."))
+    return f"{shown}<br>{change_span(key, value, before, unit, good)}"
+
+
+def then_row(ctx: PageContext, area: str, row_id: str, id_key: str = "csm_id") -> dict[str, Any]:
+    """The comparison period's row of a list area (``csms``, ``workload``) with that id."""
+    rows = then(ctx, area, "rows") or []
+    return next((r for r in rows if r.get(id_key) == row_id), {})
 
 
 def card(
@@ -136,3 +171,48 @@ def list_header(
         f"<strong>{c.esc(money(data['total_arr']))}</strong> ARR, as of "
         f"{ctx.req.period.end:%b %-d, %Y}. {links}</p>"
     )
+
+
+def then_note(ctx: PageContext, mark: str = "tick") -> str:
+    """Under a chart that shows the comparison: what its dark marks are (nothing without a
+    comparison). ``mark``: "tick" (across a bar) or "outline" (dashed, around a step)."""
+    from ..components import esc
+
+    if not comparing(ctx):
+        return ""
+    label = compare_label(ctx) or "vs comparison"
+    what = "Dark tick" if mark == "tick" else "Dashed outline"
+    return (
+        f'<p class="ecc-muted ecc-explain ecc-then-note"><span class="ecc-then-{mark}"></span> '
+        f"{what}: the comparison value ({esc(label)}).</p>"
+    )
+
+
+def share_bars(
+    ctx: PageContext,
+    bars: tuple[tuple[str, str], ...],
+    parts: tuple[str, ...],
+    labels: dict[str, str],
+    *path: str,
+) -> list[dict[str, Any]]:
+    """The rows of a chart of 100% bars (``charts.stacked_shares``): for each (bar label,
+    key) of ``bars``, one piece per part (named by ``labels``) read at ``path + (part,
+    key)`` in the data; with a comparison, each bar followed by the same bar of the
+    comparison period."""
+    label = (compare_label(ctx) or "").removeprefix("vs ")
+    rows: list[dict[str, Any]] = []
+    for bar, key in bars:
+        rows += [
+            {"bar": bar, "part": labels.get(p, p), "value": get(ctx.data, *path, p, key)}
+            for p in parts
+        ]
+        if comparing(ctx):
+            rows += [
+                {
+                    "bar": f"{bar}, {label}",
+                    "part": labels.get(p, p),
+                    "value": then(ctx, *path, p, key) or 0,
+                }
+                for p in parts
+            ]
+    return rows

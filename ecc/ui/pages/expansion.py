@@ -17,7 +17,18 @@ from ...drilldown import CustomerRef, customer_refs
 from .. import charts
 from ..components import columns, esc, grid, link, section, table
 from . import Page, PageContext, register
-from .common import card, csm_link, metric_span, target_tone, with_note
+from .common import (
+    card,
+    comparing,
+    csm_link,
+    metric_span,
+    share_bars,
+    target_tone,
+    then,
+    then_note,
+    vs,
+    with_note,
+)
 
 TYPE_LABELS = {"upsell": "Upsell", "cross_sell": "Cross-sell", "upgrade": "Upgrade"}
 STAGE_LABELS = {
@@ -124,44 +135,44 @@ def _kpis(ctx: PageContext) -> str:
     )
 
 
-def _stage_table(x: dict[str, Any]) -> str:
-    """The open pipeline by stage: value, count and share of the open value."""
-    total = x["open_value"]
-    by_stage = x["by_stage"]
-    stage_rows = [
-        [
-            esc(STAGE_LABELS.get(s, s)),
-            metric_span(
-                f"expansion.by_stage.{s}.value", by_stage[s]["value"], f.money(by_stage[s]["value"])
-            ),
-            metric_span(
-                f"expansion.by_stage.{s}.count",
-                by_stage[s]["count"],
-                f.number(by_stage[s]["count"]),
-            ),
-            esc(f.pct(by_stage[s]["value"] / total if total else None)),
-        ]
-        for s in OPPORTUNITY_STAGES
-    ]
-    return table(
-        [("Stage", False), ("Open value", True), ("Count", True), ("Share", True)],
-        stage_rows,
-    )
+def _pipeline_table(
+    ctx: PageContext, group: str, names: tuple[str, ...], labels: dict[str, str], head: str
+) -> str:
+    """The open pipeline by stage or type (``group``: ``by_stage`` or ``by_type``): value,
+    count and share of the open value; with a comparison, the changes since its end."""
+    x = ctx.data["expansion"]
+    total, parts = x["open_value"], x[group]
+    rows = []
+    for n in names:
+        value, count = parts[n]["value"], parts[n]["count"]
+        vkey, ckey = f"expansion.{group}.{n}.value", f"expansion.{group}.{n}.count"
+        rows.append(
+            [
+                esc(labels.get(n, n)),
+                vs(ctx, metric_span(vkey, value, f.money(value)), vkey, value, "money", "up"),
+                vs(ctx, metric_span(ckey, count, f.number(count)), ckey, count, "count", "up"),
+                esc(f.pct(value / total if total else None)),
+            ]
+        )
+    return table([(head, False), ("Open value", True), ("Count", True), ("Share", True)], rows)
 
 
-def _stage_chart(x: dict[str, Any]) -> str:
-    """The open pipeline as a funnel of its stages."""
-    by_stage = x["by_stage"]
-    return charts.funnel(
+def _stage_chart(ctx: PageContext) -> str:
+    """The open pipeline as a funnel of its stages; with a comparison, the comparison
+    end's pipeline outlined over it."""
+    by_stage = ctx.data["expansion"]["by_stage"]
+    chart = charts.funnel(
         [
             {
                 "step": STAGE_LABELS.get(s, s),
                 "value": by_stage[s]["value"],
+                "then": then(ctx, "expansion", "by_stage", s, "value") if comparing(ctx) else None,
                 "text": f"{f.money(by_stage[s]['value'])} · {by_stage[s]['count']}",
             }
             for s in OPPORTUNITY_STAGES
         ]
     )
+    return chart and f"<div>{chart}{then_note(ctx, 'outline')}</div>"
 
 
 def _pipeline_summary(x: dict[str, Any], end: date) -> str:
@@ -180,48 +191,26 @@ def _pipeline_summary(x: dict[str, Any], end: date) -> str:
 def _stage_section(ctx: PageContext) -> str:
     """Open pipeline by stage: the summary, the funnel and the table."""
     x, end = ctx.data["expansion"], ctx.req.period.end
-    stage_table = _stage_table(x)
-    stage_chart = _stage_chart(x)
+    stage_table = _pipeline_table(ctx, "by_stage", OPPORTUNITY_STAGES, STAGE_LABELS, "Stage")
+    stage_chart = _stage_chart(ctx)
     return section(
         "Open pipeline by stage",
         _pipeline_summary(x, end) + columns(stage_chart, stage_table),
     )
 
 
-def _type_table(x: dict[str, Any]) -> str:
-    """The open pipeline by type: value, count and share of the open value."""
-    total = x["open_value"]
-    by_type = x["by_type"]
-    type_rows = [
-        [
-            esc(TYPE_LABELS.get(t, t)),
-            metric_span(
-                f"expansion.by_type.{t}.value", by_type[t]["value"], f.money(by_type[t]["value"])
-            ),
-            metric_span(
-                f"expansion.by_type.{t}.count", by_type[t]["count"], f.number(by_type[t]["count"])
-            ),
-            esc(f.pct(by_type[t]["value"] / total if total else None)),
-        ]
-        for t in EXPANSION_TYPES
-    ]
-    return table(
-        [("Type", False), ("Open value", True), ("Count", True), ("Share", True)],
-        type_rows,
-    )
-
-
 def _type_section(ctx: PageContext) -> str:
     """Open pipeline by type: value and count as bars split by type, and the table."""
-    x = ctx.data["expansion"]
-    by_type = x["by_type"]
-    type_table = _type_table(x)
+    type_table = _pipeline_table(ctx, "by_type", EXPANSION_TYPES, TYPE_LABELS, "Type")
     type_chart = charts.stacked_shares(
-        [
-            {"bar": bar, "part": TYPE_LABELS.get(t, t), "value": by_type[t][key]}
-            for bar, key in (("Open value", "value"), ("Opportunities", "count"))
-            for t in EXPANSION_TYPES
-        ],
+        share_bars(
+            ctx,
+            (("Open value", "value"), ("Opportunities", "count")),
+            EXPANSION_TYPES,
+            TYPE_LABELS,
+            "expansion",
+            "by_type",
+        ),
         domain=[TYPE_LABELS.get(t, t) for t in EXPANSION_TYPES],
         colors=TYPE_COLORS,
     )

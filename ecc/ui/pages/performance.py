@@ -26,7 +26,7 @@ from .. import charts
 from ..components import cap_line, esc, first, grid, href, link, section
 from ..view import View
 from . import Page, PageContext, register
-from .common import card
+from .common import card, compare_label, comparing, then, then_row, vs
 
 
 def extra(conn: Connection, plan: Plan, req: Request, view: View) -> dict[str, Any]:
@@ -160,8 +160,15 @@ def leaderboard(ctx: PageContext) -> str:
     head = '<th class="ecc-sticky">Rank · CSM</th>' + "".join(
         f'<th class="num">{esc(h)}</th>' for _, h, _, _ in COLUMNS
     )
+    team_then = then(ctx, "csms", "team_average") or {}
     team_cells = "".join(
-        _cell(team.get(k), fmt, after=_dist_after(k, team)) for k, _, fmt, _ in COLUMNS
+        _cell(
+            team.get(k),
+            fmt,
+            after=_dist_after(k, team)
+            + _change(ctx, f"csms.team_average.{k}", team.get(k), team_then.get(k), fmt, good),
+        )
+        for k, _, fmt, good in COLUMNS
     )
     body = [
         f'<tr class="ecc-team-row"><td class="ecc-sticky"><strong>Team average</strong> '
@@ -171,13 +178,15 @@ def leaderboard(ctx: PageContext) -> str:
         cid = r["csm_id"]
         name = esc(r["name"] or cid)
         inactive = "" if r.get("active", True) else ' <span class="ecc-muted">(inactive)</span>'
+        was = then_row(ctx, "csms", cid)
         cells = [
             _cell(
                 r.get(k),
                 fmt,
                 versus(r.get(k), team.get(k), good),
                 f"csms.rows.{cid}.{k}",
-                _dist_after(k, r),
+                _dist_after(k, r)
+                + _change(ctx, f"csms.rows.{cid}.{k}", r.get(k), was.get(k), fmt, good),
             )
             for k, _, fmt, good in COLUMNS
         ]
@@ -205,6 +214,24 @@ def leaderboard(ctx: PageContext) -> str:
         legend + '<div class="ecc-scroll"><table class="ecc-table ecc-leaderboard">'
         f"<thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table></div>" + more
     )
+
+
+#: The unit a leaderboard column's change is written in, by the column's format.
+_UNITS: dict[Callable[[Any], str], str] = {
+    f.pct: "rate",
+    f.money: "money",
+    _signed: "score",
+    f.score: "score",
+    _hours: "hours",
+}
+
+
+def _change(
+    ctx: PageContext, key: str, value: Any, before: Any, fmt: Callable[[Any], str], good: str
+) -> str:
+    """A cell's change since the comparison period, on its own line (nothing without a
+    comparison)."""
+    return vs(ctx, "", key, value, _UNITS.get(fmt, "count"), good, before)
 
 
 def _dist_after(key: str, row: dict[str, Any]) -> str:
@@ -276,6 +303,12 @@ def trend_charts(ctx: PageContext) -> str:
             "range (e.g. year to date) for a longer trend.</p>"
         )
     ref = team or None
+    was = then(ctx, "csms", "team_average") or {}
+    label = (compare_label(ctx) or "").removeprefix("vs ")
+    marks = {  # the team average at the comparison end, across each chart
+        k: [(f"team average, {label}", was.get(k))] if comparing(ctx) else []
+        for k in ("avg_health", "arr")
+    }
     colors = charts.series_colors([k for k, _ in keys], ref)
     legend = "".join(
         f'<span class="ecc-series"><span class="ecc-line{" dashed" if k == ref else ""}" '
@@ -296,6 +329,7 @@ def trend_charts(ctx: PageContext) -> str:
             url="url",
             reference=ref,
             legend=False,
+            marks=marks["avg_health"],
         )
         + '</div><div><h3 class="ecc-h3">Book ARR</h3>'
         + charts.lines_by(
@@ -307,6 +341,7 @@ def trend_charts(ctx: PageContext) -> str:
             url="url",
             reference=ref,
             legend=False,
+            marks=marks["arr"],
         )
         + "</div></div>"
         + note

@@ -9,7 +9,7 @@ from ...config import CATEGORIES, SEGMENTS
 from .. import charts
 from ..components import badge, esc, grid, href, link, section, table
 from . import Page, PageContext, register
-from .common import card, csm_link
+from .common import card, compare_label, comparing, csm_link, then, vs
 
 TREND_TONE = {"improving": "good", "declining": "bad", "stable": ""}
 
@@ -67,17 +67,43 @@ def _segment_table(ctx: PageContext) -> str:
     for s in SEGMENTS:
         sp = p["by_segment"][s]
         sr = risk["by_segment"][s]
+        pk, rk = f"portfolio.by_segment.{s}", f"risk.by_segment.{s}"
         seg_rows.append(
             [
                 link("portfolio", v, s, segment=s, csm=None),
-                esc(f.number(sp["customers"])),
-                esc(f.money(sp["arr"])),
-                esc(f.score(sp["avg_health"])),
-                esc(f.pct(sp["distribution"]["healthy"])),
-                esc(f.pct(sp["distribution"]["critical"])),
-                f'<a href="{esc(href("accounts", v, segment=s, list="at_risk", csm=None))}" '
-                f'target="_self">{esc(f.money(sr["arr_at_risk"]))}</a>',
-                esc(f.pct(sr["share"])),
+                vs(
+                    ctx, esc(f.number(sp["customers"])), f"{pk}.customers", sp["customers"], "count"
+                ),
+                vs(ctx, esc(f.money(sp["arr"])), f"{pk}.arr", sp["arr"], "money", "up"),
+                vs(
+                    ctx,
+                    esc(f.score(sp["avg_health"])),
+                    f"{pk}.avg_health",
+                    sp["avg_health"],
+                    "score",
+                    "up",
+                ),
+                *(
+                    vs(
+                        ctx,
+                        esc(f.pct(sp["distribution"][c])),
+                        f"{pk}.distribution.{c}",
+                        sp["distribution"][c],
+                        "rate",
+                        good,
+                    )
+                    for c, good in (("healthy", "up"), ("critical", "down"))
+                ),
+                vs(
+                    ctx,
+                    f'<a href="{esc(href("accounts", v, segment=s, list="at_risk", csm=None))}" '
+                    f'target="_self">{esc(f.money(sr["arr_at_risk"]))}</a>',
+                    f"{rk}.arr_at_risk",
+                    sr["arr_at_risk"],
+                    "money",
+                    "down",
+                ),
+                vs(ctx, esc(f.pct(sr["share"])), f"{rk}.share", sr["share"], "rate", "down"),
             ]
         )
     return table(
@@ -97,22 +123,21 @@ def _segment_table(ctx: PageContext) -> str:
 
 def _segment_chart(ctx: PageContext) -> str:
     """The health categories' shares per segment, each segment linking to its portfolio."""
-    p, v = ctx.data["portfolio"], ctx.view
+    v = ctx.view
+    label = (compare_label(ctx) or "").removeprefix("vs ")
     chart_rows = []
     for s in SEGMENTS:
-        sp = p["by_segment"][s]
-        for order, c in enumerate(CATEGORIES):
-            share = sp["distribution"][c]
-            if share is not None:
-                chart_rows.append(
-                    {
-                        "segment": s,
-                        "category": c,
-                        "share": share,
-                        "order": order,
-                        "url": charts.link_value(href("portfolio", v, segment=s, csm=None)),
-                    }
-                )
+        url = charts.link_value(href("portfolio", v, segment=s, csm=None))
+        bars = [(s, ctx.data["portfolio"]["by_segment"][s]["distribution"])]
+        if comparing(ctx):  # the same segment in the comparison period, under it
+            bars.append((f"{s}, {label}", then(ctx, "portfolio", "by_segment", s, "distribution")))
+        for name, dist in bars:
+            for order, c in enumerate(CATEGORIES):
+                share = (dist or {}).get(c)
+                if share is not None:
+                    chart_rows.append(
+                        {"segment": name, "category": c, "share": share, "order": order, "url": url}
+                    )
     return charts.health_by_segment(chart_rows)
 
 

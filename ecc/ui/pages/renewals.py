@@ -18,7 +18,7 @@ from .. import charts
 from ..components import badge, cap_line, columns, esc, first, grid, href, link, section, table
 from ..view import View
 from . import Page, PageContext, register
-from .common import card, csm_link, metric_span, target_tone, with_note
+from .common import card, csm_link, metric_span, share_bars, target_tone, vs, with_note
 
 #: stages from settled-good to settled-bad (table rows and chart pieces)
 STAGES: tuple[str, ...] = ("renewed", "on_track", "at_risk", "churned")
@@ -148,18 +148,40 @@ def _upcoming_section(ctx: PageContext) -> str:
     )
 
 
-def _stage_table(st: dict[str, Any]) -> str:
-    """The quarter's renewals by stage: count, ARR and share of ARR, with a total row."""
+#: Which way of change is good news for each stage's count and ARR.
+STAGE_GOOD = {"renewed": "up", "on_track": "up", "at_risk": "down", "churned": "down"}
+
+
+def _stage_table(ctx: PageContext, st: dict[str, Any]) -> str:
+    """The quarter's renewals by stage: count, ARR and share of ARR, with a total row;
+    with a comparison, each number's change since the comparison period's quarter."""
     total_n, total_arr = _totals(st)
-    stage_rows = [
-        [
-            badge(s),
-            metric_span(f"renewals.stages.{s}.count", st[s]["count"], f.number(st[s]["count"])),
-            metric_span(f"renewals.stages.{s}.arr", st[s]["arr"], f.money(st[s]["arr"])),
-            esc(f.pct(st[s]["arr"] / total_arr if total_arr else None)),
-        ]
-        for s in STAGES
-    ]
+    stage_rows = []
+    for s in STAGES:
+        count_key, arr_key = f"renewals.stages.{s}.count", f"renewals.stages.{s}.arr"
+        n, arr = st[s]["count"], st[s]["arr"]
+        stage_rows.append(
+            [
+                badge(s),
+                vs(
+                    ctx,
+                    metric_span(count_key, n, f.number(n)),
+                    count_key,
+                    n,
+                    "count",
+                    STAGE_GOOD[s],
+                ),
+                vs(
+                    ctx,
+                    metric_span(arr_key, arr, f.money(arr)),
+                    arr_key,
+                    arr,
+                    "money",
+                    STAGE_GOOD[s],
+                ),
+                esc(f.pct(arr / total_arr if total_arr else None)),
+            ]
+        )
     stage_rows.append(
         [
             "<strong>All due in the quarter</strong>",
@@ -174,14 +196,18 @@ def _stage_table(st: dict[str, Any]) -> str:
     )
 
 
-def _stage_chart(st: dict[str, Any]) -> str:
-    """The quarter's ARR and renewals as bars split by stage."""
+def _stage_chart(ctx: PageContext) -> str:
+    """The quarter's ARR and renewals as bars split by stage (with a comparison, each
+    followed by the comparison period's quarter)."""
     return charts.stacked_shares(
-        [
-            {"bar": bar, "part": STAGE_LABELS[s], "value": st[s][key]}
-            for bar, key in (("ARR", "arr"), ("Renewals", "count"))
-            for s in STAGES
-        ],
+        share_bars(
+            ctx,
+            (("ARR", "arr"), ("Renewals", "count")),
+            STAGES,
+            STAGE_LABELS,
+            "renewals",
+            "stages",
+        ),
         domain=[STAGE_LABELS[s] for s in STAGES],
         colors=STAGE_COLORS,
     )
@@ -207,8 +233,8 @@ def _stages_section(ctx: PageContext) -> str:
     st = ctx.data["renewals"]["stages"]
     quarter = _quarter_label(ctx.req.period.end)
     total_n, _ = _totals(st)
-    stage_table = _stage_table(st)
-    chart = _stage_chart(st)
+    stage_table = _stage_table(ctx, st)
+    chart = _stage_chart(ctx)
     return section(
         f"Renewals due in {quarter} by stage",
         _stage_summary(st, quarter) + (columns(chart, stage_table) if total_n else ""),

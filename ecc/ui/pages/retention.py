@@ -15,7 +15,7 @@ from ... import formatting as f
 from .. import charts
 from ..components import columns, esc, grid, href, section, table
 from . import Page, PageContext, register
-from .common import card, compare_label, then
+from .common import card, compare_label, comparing, then
 
 #: (label, key, sign): the period's ARR movements, gains first.
 MOVEMENTS: tuple[tuple[str, str, int], ...] = (
@@ -193,6 +193,12 @@ def _signed(value: float) -> str:
     return ("+" if value > 0 else "\u2212") + f.money(abs(value))
 
 
+def _compare_band(ctx: PageContext) -> tuple[str, str] | None:
+    """The comparison period's dates, when one is selected and computed."""
+    cmp = ctx.data.get("comparison")
+    return (cmp["start"], cmp["end"]) if cmp and comparing(ctx) else None
+
+
 def trend_html(ctx: PageContext) -> str:
     """TTM GRR and NRR: the year before the period for context, the period shaded."""
     r = ctx.data["retention"]
@@ -203,6 +209,7 @@ def trend_html(ctx: PageContext) -> str:
         points,
         {"grr_ttm": "GRR (TTM)", "nrr_ttm": "NRR (TTM)"},
         band=(p.start.isoformat(), p.end.isoformat()),
+        compare_band=_compare_band(ctx),
         title="Trailing-12-month retention",
     )
     rows = [
@@ -222,7 +229,9 @@ def trend_html(ctx: PageContext) -> str:
         + (chart or '<p class="ecc-muted">No customer was active a year before these dates.</p>')
         + '<p class="ecc-muted">Each point: of the ARR customers had one year before that '
         "date, the share kept (GRR, no growth counted) and the share including expansion "
-        "(NRR). The shaded band is the selected period; earlier months give context.</p></div>",
+        "(NRR). The shaded band is the selected period; earlier months give context."
+        + (" The dashed frame is the comparison period." if _compare_band(ctx) is not None else "")
+        + "</p></div>",
         numbers,
     )
 

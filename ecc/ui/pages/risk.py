@@ -9,7 +9,7 @@ from ...config import SEGMENTS
 from .. import charts
 from ..components import badge, cap_line, esc, first, grid, href, link, section, table
 from . import Page, PageContext, register
-from .common import card, csm_link, csm_names
+from .common import card, comparing, csm_link, csm_names, then, then_note, vs
 
 #: How many CSMs the risk-by-CSM chart shows, and the table lists (``?list=all``: all of
 #: them in the table), most exposed first.
@@ -86,16 +86,32 @@ def _top_accounts_section(ctx: PageContext) -> str:
 def _segment_section(ctx: PageContext) -> str:
     """Risk by segment: ARR at risk (linking to the accounts), accounts, share of ARR."""
     r, v = ctx.data["risk"], ctx.view
-    seg_rows = [
-        [
-            link("risk", v, s, segment=s, csm=None),
-            f'<a href="{esc(href("accounts", v, segment=s, csm=None, list="at_risk"))}" '
-            f'target="_self">{esc(f.money(r["by_segment"][s]["arr_at_risk"]))}</a>',
-            esc(f.number(r["by_segment"][s].get("accounts_at_risk"))),
-            esc(f.pct(r["by_segment"][s]["share"])),
-        ]
-        for s in SEGMENTS
-    ]
+    seg_rows = []
+    for s in SEGMENTS:
+        x, key = r["by_segment"][s], f"risk.by_segment.{s}"
+        seg_rows.append(
+            [
+                link("risk", v, s, segment=s, csm=None),
+                vs(
+                    ctx,
+                    f'<a href="{esc(href("accounts", v, segment=s, csm=None, list="at_risk"))}" '
+                    f'target="_self">{esc(f.money(x["arr_at_risk"]))}</a>',
+                    f"{key}.arr_at_risk",
+                    x["arr_at_risk"],
+                    "money",
+                    "down",
+                ),
+                vs(
+                    ctx,
+                    esc(f.number(x.get("accounts_at_risk"))),
+                    f"{key}.accounts_at_risk",
+                    x.get("accounts_at_risk"),
+                    "count",
+                    "down",
+                ),
+                vs(ctx, esc(f.pct(x["share"])), f"{key}.share", x["share"], "rate", "down"),
+            ]
+        )
     return section(
         "Risk by segment",
         table(
@@ -129,6 +145,7 @@ def _csm_chart(ctx: PageContext, by_csm: list[tuple[str, dict[str, Any]]]) -> st
             {
                 "csm": name,
                 "arr": x["arr_at_risk"],
+                "then": then(ctx, "risk", "by_csm", cid, "arr_at_risk") if comparing(ctx) else None,
                 "url": charts.link_value(href("csm", v, csm=cid)),
             }
         )
@@ -140,6 +157,7 @@ def _csm_chart(ctx: PageContext, by_csm: list[tuple[str, dict[str, Any]]]) -> st
         color="#d69e2e",
         url="url",
     )
+    chart = chart and chart + then_note(ctx)
     if chart and len(by_csm) > len(bars):
         chart = (
             f'<p class="ecc-muted ecc-explain">The {len(bars)} most exposed of '
@@ -148,18 +166,25 @@ def _csm_chart(ctx: PageContext, by_csm: list[tuple[str, dict[str, Any]]]) -> st
     return chart
 
 
+def _csm_cells(ctx: PageContext, cid: str, x: dict[str, Any]) -> list[str]:
+    """A CSM's ARR at risk, accounts and share of book, each with its change."""
+    before = then(ctx, "risk", "by_csm", cid) or {}  # by id: an id may hold a dot
+    return [
+        vs(ctx, esc(text), f"risk.by_csm.{cid}.{k}", x[k], unit, "down", before.get(k))
+        for k, text, unit in (
+            ("arr_at_risk", f.money(x["arr_at_risk"]), "money"),
+            ("accounts_at_risk", f.number(x["accounts_at_risk"]), "count"),
+            ("share", f.pct(x["share"]), "rate"),
+        )
+    ]
+
+
 def _csm_table(ctx: PageContext, by_csm: list[tuple[str, dict[str, Any]]]) -> str:
     """The most exposed CSMs' ARR at risk, accounts and share of book, then the cap line."""
     v = ctx.view
-    csm_rows = [
-        [
-            csm_link(ctx, cid),
-            esc(f.money(x["arr_at_risk"])),
-            esc(f.number(x["accounts_at_risk"])),
-            esc(f.pct(x["share"])),
-        ]
-        for cid, x in first(by_csm, TABLE_TOP, v)
-    ]
+    csm_rows = []
+    for cid, x in first(by_csm, TABLE_TOP, v):
+        csm_rows.append([csm_link(ctx, cid), *_csm_cells(ctx, cid, x)])
     more = cap_line(
         "risk",
         v,

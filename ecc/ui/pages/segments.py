@@ -15,7 +15,7 @@ from ...config import SEGMENTS
 from .. import charts
 from ..components import esc, href, link, section
 from . import Page, PageContext, register
-from .common import card, csm_names
+from .common import card, comparing, csm_names, then, then_note, vs
 
 
 def _days(v: float | None) -> str:
@@ -103,6 +103,27 @@ def seg_href(ctx: PageContext, seg: str, page: str = "portfolio") -> str:
     return href(page, ctx.view, segment=seg)
 
 
+#: The unit each row's change is written in (by its formatter).
+_UNITS: dict[Callable[[Any], str], str] = {
+    f.money: "money",
+    f.pct: "rate",
+    f.score: "score",
+    _two: "score",
+    _days: "count",
+}
+
+
+def _with_change(
+    ctx: PageContext, text: str, seg: str, where: tuple[str, ...], value: Any, fmt: Any, better: str
+) -> str:
+    """A cell's value and, when comparing, its change since the comparison period."""
+    if where[0] == "dist":
+        key = f"portfolio.by_segment.{seg}.distribution.{where[1]}"
+    else:
+        key = f"segments.{seg}.{where[1]}"
+    return vs(ctx, text, key, value, _UNITS.get(fmt, "count"), better or "neutral")
+
+
 def comparison_table(ctx: PageContext) -> str:
     """Metrics down, segments across; the best and worst of each ranked row coloured."""
     inside = shown_segments(ctx)
@@ -128,12 +149,13 @@ def comparison_table(ctx: PageContext) -> str:
                 cells.append('<td class="num ecc-muted">·</td>')
                 continue
             text = esc(fmt(values[s]))
+            cls, mark = "num", ""
             if s == best:
-                cells.append(f'<td class="num ecc-best" title="best">{text} ▲</td>')
+                cls, mark = 'num ecc-best" title="best', " ▲"
             elif s == worst:
-                cells.append(f'<td class="num ecc-worst" title="worst">{text} ▼</td>')
-            else:
-                cells.append(f'<td class="num">{text}</td>')
+                cls, mark = 'num ecc-worst" title="worst', " ▼"
+            shown = _with_change(ctx, text + mark, s, where, values[s], fmt, better)
+            cells.append(f'<td class="{cls}">{shown}</td>')
         key = ".".join(where) if where[0] == "segments" else f"distribution.{where[1]}"
         body.append(f'<tr data-row="{esc(key)}"><th>{esc(label)}</th>{"".join(cells)}</tr>')
     legend = (
@@ -179,6 +201,7 @@ def small_multiples(ctx: PageContext) -> str:
             {
                 "segment": s,
                 "value": f.get(ctx.data, "segments", s, key),
+                "then": then(ctx, "segments", s, key) if comparing(ctx) else None,
                 "url": charts.link_value(seg_href(ctx, s, page)),
             }
             for s in inside
@@ -190,8 +213,11 @@ def small_multiples(ctx: PageContext) -> str:
             f'<div class="ecc-multiple">{svg or f"<h3>{esc(title)}</h3><p>no data</p>"}</div>'
         )
     return (
-        '<div class="ecc-multiples">' + "".join(parts) + "</div>"
-        '<p class="ecc-muted">Click a bar to open that segment\'s dashboard for the metric '
+        '<div class="ecc-multiples">'
+        + "".join(parts)
+        + "</div>"
+        + then_note(ctx)
+        + '<p class="ecc-muted">Click a bar to open that segment\'s dashboard for the metric '
         "(health, retention or expansion) with the same period and comparison.</p>"
     )
 

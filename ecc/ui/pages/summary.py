@@ -21,7 +21,8 @@ from ...metrics.plan import Plan
 from ...metrics.summary import months
 from ...request import Request
 from ..alerts_center.data import open_counts, urgent_by_month
-from ..components import FORMATTERS, data_value, esc, href
+from ..change import FORMATTERS
+from ..components import data_value, esc, href
 from ..sparkline import sparkline
 from ..view import View
 from . import Page, PageContext, register

@@ -32,7 +32,7 @@ from ..components import (
     table,
 )
 from . import Page, PageContext, register
-from .common import card, csm_link
+from .common import card, csm_link, then_note, then_row, vs
 from .performance import plural
 
 #: How many CSMs the utilization chart shows: the busiest.
@@ -121,32 +121,56 @@ def utilization_cell(r: dict[str, Any]) -> str:
     )
 
 
-def capacity_table(ctx: PageContext, everyone: list[dict[str, Any]]) -> str:
-    """A row per active CSM in the order given (busiest first): the first
-    :data:`TABLE_TOP`, with a link to all of them."""
-    v = ctx.view
-    rows = first(everyone, TABLE_TOP, v)
-    body = [
-        [
-            csm_link(ctx, r["csm_id"]),
-            utilization_cell(r),
+def _capacity_row(ctx: PageContext, r: dict[str, Any]) -> list[str]:
+    """A CSM's utilization, book against target, accounts at risk (linking to them) and
+    renewals due within 90 days (linking to that list); with a comparison, each number's
+    change since the comparison end."""
+    v, cid = ctx.view, r["csm_id"]
+    was = then_row(ctx, "workload", cid)
+
+    def moved(shown: str, k: str, unit: str, good: str = "neutral") -> str:
+        return vs(ctx, shown, f"workload.rows.{cid}.{k}", r.get(k), unit, good, was.get(k))
+
+    at_risk, due = r["accounts_at_risk"], r["renewals_90d"]
+    return [
+        csm_link(ctx, cid),
+        moved(utilization_cell(r), "utilization", "rate"),
+        moved(
             _vs(
                 r["accounts"],
                 r.get("target_accounts"),
                 f.number(r["accounts"]),
                 f.number(r.get("target_accounts")),
             ),
+            "accounts",
+            "count",
+        ),
+        moved(
             _vs(r["arr"], r.get("target_arr"), f.money(r["arr"]), f.money(r.get("target_arr"))),
-            link("accounts", v, f.number(r["accounts_at_risk"]), list="at_risk", csm=r["csm_id"])
-            if r["accounts_at_risk"]
-            else "0",
-            link("renewal_list", v, f.number(r["renewals_90d"]), csm=r["csm_id"], list="due90")
-            if r["renewals_90d"]
-            else "0",
-            esc(r.get("segment") or ""),
-        ]
-        for r in rows
+            "arr",
+            "money",
+        ),
+        moved(
+            link("accounts", v, f.number(at_risk), list="at_risk", csm=cid) if at_risk else "0",
+            "accounts_at_risk",
+            "count",
+            "down",
+        ),
+        moved(
+            link("renewal_list", v, f.number(due), csm=cid, list="due90") if due else "0",
+            "renewals_90d",
+            "count",
+        ),
+        esc(r.get("segment") or ""),
     ]
+
+
+def capacity_table(ctx: PageContext, everyone: list[dict[str, Any]]) -> str:
+    """A row per active CSM in the order given (busiest first): the first
+    :data:`TABLE_TOP`, with a link to all of them."""
+    v = ctx.view
+    rows = first(everyone, TABLE_TOP, v)
+    body = [_capacity_row(ctx, r) for r in rows]
     more = cap_line(
         "workload",
         v,
@@ -188,6 +212,7 @@ def utilization_chart(ctx: PageContext, rows: list[dict[str, Any]]) -> str:
             {
                 "name": name,
                 "utilization": r["utilization"],
+                "then": then_row(ctx, "workload", r["csm_id"]).get("utilization"),
                 "status": r["status"],
                 "url": charts.link_value(href("csm", ctx.view, csm=r["csm_id"])),
             }
@@ -205,7 +230,7 @@ def utilization_chart(ctx: PageContext, rows: list[dict[str, Any]]) -> str:
     return (
         f'<p class="ecc-muted ecc-explain">{which}Solid line: 100% of target (over it is over '
         "capacity); dashed line: 80% (under it there is room). Click a bar for the CSM's "
-        "book.</p>" + charts.utilization_bars(data)
+        "book.</p>" + charts.utilization_bars(data) + then_note(ctx)
     )
 
 
