@@ -41,14 +41,8 @@ LIST_KINDS: dict[str, str] = {
 LIST_LIMIT = 500
 
 
-def account_list(
-    plan: Plan, conn: Connection, d: date, scope: Scope, kind: str = "all"
-) -> dict[str, Any]:
-    """Active accounts at d in scope, largest ARR first: ``{rows, total, total_arr, shown}``.
-
-    Each row also says what a VP allocating saves needs: the account's next open renewal
-    at d (the earliest due, late ones included), whether a save play is open at d, and
-    the last activity logged for it on or before d."""
+def _account_query(plan: Plan, d: date, scope: Scope, kind: str) -> tuple[Any, Any]:
+    """(the query of the accounts of list ``kind`` at d in scope, the customer state)."""
     if kind not in LIST_KINDS:
         raise ConfigError(f"unknown list {kind!r}; choose one of: {', '.join(LIST_KINDS)}")
     st = customer_state(plan, d, scope, name="acct")
@@ -60,13 +54,40 @@ def account_list(
         q = q.where(cat.in_(["at_risk", "critical"]))
     elif kind in ("critical", "healthy"):
         q = q.where(cat == kind)
+    return q, st
+
+
+def account_totals(
+    plan: Plan, conn: Connection, d: date, scope: Scope, kind: str = "all"
+) -> dict[str, Any]:
+    """How many accounts list ``kind`` holds at d in scope, and their ARR:
+    ``{total, total_arr}`` (e.g. the list at the comparison period's end)."""
+    q, _ = _account_query(plan, d, scope, kind)
     total = conn.execute(select(func.count(), func.sum(q.subquery().c.arr))).one()
-    top = q.order_by(desc(st.c.arr), st.c.score, st.c.customer_id).limit(LIST_LIMIT)
+    return {"total": int(total[0]), "total_arr": money(total[1])}
+
+
+def account_list(
+    plan: Plan,
+    conn: Connection,
+    d: date,
+    scope: Scope,
+    kind: str = "all",
+    limit: int | None = LIST_LIMIT,
+) -> dict[str, Any]:
+    """Active accounts at d in scope, largest ARR first: ``{rows, total, total_arr, shown}``
+    — the first ``limit`` rows (all of them with None: an export).
+
+    Each row also says what a VP allocating saves needs: the account's next open renewal
+    at d (the earliest due, late ones included), whether a save play is open at d, and
+    the last activity logged for it on or before d."""
+    q, st = _account_query(plan, d, scope, kind)
+    totals = account_totals(plan, conn, d, scope, kind)
+    top = q.order_by(desc(st.c.arr), st.c.score, st.c.customer_id).limit(limit)
     rows = conn.execute(_worklist(top.subquery("top"), d)).all()
     return {
         "title": LIST_KINDS[kind],
-        "total": int(total[0]),
-        "total_arr": money(total[1]),
+        **totals,
         "shown": len(rows),
         "rows": [
             {
@@ -118,9 +139,29 @@ def _iso(value: Any) -> str | None:
     return None if value is None else value.isoformat()
 
 
-def account_detail(conn: Connection, customer_id: str, end: date) -> dict[str, Any]:
+def account_at(conn: Connection, customer_id: str, d: date) -> dict[str, Any]:
+    """One account's ARR and health score at d (``{arr, score}``; score None: unscored),
+    e.g. at the comparison period's end."""
+    arr = conn.execute(
+        select(func.sum(arr_events.c.arr_delta)).where(
+            arr_events.c.customer_id == customer_id, arr_events.c.event_date <= d
+        )
+    ).scalar()
+    score = conn.execute(
+        select(health_scores.c.score)
+        .where(health_scores.c.customer_id == customer_id, health_scores.c.scored_on <= d)
+        .order_by(desc(health_scores.c.scored_on))
+        .limit(1)
+    ).scalar()
+    return {"arr": money(arr), "score": None if score is None else float(score)}
+
+
+def account_detail(
+    conn: Connection, customer_id: str, end: date, recent: int | None = 20
+) -> dict[str, Any]:
     """Everything about one account as of ``end``: profile, ARR and health history,
-    renewals, opportunities, save plays, recent activities and tickets."""
+    renewals, opportunities, save plays, and the ``recent`` latest activities and tickets
+    (all of them with None: an export)."""
     c = conn.execute(
         select(customers, csms.c.name.label("csm_name"))
         .select_from(customers.join(csms, csms.c.csm_id == customers.c.csm_id))
@@ -184,7 +225,7 @@ def account_detail(conn: Connection, customer_id: str, end: date) -> dict[str, A
         select(activities)
         .where(activities.c.customer_id == customer_id, activities.c.occurred_on <= end)
         .order_by(desc(activities.c.occurred_on), activities.c.activity_id)
-        .limit(20)
+        .limit(recent)
     ).all()
     tickets = conn.execute(
         select(support_tickets)
@@ -195,7 +236,7 @@ def account_detail(conn: Connection, customer_id: str, end: date) -> dict[str, A
             support_tickets.c.opened_at < datetime.combine(end + timedelta(days=1), time.min),
         )
         .order_by(desc(support_tickets.c.opened_at))
-        .limit(20)
+        .limit(recent)
     ).all()
     return {
         "customer_id": c.customer_id,

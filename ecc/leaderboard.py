@@ -96,9 +96,7 @@ def rank_moves(conn: Connection, day: date) -> tuple[date | None, dict[str, int]
     last = conn.execute(select(func.max(t.c.ranked_on)).where(t.c.ranked_on <= day)).scalar()
     if last is None:
         return None, {}
-    quarter = conn.execute(
-        select(t.c.period_start).where(t.c.ranked_on == last).limit(1)
-    ).scalar()
+    quarter = conn.execute(select(t.c.period_start).where(t.c.ranked_on == last).limit(1)).scalar()
     before = conn.execute(
         select(func.min(t.c.ranked_on)).where(
             t.c.ranked_on >= last - timedelta(days=MOVE_DAYS),

@@ -106,7 +106,8 @@ def export_page(engine: Engine, page_name: str, view: View, fmt: str, folder: Pa
 
     page = load_all()[page_name]
     with engine.connect() as conn:
-        ctx = build_context(conn, page, view)
+        # an Excel file holds every row of the page's long lists
+        ctx = build_context(conn, page, view, every_row=fmt == "xlsx")
         html, meta = report_section(page, ctx)
     section = Section(name=page.name, title=page.title, html=html, meta=meta, notebook=Path())
     stem = f"{page.name}-{slug(ctx.req)}"

@@ -127,9 +127,13 @@ class Dashboard:
             description="To", style=style, layout=widgets.Layout(width="auto")
         )
         compare_options = [(COMPARE_LABELS[k], k) for k in (*COMPARE_KINDS, "none")]
+        if not self.page.compares:  # the selector says so rather than doing nothing
+            compare_options = [(NO_COMPARISON, "none")]
         self.w_compare = widgets.Dropdown(
             options=compare_options,
             description="Compare",
+            disabled=not self.page.compares,
+            tooltip=None if self.page.compares else NO_COMPARISON_WHY,
             style=style,
             layout=widgets.Layout(width="auto"),
         )
@@ -176,13 +180,9 @@ class Dashboard:
             self.w_preset.value = "custom" if custom else view.preset
             self.w_start.value, self.w_end.value = start, end
             # shown or hidden in place: a new Layout would be a new widget in the browser
-            for widget, shown in (
-                (self.w_start, custom),
-                (self.w_end, custom),
-                (self.w_compare, self.page.compares),
-            ):
+            for widget, shown in ((self.w_start, custom), (self.w_end, custom)):
                 widget.layout.display = None if shown else "none"
-            self.w_compare.value = view.compare or "none"
+            self.w_compare.value = (view.compare or "none") if self.page.compares else "none"
             self.w_segment.value = view.segment or ""
             self.w_csm.options = self._csm_options()
             self.w_csm.value = (
@@ -250,6 +250,14 @@ class Dashboard:
         self.body.value = notes + body
         self._show_filters(view, req.period.start, req.period.end)
         self.url.set_state(view.params(), push=push)
+
+
+#: What the comparison selector shows on a page with nothing to compare, and why.
+NO_COMPARISON = "none on this page"
+NO_COMPARISON_WHY = (
+    "This page lists records as they stand at the end of the period (alerts, renewals, "
+    "save plays); it has no comparison. The dashboards keep the one you chose."
+)
 
 
 def render_header(page: Page, ctx: PageContext) -> str:

@@ -65,8 +65,10 @@ def kpi(
     unit: str | None = None,
     link_to: str | None = None,
     tone: str | None = None,
+    good: str | None = None,
 ) -> str:
-    """A KPI card: label, value, change against the comparison with an arrow, definition."""
+    """A KPI card: label, value, change against the comparison with an arrow, definition;
+    ``good`` (up, down, neutral) when the key's definition does not say which way is good."""
     d: Definition | None = definition(key)
     unit = unit or (d.unit if d else "count")
     label = label or (d.label if d else key)
@@ -77,7 +79,7 @@ def kpi(
         shown_html = esc(shown)
     delta_html = ""
     if compare_label is not None:
-        moved = change(value, compare, unit, d.good if d else "neutral")
+        moved = change(value, compare, unit, good or (d.good if d else "neutral"))
         if moved is None:
             delta_html = f'<div class="delta flat">{esc(compare_label)}</div>'
         else:

@@ -12,10 +12,15 @@ from .pages import Page, PageContext
 COMPARE_WORDS = {"previous": "the previous period", "yoy": "the same period last year"}
 
 
-def describe(ctx: PageContext) -> dict[str, Any]:
-    """What a section reflects: dates, comparison, filters, data as-of, when the data was
-    loaded, warnings about its freshness, and the computed time."""
+def describe(ctx: PageContext, page: Page | None = None) -> dict[str, Any]:
+    """What a section reflects: dates, comparison, filters (the CSM by name, and the
+    page's own, e.g. the alerts' severity), data as-of, when the data was loaded, warnings
+    about its freshness, and the computed time."""
+    from .pages.common import csm_names
+
     req, data, fresh = ctx.req, ctx.data, ctx.fresh
+    csm = req.scope.csm_id
+    own = page.own_filters(ctx.view) if page is not None and page.own_filters else []
     cmp = data.get("comparison")
     loaded = fresh.loaded_at if fresh is not None else None
     return {
@@ -23,7 +28,12 @@ def describe(ctx: PageContext) -> dict[str, Any]:
         "preset": req.period.preset,
         "comparison": cmp,
         "comparison_available": data.get("comparison_values") is not None if cmp else None,
-        "filters": {"segment": req.scope.segment, "csm": req.scope.csm_id},
+        "filters": {
+            "segment": req.scope.segment,
+            "csm": csm,
+            "csm_name": csm_names(ctx).get(csm, csm) if csm else None,
+            "page": own,
+        },
         "data_as_of": req.today.isoformat(),
         "loaded_at": loaded.isoformat(timespec="seconds") + "Z" if loaded else None,
         "freshness_warnings": fresh.warnings() if fresh is not None else [],
@@ -52,12 +62,13 @@ def filter_words(meta: dict[str, Any]) -> str:
     if f.get("segment"):
         parts.append(f"segment {f['segment']}")
     if f.get("csm"):
-        parts.append(f"CSM {f['csm']}")
+        parts.append(f"CSM {f.get('csm_name') or f['csm']}")
+    parts += f.get("page") or []
     return ", ".join(parts) if parts else "none (whole portfolio)"
 
 
 def report_section(page: Page, ctx: PageContext) -> tuple[str, dict[str, Any]]:
-    meta = describe(ctx) | {"page": page.name, "title": page.title}
+    meta = describe(ctx, page) | {"page": page.name, "title": page.title}
     if not page.compares:  # nothing on the page is compared (the alerts list)
         meta["comparison"] = None
     notes = "".join(

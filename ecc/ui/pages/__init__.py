@@ -81,14 +81,22 @@ class Page:
     tables: tuple[str, ...] = ()
     # the filter bar and export buttons below the page's numbers instead of above them
     controls_below: bool = False
+    # ``extra`` with every row of the page's long lists, for its Excel export (a page
+    # shows the first rows of a long list; its export holds them all)
+    every_row: Callable[[Connection, Plan, Request, View], dict[str, Any]] | None = None
+    # the page's own filters in words (e.g. "severity critical"), for exports and reports
+    own_filters: Callable[[View], list[str]] | None = None
 
 
 PAGES: dict[str, Page] = {}
 
 
-def build_context(conn: Connection, page: Page, view: View) -> PageContext:
+def build_context(
+    conn: Connection, page: Page, view: View, *, every_row: bool = False
+) -> PageContext:
     """Validate the view and gather the page's data: its metrics (read through the cache)
-    and whatever else the page shows. Raises ConfigError for a view that cannot be shown."""
+    and whatever else the page shows (``every_row``: with all the rows of its long lists,
+    for an export). Raises ConfigError for a view that cannot be shown."""
     from ...cache import metrics_for
     from ..view import validate
 
@@ -98,9 +106,10 @@ def build_context(conn: Connection, page: Page, view: View) -> PageContext:
     scope = page.data_scope(req) if page.data_scope else req.scope
     got = metrics_for(conn, req.period, compare=req.compare, scope=scope, areas=page.areas)
     data = dict(got.data)
-    if page.extra is not None:
+    extra = page.every_row if every_row and page.every_row is not None else page.extra
+    if extra is not None:
         # month-end ARR and health from the snapshots
-        data.update(page.extra(conn, reading_plan(conn), req, view))
+        data.update(extra(conn, reading_plan(conn), req, view))
     return PageContext(
         view=view,
         req=req,

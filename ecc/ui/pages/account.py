@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import Connection
 
 from ... import formatting as f
-from ...drilldown import account_detail
+from ...drilldown import account_at, account_detail
 from ...errors import ConfigError
 from ...metrics.plan import Plan
 from ...request import Request
@@ -16,13 +16,33 @@ from .. import charts
 from ..components import badge, columns, esc, grid, href, kpi, link, section, table
 from ..view import View
 from . import PAGES, Page, PageContext, register
-from .common import base_crumbs
+from .common import base_crumbs, compare_label, own_comparison, then
 
 
 def extra(conn: Connection, plan: Plan, req: Request, view: View) -> dict[str, Any]:
-    if not view.customer:
+    return _data(conn, plan, req, view, RECENT)
+
+
+def every_row(conn: Connection, plan: Plan, req: Request, view: View) -> dict[str, Any]:
+    """The account with all its activities and tickets (the Excel export)."""
+    return _data(conn, plan, req, view, None)
+
+
+#: How many of the latest activities and tickets the page lists.
+RECENT = 20
+
+
+def _data(
+    conn: Connection, plan: Plan, req: Request, view: View, recent: int | None
+) -> dict[str, Any]:
+    """The account as of the period's end, and its ARR and health at the comparison end."""
+    customer = view.customer
+    if not customer:
         raise ConfigError("no account chosen: open an account from a list or the risk page")
-    return {"account": account_detail(conn, view.customer, req.period.end)}
+    return {
+        "account": account_detail(conn, customer, req.period.end, recent),
+        **own_comparison(plan, conn, req, "account", lambda d: account_at(conn, customer, d)),
+    }
 
 
 def _title(ctx: PageContext) -> str:
@@ -45,11 +65,29 @@ def _profile(ctx: PageContext) -> str:
 
 def _kpis(ctx: PageContext) -> str:
     """The cards: the account's ARR and health score."""
-    a, p = ctx.data["account"], ctx.req.period
+    a, p, label = ctx.data["account"], ctx.req.period, compare_label(ctx)
     return grid(
         [
-            kpi("account.arr", a["arr"], p, label="ARR", unit="money"),
-            kpi("account.score", a["score"], p, label="Health", unit="score"),
+            kpi(
+                "account.arr",
+                a["arr"],
+                p,
+                label="ARR",
+                unit="money",
+                compare=then(ctx, "account", "arr"),
+                compare_label=label,
+                good="up",
+            ),
+            kpi(
+                "account.score",
+                a["score"],
+                p,
+                label="Health",
+                unit="score",
+                compare=then(ctx, "account", "score"),
+                compare_label=label,
+                good="up",
+            ),
         ]
     )
 
@@ -215,5 +253,7 @@ PAGE = register(
         nav=False,
         crumbs=crumbs,
         extra=extra,
+        every_row=every_row,
+        tables=("account",),  # the Excel export holds its history, renewals, activities...
     )
 )

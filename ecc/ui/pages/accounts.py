@@ -8,18 +8,37 @@ from typing import Any
 from sqlalchemy import Connection
 
 from ... import formatting as f
-from ...drilldown import LIST_KINDS, account_list
+from ...drilldown import LIST_KINDS, LIST_LIMIT, account_list, account_totals
 from ...metrics.plan import Plan
 from ...request import Request
 from ..components import badge, esc, link, section, table
 from ..view import View
 from . import Page, PageContext, register
-from .common import base_crumbs
+from .common import base_crumbs, own_comparison, vs
 
 
 def extra(conn: Connection, plan: Plan, req: Request, view: View) -> dict[str, Any]:
+    return _data(conn, plan, req, view, LIST_LIMIT)
+
+
+def every_row(conn: Connection, plan: Plan, req: Request, view: View) -> dict[str, Any]:
+    """The list with all its rows (the Excel export)."""
+    return _data(conn, plan, req, view, None)
+
+
+def _data(
+    conn: Connection, plan: Plan, req: Request, view: View, limit: int | None
+) -> dict[str, Any]:
+    """The list (its first ``limit`` rows), and its count and ARR at the comparison end."""
     kind = view.list if view.list in LIST_KINDS else "at_risk"
-    return {"accounts": account_list(plan, conn, req.period.end, req.scope, kind), "list": kind}
+    end, scope = req.period.end, req.scope
+    return {
+        "accounts": account_list(plan, conn, end, scope, kind, limit),
+        "list": kind,
+        **own_comparison(
+            plan, conn, req, "accounts", lambda d: account_totals(plan, conn, d, scope, kind)
+        ),
+    }
 
 
 def _renewal(due: str | None, end: date) -> str:
@@ -37,6 +56,11 @@ def _touch(last: str | None, end: date) -> str:
         return '<span class="ecc-muted">none logged</span>'
     days = (end - date.fromisoformat(last)).days
     return f'{esc(f.day(last))}<br><span class="ecc-sub">{days} d ago</span>'
+
+
+def _inline(cell: str) -> str:
+    """A number and its change on one line (a sentence, not a table cell)."""
+    return cell.replace("<br>", " ")
 
 
 def render(ctx: PageContext) -> str:
@@ -66,11 +90,19 @@ def render(ctx: PageContext) -> str:
             ("all", "All"),
         )
     )
+    count = vs(
+        ctx, f"<strong>{a['total']:,}</strong> accounts", "accounts.total", a["total"], "count"
+    )
+    arr = vs(
+        ctx,
+        f"<strong>{esc(f.money(a['total_arr']))}</strong> ARR",
+        "accounts.total_arr",
+        a["total_arr"],
+        "money",
+    )
     summary = (
         f'<p data-metric="accounts.total_arr" data-value="{a["total_arr"]}">'
-        f"<strong>{a['total']:,}</strong> accounts, "
-        f"<strong>{esc(f.money(a['total_arr']))}</strong> "
-        f"ARR as of {ctx.req.period.end:%b %-d, %Y}. {tabs}</p>"
+        f"{_inline(count)}, {_inline(arr)} as of {ctx.req.period.end:%b %-d, %Y}. {tabs}</p>"
     )
     return summary + section(
         a["title"],
@@ -105,5 +137,6 @@ PAGE = register(
         crumbs=crumbs,
         extra=extra,
         tables=("accounts",),  # the Excel export holds the list's rows
+        every_row=every_row,
     )
 )

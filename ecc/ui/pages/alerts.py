@@ -46,6 +46,19 @@ def extra(conn: Connection, plan: Plan, req: Request, view: View) -> dict[str, A
     return load(conn, req, view)
 
 
+def own_filters(view: View) -> list[str]:
+    """The alerts' own filters in words: severity, rule and acknowledgement."""
+    words = [f"severity {view.severity}"] if view.severity else []
+    if view.rule:
+        words.append(f"rule {view.rule}")
+    words.append(
+        {"all": "open and acknowledged alerts", "acknowledged": "acknowledged alerts"}.get(
+            view.status or "", "open alerts only"
+        )
+    )
+    return words
+
+
 PAGE = register(
     Page(
         name="alerts",
@@ -58,5 +71,6 @@ PAGE = register(
         range_text=range_text,
         compares=False,
         tables=("alerts",),
+        own_filters=own_filters,
     )
 )

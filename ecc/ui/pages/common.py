@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
+from datetime import date
 from typing import Any
 
+from sqlalchemy import Connection
+
 from ...formatting import get
+from ...metrics.plan import Plan
 from ...periods import COMPARE_SHORT
+from ...request import Request
 from ..change import change_span
 from ..components import kpi
 from . import PageContext
@@ -216,3 +222,22 @@ def share_bars(
                 for p in parts
             ]
     return rows
+
+
+def own_comparison(
+    plan: Plan, conn: Connection, req: Request, area: str, values_at: Callable[[date], Any]
+) -> dict[str, Any]:
+    """A drill-down page's own data at the comparison period's end, shaped as the metrics
+    give theirs (``comparison`` and ``comparison_values.<area>``, null when the comparison
+    starts before the data does), so its cards and tables compare like any page's.
+    Empty without a comparison."""
+    from ...metrics.compute import comparison_computable
+    from ...periods import comparison_period
+
+    if not req.compare:
+        return {}
+    cmp = comparison_period(req.period, req.compare)
+    values = None
+    if comparison_computable(plan, conn, cmp):
+        values = {area: values_at(cmp.period.end)}
+    return {"comparison": cmp.as_dict(), "comparison_values": values}

@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import Connection
 
 from ... import formatting as f
-from ...drilldown import account_list
+from ...drilldown import LIST_LIMIT, account_list
 from ...errors import ConfigError
 from ...leaderboard import rank_history
 from ...metrics.plan import Plan
@@ -17,14 +17,26 @@ from .. import charts
 from ..components import badge, esc, grid, kpi, link, section, table
 from ..view import View
 from . import Page, PageContext, register
-from .common import base_crumbs
+from .common import base_crumbs, compare_label, then_row
 
 
 def extra(conn: Connection, plan: Plan, req: Request, view: View) -> dict[str, Any]:
+    return _data(conn, plan, req, view, LIST_LIMIT)
+
+
+def every_row(conn: Connection, plan: Plan, req: Request, view: View) -> dict[str, Any]:
+    """The page's data with the whole book (the Excel export)."""
+    return _data(conn, plan, req, view, None)
+
+
+def _data(
+    conn: Connection, plan: Plan, req: Request, view: View, limit: int | None
+) -> dict[str, Any]:
+    """The CSM's book (its ``limit`` largest accounts) and recorded leaderboard ranks."""
     if not view.csm:
         raise ConfigError("no CSM chosen: pick one in the CSM filter or click a CSM's name")
     return {
-        "book": account_list(plan, conn, req.period.end, req.scope, "all"),
+        "book": account_list(plan, conn, req.period.end, req.scope, "all", limit),
         "rank_history": [
             {"date": r["ranked_on"].isoformat(), "rank": r["rank"]}
             for r in reversed(rank_history(conn, view.csm))
@@ -53,43 +65,35 @@ def render(ctx: PageContext) -> str:
     def vs_team(key: str) -> str:
         return f"team {f.number(team.get(key), 1) if team.get(key) is not None else '—'}"
 
+    was, wl_was, label = (
+        then_row(ctx, "csms", cid),
+        then_row(ctx, "workload", cid),
+        compare_label(ctx),
+    )
+
+    def card(key: str, name: str | None, unit: str | None, **kw: Any) -> str:
+        area, now, before = ("workload", wl, wl_was) if key == "utilization" else ("csms", row, was)
+        return kpi(
+            f"{area}.rows.{cid}.{key}",
+            now.get(key),
+            p,
+            compare=before.get(key),
+            compare_label=label,
+            label=name,
+            unit=unit,
+            **kw,
+        )
+
     cards = grid(
         [
-            kpi(
-                f"csms.rows.{cid}.accounts", row.get("accounts"), p, label="Accounts", unit="count"
-            ),
-            kpi(f"csms.rows.{cid}.arr", row.get("arr"), p, label="Book ARR", unit="money"),
-            kpi(
-                f"csms.rows.{cid}.avg_health",
-                row.get("avg_health"),
-                p,
-                label="Average health",
-                unit="score",
-            ),
-            kpi(f"csms.rows.{cid}.nrr", row.get("nrr"), p, label="NRR", unit="rate"),
-            kpi(
-                f"csms.rows.{cid}.expansion_arr",
-                row.get("expansion_arr"),
-                p,
-                label="Expansion ARR",
-                unit="money",
-            ),
-            kpi(
-                f"csms.rows.{cid}.response_hours",
-                row.get("response_hours"),
-                p,
-                label="Response time",
-                unit="hours",
-            ),
-            kpi(
-                f"workload.rows.{cid}.utilization",
-                wl.get("utilization"),
-                p,
-                tone="bad" if wl.get("status") == "over" else "",
-            ),
-            kpi(
-                f"csms.rows.{cid}.rank", row.get("rank"), p, label="Leaderboard rank", unit="count"
-            ),
+            card("accounts", "Accounts", "count"),
+            card("arr", "Book ARR", "money"),
+            card("avg_health", "Average health", "score", good="up"),
+            card("nrr", "NRR", "rate", good="up"),
+            card("expansion_arr", "Expansion ARR", "money", good="up"),
+            card("response_hours", "Response time", "hours"),
+            card("utilization", None, None, tone="bad" if wl.get("status") == "over" else ""),
+            card("rank", "Leaderboard rank", "count", good="down"),
         ]
     )
     activity = (
@@ -147,6 +151,8 @@ PAGE = register(
         nav=False,
         crumbs=crumbs,
         extra=extra,
+        every_row=every_row,
+        tables=("book",),  # the Excel export holds the whole book
         data_scope=team_scope,
     )
 )
