@@ -20,7 +20,7 @@ def describe(ctx: PageContext, page: Page | None = None) -> dict[str, Any]:
 
     req, data, fresh = ctx.req, ctx.data, ctx.fresh
     csm = req.scope.csm_id
-    own = page.own_filters(ctx.view) if page is not None and page.own_filters else []
+    own = page.own_filters(ctx) if page is not None and page.own_filters else []
     cmp = data.get("comparison")
     loaded = fresh.loaded_at if fresh is not None else None
     return {

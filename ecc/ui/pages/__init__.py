@@ -84,8 +84,9 @@ class Page:
     # ``extra`` with every row of the page's long lists, for its Excel export (a page
     # shows the first rows of a long list; its export holds them all)
     every_row: Callable[[Connection, Plan, Request, View], dict[str, Any]] | None = None
-    # the page's own filters in words (e.g. "severity critical"), for exports and reports
-    own_filters: Callable[[View], list[str]] | None = None
+    # the page's own filters in words (e.g. "severity critical", "list Accounts at risk"),
+    # for exports and reports
+    own_filters: Callable[[PageContext], list[str]] | None = None
 
 
 PAGES: dict[str, Page] = {}

@@ -254,6 +254,7 @@ PAGE = register(
         crumbs=crumbs,
         extra=extra,
         every_row=every_row,
+        own_filters=lambda ctx: [f"account {ctx.data['account']['name']}"],
         tables=("account",),  # the Excel export holds its history, renewals, activities...
     )
 )

@@ -138,5 +138,6 @@ PAGE = register(
         extra=extra,
         tables=("accounts",),  # the Excel export holds the list's rows
         every_row=every_row,
+        own_filters=lambda ctx: [f"list {ctx.data['accounts']['title']}"],
     )
 )

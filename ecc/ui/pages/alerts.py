@@ -46,8 +46,9 @@ def extra(conn: Connection, plan: Plan, req: Request, view: View) -> dict[str, A
     return load(conn, req, view)
 
 
-def own_filters(view: View) -> list[str]:
+def own_filters(ctx: PageContext) -> list[str]:
     """The alerts' own filters in words: severity, rule and acknowledgement."""
+    view = ctx.view
     words = [f"severity {view.severity}"] if view.severity else []
     if view.rule:
         words.append(f"rule {view.rule}")

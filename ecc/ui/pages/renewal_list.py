@@ -82,5 +82,6 @@ PAGE = register(
         extra=extra,
         compares=False,
         tables=("renewal_list",),
+        own_filters=lambda ctx: [f"list {ctx.data['renewal_list']['title']}"],
     )
 )

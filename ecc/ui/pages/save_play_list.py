@@ -76,5 +76,6 @@ PAGE = register(
         extra=extra,
         compares=False,
         tables=("save_play_list",),
+        own_filters=lambda ctx: [f"list {ctx.data['save_play_list']['title']}"],
     )
 )
