@@ -361,3 +361,26 @@ def test_bad_digest_settings_are_refused_by_name() -> None:
     with pytest.raises(ConfigError, match="ECC_ALERT_TIMEZONE='Mars/Olympus' is not a time zone"):
         digest_triggers({"ECC_ALERT_TIMEZONE": "Mars/Olympus"})
     assert set(digest_triggers({})) == {"daily", "weekly"}
+
+
+def test_a_digest_on_old_data_says_so_first(book: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    # the book's data ends on Mar 12, 2026: older than the two days of ECC_STALE_DAYS
+    seed(book, health_scores=[{"customer_id": "c1", "scored_on": "2026-03-12", "score": "35"}])
+    subscribe(book, "vp@example.com", "daily")
+    _alerts(book, ("unexpected_churn", "critical", "customer", "c1", "2026-03-10"))
+    with SmtpSink() as sink:
+        queue_mail(book, "daily", SENDER, base=BASE)
+        deliver(book, _settings(sink))
+        ((_, text, html),) = _bodies(sink, "vp@example.com")
+    lines = text.splitlines()
+    assert lines[2].startswith("WARNING: The latest data is from Mar 12, 2026")
+    assert "the daily load may not have run" in lines[2]
+    assert html.index("data-warning='freshness'") < html.index("new alerts since")
+    # with a threshold the data is within, the same digest has no warning
+    monkeypatch.setenv("ECC_STALE_DAYS", "3650")
+    _alerts(book, ("unexpected_churn", "critical", "customer", "c2", "2026-03-11"))
+    with SmtpSink() as sink:
+        queue_mail(book, "daily", SENDER, base=BASE)
+        deliver(book, _settings(sink))
+        ((_, text, html),) = _bodies(sink, "vp@example.com")
+    assert "WARNING" not in text and "data-warning" not in html

@@ -36,6 +36,7 @@ from sqlalchemy.exc import IntegrityError
 from .. import variables
 from ..clock import utcnow
 from ..errors import ConfigError
+from ..freshness import freshness
 from ..mail.outbox import enqueue
 from ..schema import alert_deliveries, alert_subscribers, executive_alerts
 from .store import RULE_WORDS, SEVERITIES, SEVERITY_MARK, AlertFilter, AlertRow, list_alerts
@@ -152,6 +153,8 @@ def subject_url(base: str, row: AlertRow) -> str:
 class Digest:
     cadence: str
     rows: list[AlertRow]  # newest first
+    # what a reader should know first: stale data, a failed refresh (ecc.freshness)
+    warnings: tuple[str, ...] = ()
 
     def by_severity(self) -> list[tuple[str, list[AlertRow]]]:
         return [
@@ -194,7 +197,7 @@ def compose(sender: str, to: str, name: str | None, digest: Digest, base: str) -
     }[digest.cadence]
     greeting = f"Hello {name}," if name else "Hello,"
 
-    text = [greeting, "", intro, ""]
+    text = [greeting, "", *(f"WARNING: {w}" for w in digest.warnings), intro, ""]
     for sev, rows in digest.by_severity():
         text.append(f"{sev.upper()} ({len(rows)})")
         for r in rows[:PER_SEVERITY]:
@@ -241,7 +244,14 @@ def compose(sender: str, to: str, name: str | None, digest: Digest, base: str) -
         "<p style='color:#1f4e8c;font-size:12px;letter-spacing:.08em;text-transform:uppercase;"
         "margin:0'>Executive Command Center</p>"
         f"<h1 style='font-size:20px;margin:4px 0 8px'>{esc(digest.subject()[6:])}</h1>"
-        f"<p style='margin:0 0 4px'>{esc(greeting)}</p><p style='margin:0'>{esc(intro)}</p>"
+        f"<p style='margin:0 0 4px'>{esc(greeting)}</p>"
+        + "".join(
+            "<p style='margin:6px 0;padding:6px 10px;border-left:4px solid #b7791f;"
+            f"background:#fff8e6' data-warning='freshness'><strong>Warning:</strong> "
+            f"{esc(w)}</p>"
+            for w in digest.warnings
+        )
+        + f"<p style='margin:0'>{esc(intro)}</p>"
         + "".join(sections)
         + f"<p style='margin-top:20px'><a href='{esc(center)}' style='color:#1f4e8c'>"
         "Open the alerts center</a> to acknowledge them.</p>"
@@ -287,6 +297,8 @@ def queue_mail(engine: Engine, cadence: str, sender: str, *, base: str | None = 
     base = base or dashboards_url()
     with engine.connect() as conn:
         people = subscribers(conn, cadence)
+        # alerts evaluated on old data, or after a failed refresh, say so first
+        warnings = tuple(freshness(conn).warnings())
     mail_ids: list[int] = []
     for sub in people:
         try:
@@ -294,7 +306,8 @@ def queue_mail(engine: Engine, cadence: str, sender: str, *, base: str | None = 
                 rows = _undelivered(conn, sub, critical_only=cadence == "immediate")
                 if not rows:
                     continue
-                msg = compose(sender, sub.email, sub.name, Digest(cadence, rows), base)
+                digest = Digest(cadence, rows, warnings)
+                msg = compose(sender, sub.email, sub.name, digest, base)
                 mail_id = enqueue(conn, msg, kind="alerts")
                 conn.execute(
                     insert(alert_deliveries),
