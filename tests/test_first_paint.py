@@ -88,6 +88,51 @@ def test_the_cache_s_first_viewer_has_the_other_pages_rendered_ahead(
         first_paint._engine.cache_clear()
 
 
+def test_an_acknowledgement_renews_the_summary_s_first_paint_only(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sqlalchemy import select
+
+    from ecc.alerts.evaluate import run_range
+    from ecc.alerts.store import acknowledge
+    from ecc.schema import executive_alerts
+    from tests.support.pagecheck import metrics_in
+
+    db = demo_sqlite(tmp_path, customers=120, seed=4, today=date(2026, 11, 24))
+    engine = make_engine(db)
+    monkeypatch.setenv("ECC_DATABASE_URL", db)
+    first_paint._engine.cache_clear()
+    try:
+        run_range(engine, date(2026, 10, 1), date(2026, 11, 24))
+        refresh(engine)
+        renderer = Renderer()
+        before = renderer.render("summary", "")
+        assert before is not None
+        open_before = int(metrics_in(before)["summary.open_alerts"])
+        assert open_before > 0
+        assert renderer.ready("portfolio", "", timeout=120)
+        with engine.connect() as conn:
+            urgent = (
+                conn.execute(
+                    select(executive_alerts.c.alert_id).where(
+                        executive_alerts.c.severity.in_(("critical", "high")),
+                        executive_alerts.c.acknowledged_at.is_(None),
+                    )
+                )
+                .scalars()
+                .first()
+            )
+        assert urgent is not None and acknowledge(engine, [urgent], "vp") == 1
+        assert not renderer.ready("summary", "")  # its count changed without a new load
+        after = renderer.render("summary", "")
+        assert after is not None
+        assert int(metrics_in(after)["summary.open_alerts"]) == open_before - 1
+        assert renderer.ready("portfolio", "")  # a page without alerts keeps its rendering
+    finally:
+        engine.dispose()
+        first_paint._engine.cache_clear()
+
+
 def test_a_slow_kernel_s_output_is_waited_for() -> None:
     """nbclient's default drops a cell's output that comes more than 4 s after the cell's
     reply; under a crowd's load that left pages without widgets. The command center's

@@ -272,3 +272,14 @@ def latest_id(conn: Connection) -> int:
     return int(
         conn.execute(select(func.coalesce(func.max(executive_alerts.c.alert_id), 0))).scalar_one()
     )
+
+
+def alerts_state(conn: Connection) -> str:
+    """A word that changes whenever an alert is recorded or acknowledged (the newest id,
+    how many are acknowledged and the latest acknowledgement): what a page's rendering of
+    the open alerts is kept by."""
+    a = executive_alerts.c
+    newest, acked, last = conn.execute(
+        select(func.max(a.alert_id), func.count(a.acknowledged_at), func.max(a.acknowledged_at))
+    ).one()
+    return f"{newest or 0}:{acked}:{last.isoformat() if last is not None else '-'}"

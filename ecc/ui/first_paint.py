@@ -11,7 +11,8 @@ paint are sent at once, before Voilà has found or started a kernel (:class:`Pre
 the rest of Voilà's page follows when the kernel is there. The widgets take the first
 paint's place when the kernel has rendered them (the template's script removes it).
 
-Rendered pages are kept per (page, view, data version, cache generation): a second
+Rendered pages are kept per (page, view, data version, cache generation, and the alerts'
+state for a page that counts them): a second
 viewer of the same view gets the same HTML without any work, and a refresh makes new
 ones. Several viewers arriving together for a view not yet rendered wait for one
 rendering. Pages that act (the alerts page) and views that are not in the cache get no
@@ -80,19 +81,15 @@ class Renderer:
     def render(self, page_name: str, query: str) -> str | None:
         """The page's header and body for ``query``, or None when the view is not in the
         cache, the page acts, or the view cannot be shown (the kernel says why)."""
-        from ..cache.service import generation
         from .pages import load_all
 
         page = load_all().get(page_name)
         if page is None or page.live is not None:
             return None
-        engine = _engine()
-        with engine.connect() as conn:
-            state = generation(conn)
-        key = (page_name, _canonical(query), str(state[0]), str(state[1]))
+        key = self._key(page_name, query)
         with self._lock:
-            if self._warmed != key[2:]:
-                self._warmed = key[2:]
+            if self._warmed != key[2:4]:  # new data or cache: render the other pages ahead
+                self._warmed = (key[2], key[3])
                 others = [name for name in load_all() if name != page_name]
                 self._warming = threading.Thread(target=self._warm, args=(others,), daemon=True)
                 self._warming.start()
@@ -116,15 +113,28 @@ class Renderer:
     def ready(self, page_name: str, query: str, timeout: float = 0) -> bool:
         """Whether the first paint of ``query`` is rendered for the cache as it is now,
         after waiting at most ``timeout`` seconds for the other pages' rendering ahead."""
-        from ..cache.service import generation
 
         warming = self._warming
         if warming is not None:
             warming.join(timeout)
+        key = self._key(page_name, query)
+        with self._lock:
+            return key in self._done
+
+    @staticmethod
+    def _key(page_name: str, query: str) -> tuple[str, ...]:
+        """What a rendering is kept by: the page, the view, the data version and cache
+        generation, and for a page that counts open alerts, the alerts' state (a count
+        changes when someone acknowledges, without a new load)."""
+        from ..alerts.store import alerts_state
+        from ..cache.service import generation
+        from .pages import load_all
+
+        page = load_all().get(page_name)
         with _engine().connect() as conn:
             state = generation(conn)
-        with self._lock:
-            return (page_name, _canonical(query), str(state[0]), str(state[1])) in self._done
+            alerts = alerts_state(conn) if page is not None and page.reads_alerts else ""
+        return (page_name, _canonical(query), str(state[0]), str(state[1]), alerts)
 
     def _warm(self, names: list[str]) -> None:
         for name in names:

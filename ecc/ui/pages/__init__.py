@@ -87,6 +87,8 @@ class Page:
     # the page's own filters in words (e.g. "severity critical", "list Accounts at risk"),
     # for exports and reports
     own_filters: Callable[[PageContext], list[str]] | None = None
+    # the page counts open alerts (its first paint is kept by the alerts' state too)
+    reads_alerts: bool = False
 
 
 PAGES: dict[str, Page] = {}

@@ -278,5 +278,6 @@ PAGE = register(
         render=render,
         extra=extra,
         controls_below=True,
+        reads_alerts=True,  # the open critical and high alerts tile
     )
 )
