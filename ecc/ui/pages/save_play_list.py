@@ -10,40 +10,40 @@ from sqlalchemy import Connection
 
 from ... import formatting as f
 from ...drilldown import SAVE_PLAY_LISTS, save_play_list
-from ...metrics.plan import Plan
 from ...request import Request
-from ..components import badge, esc, href, link, section, table
-from ..view import View
-from . import Page, PageContext, register
-from .common import base_crumbs, list_header
-
-DEFAULT = "active"
-TABS = (("active", "Open"), ("saved", "Saved"), ("lost", "Lost"))
+from ..components import badge, esc, link
+from . import PageContext, register
+from .record_list import RecordList, list_page
 
 
-def extra(conn: Connection, plan: Plan, req: Request, view: View) -> dict[str, Any]:
-    """The list the view names (``list``), all of its plays."""
-    kind = view.list if view.list in SAVE_PLAY_LISTS else DEFAULT
-    p = req.period
-    return {"save_play_list": save_play_list(conn, p.start, p.end, req.scope, kind), "list": kind}
-
-
-def render(ctx: PageContext) -> str:
-    """The total, the tabs of the other lists, and the table of plays."""
-    v, data, kind = ctx.view, ctx.data["save_play_list"], ctx.data["list"]
-    rows = [
-        [
-            link("account", v, r["name"], customer=r["customer_id"], came="risk"),
-            esc(r["segment"]),
-            esc(f.money(r["arr"])),
-            esc(f.day(r["opened_on"])),
-            esc(f.day(r["closed_on"])) if r["closed_on"] else '<span class="ecc-muted">—</span>',
-            badge(r["status"]),
-            link("csm", v, r["owner_name"], csm=r["csm_id"]),
-        ]
-        for r in data["rows"]
+def _row(ctx: PageContext, r: dict[str, Any]) -> list[str]:
+    v = ctx.view
+    return [
+        link("account", v, r["name"], customer=r["customer_id"], came="risk"),
+        esc(r["segment"]),
+        esc(f.money(r["arr"])),
+        esc(f.day(r["opened_on"])),
+        esc(f.day(r["closed_on"])) if r["closed_on"] else '<span class="ecc-muted">—</span>',
+        badge(r["status"]),
+        link("csm", v, r["owner_name"], csm=r["csm_id"]),
     ]
-    headers = [
+
+
+def _load(conn: Connection, req: Request, kind: str) -> dict[str, Any]:
+    return save_play_list(conn, req.period.start, req.period.end, req.scope, kind)
+
+
+LIST = RecordList(
+    name="save_play_list",
+    title="Save plays",
+    parent="risk",
+    parent_title="Risk",
+    noun="save plays",
+    tabs=(("active", "Open"), ("saved", "Saved"), ("lost", "Lost")),
+    kinds=SAVE_PLAY_LISTS,
+    default="active",
+    load=_load,
+    headers=(
         ("Customer", False),
         ("Segment", False),
         ("ARR at stake", True),
@@ -51,31 +51,8 @@ def render(ctx: PageContext) -> str:
         ("Closed", False),
         ("Status", False),
         ("Owner", False),
-    ]
-    return list_header(ctx, "save_play_list", data, "save plays", TABS, kind) + section(
-        data["title"], table(headers, rows, empty="No save play in this list.")
-    )
-
-
-def crumbs(ctx: PageContext) -> list[tuple[str, str | None]]:
-    return [
-        *base_crumbs(ctx),
-        ("Risk", href("risk", ctx.view)),
-        (ctx.data["save_play_list"]["title"], None),
-    ]
-
-
-PAGE = register(
-    Page(
-        name="save_play_list",
-        title="Save plays",
-        areas=(),
-        render=render,
-        nav=False,
-        crumbs=crumbs,
-        extra=extra,
-        compares=False,
-        tables=("save_play_list",),
-        own_filters=lambda ctx: [f"list {ctx.data['save_play_list']['title']}"],
-    )
+    ),
+    row=_row,
+    empty="No save play in this list.",
 )
+PAGE = register(list_page(LIST))
