@@ -63,17 +63,26 @@ def mails_of(engine: Engine) -> list[Any]:
 
 
 @pytest.fixture(scope="module")
-def demo_url(tmp_path_factory: pytest.TempPathFactory) -> str:
-    return demo_sqlite(tmp_path_factory.mktemp("sched"), customers=150, seed=4, today=TODAY)
+def pristine_demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo database as built, which no test touches (tests get copies of it)."""
+    url = demo_sqlite(tmp_path_factory.mktemp("sched"), customers=150, seed=4, today=TODAY)
+    return Path(url.removeprefix("sqlite:///"))
+
+
+@pytest.fixture(scope="module")
+def demo_url(pristine_demo: Path) -> str:
+    """A copy of the demo database shared by the module's tests."""
+    shared = pristine_demo.with_name("shared.sqlite")
+    shutil.copyfile(pristine_demo, shared)
+    return f"sqlite:///{shared}"
 
 
 @pytest.fixture
-def own_demo_url(demo_url: str, tmp_path: Path) -> str:
-    """A copy of the module's demo database for one test: its run and mail records start
-    empty whatever ran before it (the order of the tests is random)."""
-    source = Path(demo_url.removeprefix("sqlite:///"))
+def own_demo_url(pristine_demo: Path, tmp_path: Path) -> str:
+    """A copy of the demo database as built, for one test: its run and mail records start
+    empty whatever the module's other tests recorded in theirs (their order is random)."""
     copy = tmp_path / "own.sqlite"
-    shutil.copyfile(source, copy)
+    shutil.copyfile(pristine_demo, copy)
     return f"sqlite:///{copy}"
 
 

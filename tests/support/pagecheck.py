@@ -11,18 +11,26 @@ from ecc.formatting import get
 
 
 class _Metrics(HTMLParser):
-    def __init__(self) -> None:
+    def __init__(self, attr: str = "data-metric") -> None:
         super().__init__()
+        self.attr = attr
         self.found: dict[str, str] = {}
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         a = dict(attrs)
-        if a.get("data-metric") is not None and "data-value" in a:
-            self.found[str(a["data-metric"])] = a["data-value"] or ""
+        if a.get(self.attr) is not None and "data-value" in a:
+            self.found[str(a[self.attr])] = a["data-value"] or ""
 
 
 def metrics_in(html: str) -> dict[str, str]:
     p = _Metrics()
+    p.feed(html)
+    return p.found
+
+
+def comparisons_in(html: str) -> dict[str, str]:
+    """The comparison values a page shows changes against (``data-compare``/``data-value``)."""
+    p = _Metrics("data-compare")
     p.feed(html)
     return p.found
 
@@ -38,18 +46,22 @@ def expected(result: dict[str, Any], key: str) -> Any:
 
 
 def mismatches(html: str, result: dict[str, Any]) -> list[str]:
-    """Every METRICS.md key on the page whose value differs from ``result``."""
+    """Every METRICS.md key on the page whose value differs from ``result``, and every
+    comparison value (a table cell's change) that differs from its ``comparison_values``."""
+    then = result.get("comparison_values") or {}
+    shown = [(k, raw, result, "") for k, raw in metrics_in(html).items()]
+    shown += [(k, raw, then, "then ") for k, raw in comparisons_in(html).items()]
     out = []
-    for key, raw in metrics_in(html).items():
-        if key.split(".")[0] not in result or key.endswith(".trend"):
+    for key, raw, source, what in shown:
+        if key.split(".")[0] not in source or key.endswith(".trend"):
             continue
-        want = expected(result, key)
+        want = expected(source, key)
         got: Any = json.loads(raw) if raw not in ("",) else None
         if isinstance(want, float) and isinstance(got, (int, float)):
             if abs(want - got) > 1e-9 * max(1.0, abs(want)):
-                out.append(f"{key}: page {got} != {want}")
+                out.append(f"{what}{key}: page {got} != {want}")
         elif got != want:
-            out.append(f"{key}: page {got!r} != {want!r}")
+            out.append(f"{what}{key}: page {got!r} != {want!r}")
     return out
 
 

@@ -21,7 +21,7 @@ from ...metrics.plan import Plan
 from ...metrics.summary import months
 from ...request import Request
 from ..alerts_center.data import open_counts, urgent_by_month
-from ..change import FORMATTERS
+from ..change import FORMATTERS, change
 from ..components import data_value, esc, href
 from ..sparkline import sparkline
 from ..view import View
@@ -55,13 +55,13 @@ def _delta(ctx: PageContext, key: str, unit: str) -> str:
     if label is None:
         return ""
     now, before = get(ctx.data, *key.split(".")), then(ctx, *key.split("."))
-    if now is None or before is None:
+    # the tile's state says good or bad news; the change itself stays neutral
+    moved = change(now, before, unit, "neutral")
+    if moved is None:
         return f'<div class="delta flat">{esc(label)}</div>'
-    kind = {"rate": "rate", "money": "money"}.get(unit, "number")
-    shown = f.delta(now, before, kind)
-    arrow = "▲" if now > before else ("▼" if now < before else "■")
     return (
-        f'<div class="delta">{arrow} {esc(shown)} <span class="ecc-muted">{esc(label)}</span></div>'
+        f'<div class="delta">{moved.arrow} {esc(moved.text)} '
+        f'<span class="ecc-muted">{esc(label)}</span></div>'
     )
 
 
