@@ -10,6 +10,7 @@ DEMO_CUSTOMERS ?= 2000
 DEMO_SEED ?= 7
 
 CHP := node_modules/.bin/configurable-http-proxy
+AXE := node_modules/axe-core/axe.min.js
 
 .PHONY: install demo hub serve test lint typecheck unit bench clean
 
@@ -24,13 +25,14 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-# JupyterHub's proxy, from npm into the project's node_modules/ (Node.js from Debian)
-$(CHP):
+# JupyterHub's proxy, and axe-core for the accessibility tests, from npm into the
+# project's node_modules/ (Node.js from Debian); one install, which keeps both
+$(CHP) $(AXE) &:
 	@if ! command -v npm >/dev/null && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm; fi
-	npm install --prefix $(CURDIR) --no-save --no-package-lock --no-audit --no-fund --loglevel=error configurable-http-proxy@5
+	npm install --prefix $(CURDIR) --no-save --no-package-lock --no-audit --no-fund --loglevel=error configurable-http-proxy@5 axe-core@4
 
-install: $(STAMP) $(CHP)
+install: $(STAMP) $(CHP) $(AXE)
 
 PORT ?= 8866
 MAIL_PORT ?= 8025

@@ -18,6 +18,7 @@ import pytest
 
 from ecc.db import make_engine
 from ecc.ui.pages import load_all
+from tests.support.axe import need_axe, violations
 from tests.support.builders import demo_sqlite
 from tests.support.pagecheck import computed_for, mismatches
 from tests.support.servers import (
@@ -50,6 +51,7 @@ def server(db_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[st
 def browser(server: str) -> Iterator[Any]:
     from playwright.sync_api import sync_playwright
 
+    need_axe()
     with sync_playwright() as p:
         b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield b
@@ -139,11 +141,14 @@ def test_dashboard_loads_offline_with_the_numbers_of_ecc_metrics(
     # the page wrote its (normalised) view into the URL: compute the same thing
     assert tab.query().get("preset") == "this_quarter"
     assert mismatches(tab.html(), expected_for(db_url, tab.query())) == []
+    # WCAG 2.0/2.1 A and AA, with the widgets (issue 20)
+    assert violations(tab.page) == []
     # a phone: no horizontal scroll
     tab.page.set_viewport_size({"width": 390, "height": 844})
     tab.page.wait_for_timeout(300)
     assert tab.page.evaluate("document.documentElement.scrollWidth") <= 390
     tab.page.screenshot(path=str(SHOTS / f"{name}-phone.png"), full_page=True)
+    assert violations(tab.page) == []
     tab.page.close()
 
 

@@ -37,7 +37,7 @@ def test_a_chart_of_thousands_of_csms_draws_the_first_few() -> None:
         for o, c in enumerate(("healthy", "at_risk", "critical"))
     ]
     options = dict(alt.data_transformers.options)
-    svg = charts.health_by_group(rows)
+    svg = charts.health_by_group(rows, label="health by CSM")
     assert set(LINK.findall(svg)) == {f"C{i:04d}" for i in range(charts.MAX_GROUPS)}
     assert dict(alt.data_transformers.options) == options  # the row limit lifted only inside
     # 2,000 utilization bars overflowed vl-convert's stack; now the first ones are drawn
@@ -45,7 +45,7 @@ def test_a_chart_of_thousands_of_csms_draws_the_first_few() -> None:
         {"name": f"CSM {i:04d}", "utilization": 1.5 - i / 2000, "status": "over", "url": ""}
         for i in range(2000)
     ]
-    assert "CSM 0000" in charts.utilization_bars(bars, url=None)
+    assert "CSM 0000" in charts.utilization_bars(bars, label="utilization", url=None)
 
 
 def test_many_points_do_not_hit_the_row_limit() -> None:
@@ -55,7 +55,7 @@ def test_many_points_do_not_hit_the_row_limit() -> None:
         for s in range(40)
         for d in range(150)
     ]
-    assert "<svg" in charts.lines_by(rows, y="v", series="csm", reference="CSM 0")
+    assert "<svg" in charts.lines_by(rows, label="trend", y="v", series="csm", reference="CSM 0")
 
 
 def test_labels_short_enough_are_not_measured_for_truncation() -> None:

@@ -12,6 +12,7 @@ remain, so no portfolio size can make a page fail.
 
 from __future__ import annotations
 
+import html
 import re
 from collections.abc import Sequence
 from typing import Any
@@ -54,12 +55,13 @@ def first_groups(df: pd.DataFrame, column: str, limit: int = MAX_GROUPS) -> pd.D
     return df[df[column].isin(keep)]
 
 
-def to_svg(chart: alt.TopLevelMixin, *, aria: bool = True, truncate: bool = True) -> str:
-    """The chart as an inline, responsive SVG string with working relative links.
+def to_svg(chart: alt.TopLevelMixin, *, label: str, truncate: bool = True) -> str:
+    """The chart as an inline, responsive SVG string with working relative links, named
+    for assistive technology by ``label`` (what it shows and its headline).
 
-    ``aria=False`` leaves out the ARIA label Vega writes on every mark (a third of a bar
-    chart's SVG): the chart is one ``role="img"`` for assistive technology anyway, and a
-    table next to it gives the numbers. ``truncate=False`` lets axis and legend labels
+    The chart is one ``role="img"`` with that name; Vega's own ARIA labels on every mark
+    are left out (a third of a bar chart's SVG, and a screen reader would read each bar),
+    and a table next to the chart gives the numbers. ``truncate=False`` lets axis and legend labels
     run to their length unless an axis sets its own ``labelLimit``: for numbers, dates
     and names cut by :func:`short` — Vega's truncation measures every label, slowly."""
     with alt.data_transformers.disable_max_rows():  # the pages bound the rows themselves
@@ -67,8 +69,7 @@ def to_svg(chart: alt.TopLevelMixin, *, aria: bool = True, truncate: bool = True
         # module, and vl-convert rejects a bad one
         spec = chart.to_dict(validate=False)
     config = dict(spec.get("config", {}))
-    if not aria:
-        config["aria"] = False
+    config["aria"] = False
     if not truncate:
         for part in ("axis", "legend"):
             config[part] = {"labelLimit": 0, **config.get(part, {})}
@@ -82,7 +83,9 @@ def to_svg(chart: alt.TopLevelMixin, *, aria: bool = True, truncate: bool = True
         svg,
         count=1,
     )
-    return f'<div class="ecc-chart" role="img">{svg}</div>'
+    svg = svg.replace("<svg ", '<svg aria-hidden="true" focusable="false" ', 1)
+    name = html.escape(label, quote=True)
+    return f'<div class="ecc-chart" role="img" aria-label="{name}">{svg}</div>'
 
 
 def link_value(url: str) -> str:
@@ -93,10 +96,11 @@ def link_value(url: str) -> str:
 def warm_up() -> None:
     """Render a few tiny charts so the first real chart does not pay vl-convert's start-up
     (about 0.4 s) nor the first run of the code that draws bars, lines and links."""
-    to_svg(alt.Chart(pd.DataFrame({"x": [1]})).mark_point().encode(x="x"))
+    to_svg(alt.Chart(pd.DataFrame({"x": [1]})).mark_point().encode(x="x"), label="warm-up")
     url = link_value("x.ipynb")
     health_by_group(
-        [{"group": "a", "category": c, "share": 0.5, "order": 0, "url": url} for c in PALETTE]
+        [{"group": "a", "category": c, "share": 0.5, "order": 0, "url": url} for c in PALETTE],
+        label="warm-up",
     )
     lines_by(
         [
@@ -106,6 +110,7 @@ def warm_up() -> None:
         ],
         y="v",
         series="s",
+        label="warm-up",
         url="url",
         reference="b",
         legend=False,
@@ -133,7 +138,7 @@ def then_ticks(df: pd.DataFrame, y: Any, x_scale: Any = None, size: int = 16) ->
     return [alt.Chart(known).mark_tick(color=THEN_COLOR, thickness=2.5, size=size).encode(x=x, y=y)]
 
 
-def health_by_segment(rows: list[dict[str, Any]]) -> str:
+def health_by_segment(rows: list[dict[str, Any]], *, label: str) -> str:
     """Stacked bars: share of healthy / at risk / critical customers per segment (clickable)."""
     df = pd.DataFrame(rows)
     if df.empty:
@@ -154,11 +159,16 @@ def health_by_segment(rows: list[dict[str, Any]]) -> str:
             href="url:N",
         )
     )
-    return to_svg(chart)
+    return to_svg(chart, label=label)
 
 
 def line_trend(
-    rows: list[dict[str, Any]], fields: dict[str, str], *, fmt: str = "%", title: str = ""
+    rows: list[dict[str, Any]],
+    fields: dict[str, str],
+    *,
+    label: str,
+    fmt: str = "%",
+    title: str = "",
 ) -> str:
     """One line per field over dates: ``rows`` = [{date, field: value, ...}]."""
     df = pd.DataFrame(rows)
@@ -175,10 +185,10 @@ def line_trend(
             color=alt.Color("series:N", legend=alt.Legend(orient="bottom", title=None)),
         )
     )
-    return to_svg(chart)
+    return to_svg(chart, label=label)
 
 
-def rank_line(rows: list[dict[str, Any]]) -> str:
+def rank_line(rows: list[dict[str, Any]], *, label: str) -> str:
     """A CSM's recorded leaderboard rank over days (``rows`` = [{date, rank}]), the best
     rank (1) at the top."""
     df = pd.DataFrame(rows)
@@ -193,12 +203,13 @@ def rank_line(rows: list[dict[str, Any]]) -> str:
             tooltip=[alt.Tooltip("date:T", format="%b %-d, %Y"), "rank:Q"],
         )
     )
-    return to_svg(chart)
+    return to_svg(chart, label=label)
 
 
 def bars(
     rows: list[dict[str, Any]],
     *,
+    label: str,
     x: str,
     y: str,
     fmt: str = "$,.0f",
@@ -226,13 +237,14 @@ def bars(
     chart = alt.layer(bars_, *then_ticks(df, enc["y"])).properties(
         **base(height=max(60, 22 * len(df)))
     )
-    return to_svg(chart, aria=False, truncate=False)
+    return to_svg(chart, label=label, truncate=False)
 
 
 def trend_with_band(
     rows: list[dict[str, Any]],
     fields: dict[str, str],
     *,
+    label: str,
     band: tuple[str, str] | None = None,
     compare_band: tuple[str, str] | None = None,
     fmt: str = "%",
@@ -288,12 +300,13 @@ def trend_with_band(
         .configure_axis(labelFontSize=12, titleFontSize=12)
         .configure_legend(labelFontSize=12)
     )
-    return to_svg(chart)
+    return to_svg(chart, label=label)
 
 
 def segment_bars(
     rows: list[dict[str, Any]],
     *,
+    label: str,
     title: str,
     fmt: str,
     label_fmt: str | None = None,
@@ -341,7 +354,7 @@ def segment_bars(
         .configure_title(fontSize=13, anchor="start")
         .configure_axis(labelFontSize=11)
     )
-    return to_svg(chart)
+    return to_svg(chart, label=label)
 
 
 def _light(hex_color: str) -> bool:
@@ -353,6 +366,7 @@ def _light(hex_color: str) -> bool:
 def stacked_shares(
     rows: list[dict[str, Any]],
     *,
+    label: str,
     domain: list[str],
     colors: list[str],
     title: str = "",
@@ -404,7 +418,7 @@ def stacked_shares(
     )
     n = len(bars_order)
     chart = alt.layer(pieces, labels).properties(**base(width=340, height=34 * n))
-    return to_svg(chart)
+    return to_svg(chart, label=label)
 
 
 #: Vega's default category colours (tableau10), for a scale that sets one colour itself.
@@ -428,6 +442,7 @@ def series_colors(names: list[str], reference: str | None = None) -> dict[str, s
 def lines_by(
     rows: list[dict[str, Any]],
     *,
+    label: str,
     y: str,
     series: str,
     fmt: str = ",.0f",
@@ -484,7 +499,7 @@ def lines_by(
     lines = alt.Chart(df).mark_line(point=True).encode(**enc)
     rules = [m for m in marks if m[1] is not None]
     if not rules:
-        return to_svg(lines.properties(**base(width=420, height=200)), aria=False, truncate=False)
+        return to_svg(lines.properties(**base(width=420, height=200)), label=label, truncate=False)
     ref = pd.DataFrame([{"label": label, "v": value} for label, value in rules])
     rule = alt.Chart(ref).mark_rule(color=THEN_COLOR, strokeDash=[6, 3], strokeWidth=1.5)
     text = alt.Chart(ref).mark_text(
@@ -495,11 +510,11 @@ def lines_by(
         rule.encode(y=alt.Y("v:Q")),
         text.encode(y=alt.Y("v:Q"), x=alt.value(418), text="label:N"),
     ).properties(**base(width=420, height=200))
-    return to_svg(chart, aria=False, truncate=False)
+    return to_svg(chart, label=label, truncate=False)
 
 
 def health_by_group(
-    rows: list[dict[str, Any]], *, group: str = "group", url: str | None = "url"
+    rows: list[dict[str, Any]], *, label: str, group: str = "group", url: str | None = "url"
 ) -> str:
     """Stacked bars of the healthy / at risk / critical shares, one bar per ``group`` in the
     order given: ``rows`` = [{group, category, share, order, url}]; bars are links."""
@@ -534,7 +549,7 @@ def health_by_group(
     chart = (
         alt.Chart(df, **base(width=300, height=max(60, 18 * len(groups)))).mark_bar().encode(**enc)
     )
-    return to_svg(chart, aria=False, truncate=False)
+    return to_svg(chart, label=label, truncate=False)
 
 
 STATUS_COLORS = {"over": "#c0392b", "balanced": "#1b7f3b", "under": "#d69e2e"}
@@ -543,6 +558,7 @@ STATUS_COLORS = {"over": "#c0392b", "balanced": "#1b7f3b", "under": "#d69e2e"}
 def utilization_bars(
     rows: list[dict[str, Any]],
     *,
+    label: str,
     x: str = "utilization",
     y: str = "name",
     status: str = "status",
@@ -596,12 +612,13 @@ def utilization_bars(
             .encode(x=alt.X("v:Q"))
         )
     chart = alt.layer(*layers).properties(**base(width=320, height=max(60, 18 * len(names))))
-    return to_svg(chart, aria=False, truncate=False)
+    return to_svg(chart, label=label, truncate=False)
 
 
 def funnel(
     rows: list[dict[str, Any]],
     *,
+    label: str,
     colors: list[str] | None = None,
 ) -> str:
     """A funnel: one centred bar per step, width by ``value``, in the order given, each
@@ -671,4 +688,4 @@ def funnel(
         .properties(**base(width=340, height=38 * len(df)))
         .configure_view(stroke=None)
     )
-    return to_svg(chart)
+    return to_svg(chart, label=label)

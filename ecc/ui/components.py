@@ -136,10 +136,14 @@ def table(
         f'<th class="num">{esc(h)}</th>' if n else f"<th>{esc(h)}</th>" for h, n in headers
     )
     return (
-        f'<div class="ecc-scroll"><table class="ecc-table"{attrs}><thead><tr>{head}</tr></thead>'
+        f'{SCROLL}<table class="ecc-table"{attrs}><thead><tr>{head}</tr></thead>'
         f"<tbody>{body}</tbody></table></div>"
     )
 
+
+#: Where a wide table scrolls sideways (a phone): reachable by keyboard, to scroll it with
+#: the arrow keys.
+SCROLL = '<div class="ecc-scroll" tabindex="0">'
 
 #: ``?list=all``: a page shows its long lists whole instead of their first rows.
 SHOW_ALL = "all"

@@ -28,7 +28,7 @@ def render_page(engine: Engine, page_name: str, query: str = "") -> str:
         header = render_header(page, ctx)
     filters = ", ".join(f"{k}={v}" for k, v in view.params().items()) or "defaults"
     return (
-        "<!doctype html><html><head><meta charset='utf-8'>"
+        "<!doctype html><html lang='en'><head><meta charset='utf-8'>"
         "<meta name='viewport' content='width=device-width, initial-scale=1'>"
         f"<title>{esc(page.title)}</title><style>{APP_CSS.read_text()}</style></head>"
         f"<body><div id='rendered_cells'>{header}"

@@ -10,7 +10,7 @@ from typing import Any
 
 from ...alerts.store import RULE_WORDS, RULES, SEVERITIES, SEVERITY_MARK
 from ...formatting import day
-from ..components import esc, link
+from ..components import SCROLL, esc, link
 from ..view import View
 
 SEVERITY_WORDS: dict[str, str] = {
@@ -223,6 +223,6 @@ def rows_table(view: View, rows: list[Mapping[str, Any]]) -> str:
         )
     head = "".join(f"<th>{h}</th>" for h in heads)
     return (
-        '<div class="ecc-scroll"><table class="ecc-table" data-table="alerts">'
+        SCROLL + '<table class="ecc-table" data-table="alerts">'
         f"<thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table></div>"
     )

@@ -13,6 +13,7 @@ from ...errors import ConfigError
 from ...metrics.plan import Plan
 from ...request import Request
 from .. import charts
+from ..chart_text import span
 from ..components import badge, columns, esc, grid, href, kpi, link, section, table
 from ..view import View
 from . import PAGES, Page, PageContext, register
@@ -98,6 +99,11 @@ def _health_section(ctx: PageContext) -> str:
     health = charts.line_trend(
         [{"date": h["date"], "score": h["score"]} for h in a["health"]],
         {"score": "Health score"},
+        label=span(
+            f"{a['name']}'s health score over the last 12 months",
+            [h["score"] for h in a["health"]],
+            f.score,
+        ),
         fmt="d",
         title="Health (last 12 months)",
     )

@@ -14,6 +14,7 @@ from ...metrics.plan import Plan
 from ...metrics.scope import Scope
 from ...request import Request
 from .. import charts
+from ..chart_text import span
 from ..components import badge, esc, grid, kpi, link, section, table
 from ..view import View
 from . import Page, PageContext, register
@@ -117,7 +118,14 @@ def render(ctx: PageContext) -> str:
     ranks = (
         section(
             "Leaderboard rank, as recorded each night (this quarter to date, all CSMs)",
-            charts.rank_line(history),
+            charts.rank_line(
+                history,
+                label=span(
+                    f"{name}'s leaderboard rank each night",
+                    [h["rank"] for h in history],
+                    lambda r: f"#{r}",
+                ),
+            ),
         )
         if len(history) > 1
         else ""

@@ -15,6 +15,7 @@ from ... import formatting as f
 from ...config import EXPANSION_TYPES, OPPORTUNITY_STAGES
 from ...drilldown import CustomerRef, customer_refs
 from .. import charts
+from ..chart_text import headline
 from ..components import columns, esc, grid, link, section, table
 from . import Page, PageContext, register
 from .common import (
@@ -170,7 +171,14 @@ def _stage_chart(ctx: PageContext) -> str:
                 "text": f"{f.money(by_stage[s]['value'])} · {by_stage[s]['count']}",
             }
             for s in OPPORTUNITY_STAGES
-        ]
+        ],
+        label=headline(
+            "The open pipeline's value at each stage, from identified to negotiation",
+            [(STAGE_LABELS.get(s, s), by_stage[s]["value"]) for s in OPPORTUNITY_STAGES],
+            f.money,
+            most="largest",
+            compared=comparing(ctx),
+        ),
     )
     return chart and f"<div>{chart}{then_note(ctx, 'outline')}</div>"
 
@@ -210,6 +218,16 @@ def _type_section(ctx: PageContext) -> str:
             TYPE_LABELS,
             "expansion",
             "by_type",
+        ),
+        label=headline(
+            "The open pipeline's value and count by expansion type",
+            [
+                (TYPE_LABELS.get(t, t), ctx.data["expansion"]["by_type"][t]["value"])
+                for t in EXPANSION_TYPES
+            ],
+            f.money,
+            most="largest",
+            compared=comparing(ctx),
         ),
         domain=[TYPE_LABELS.get(t, t) for t in EXPANSION_TYPES],
         colors=TYPE_COLORS,

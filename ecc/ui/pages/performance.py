@@ -23,7 +23,8 @@ from ...metrics.plan import Plan
 from ...periods import preset_period
 from ...request import Request
 from .. import charts
-from ..components import cap_line, esc, first, grid, href, link, section
+from ..chart_text import headline
+from ..components import SCROLL, cap_line, esc, first, grid, href, link, section
 from ..view import View
 from . import Page, PageContext, register
 from .common import card, compare_label, comparing, then, then_row, vs
@@ -211,7 +212,7 @@ def leaderboard(ctx: PageContext) -> str:
         noun="CSMs",
     )
     return (
-        legend + '<div class="ecc-scroll"><table class="ecc-table ecc-leaderboard">'
+        legend + SCROLL + '<table class="ecc-table ecc-leaderboard">'
         f"<thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table></div>" + more
     )
 
@@ -322,6 +323,9 @@ def trend_charts(ctx: PageContext) -> str:
         + '<div><h3 class="ecc-h3">Average health</h3>'
         + charts.lines_by(
             health,
+            label=f"Average health at each month end of the top {len(rows)} CSMs"
+            + (" and the team average" if team else "")
+            + ".",
             y="v",
             series="csm",
             fmt=".1~f",
@@ -334,6 +338,9 @@ def trend_charts(ctx: PageContext) -> str:
         + '</div><div><h3 class="ecc-h3">Book ARR</h3>'
         + charts.lines_by(
             arr,
+            label=f"Book ARR at each month end of the top {len(rows)} CSMs"
+            + (" and the team average" if team else "")
+            + ".",
             y="v",
             series="csm",
             fmt="$.4~s",
@@ -378,7 +385,16 @@ def health_by_csm(ctx: PageContext) -> str:
     return (
         f'<p class="ecc-muted ecc-explain">{which}Share of each CSM\'s scored customers by '
         f"health category, highest average health first (in brackets).{rest} Click a bar for "
-        "the CSM's book.</p>" + charts.health_by_group(data)
+        "the CSM's book.</p>"
+        + charts.health_by_group(
+            data,
+            label=headline(
+                f"Health categories of the customers in {len(rows)} CSMs' books",
+                [(r["name"] or r["csm_id"], r["avg_health"]) for r in rows],
+                f.score,
+                most="highest average health",
+            ),
+        )
     )
 
 

@@ -7,6 +7,7 @@ from typing import Any
 from ... import formatting as f
 from ...config import CATEGORIES, SEGMENTS
 from .. import charts
+from ..chart_text import headline
 from ..components import badge, esc, grid, href, link, section, table
 from . import Page, PageContext, register
 from .common import card, compare_label, comparing, csm_link, then, vs
@@ -138,7 +139,17 @@ def _segment_chart(ctx: PageContext) -> str:
                     chart_rows.append(
                         {"segment": name, "category": c, "share": share, "order": order, "url": url}
                     )
-    return charts.health_by_segment(chart_rows)
+    critical = [
+        (s, ctx.data["portfolio"]["by_segment"][s]["distribution"]["critical"]) for s in SEGMENTS
+    ]
+    label = headline(
+        "Share of healthy, at-risk and critical customers in each segment",
+        critical,
+        f.pct,
+        most="largest critical share",
+        compared=comparing(ctx),
+    )
+    return charts.health_by_segment(chart_rows, label=label)
 
 
 def _move_row(p: dict[str, Any], key: str, label: str) -> list[str]:

@@ -15,10 +15,20 @@ from ... import formatting as f
 from ...drilldown import CustomerRef, customer_refs
 from ...periods import quarter_end, quarter_start
 from .. import charts
+from ..chart_text import headline
 from ..components import badge, cap_line, columns, esc, first, grid, href, link, section, table
 from ..view import View
 from . import Page, PageContext, register
-from .common import card, csm_link, metric_span, share_bars, target_tone, vs, with_note
+from .common import (
+    card,
+    comparing,
+    csm_link,
+    metric_span,
+    share_bars,
+    target_tone,
+    vs,
+    with_note,
+)
 
 #: stages from settled-good to settled-bad (table rows and chart pieces)
 STAGES: tuple[str, ...] = ("renewed", "on_track", "at_risk", "churned")
@@ -199,6 +209,7 @@ def _stage_table(ctx: PageContext, st: dict[str, Any]) -> str:
 def _stage_chart(ctx: PageContext) -> str:
     """The quarter's ARR and renewals as bars split by stage (with a comparison, each
     followed by the comparison period's quarter)."""
+    st = ctx.data["renewals"]["stages"]
     return charts.stacked_shares(
         share_bars(
             ctx,
@@ -207,6 +218,13 @@ def _stage_chart(ctx: PageContext) -> str:
             STAGE_LABELS,
             "renewals",
             "stages",
+        ),
+        label=headline(
+            "The quarter's renewal ARR and count by stage",
+            [(STAGE_LABELS[s], st[s]["arr"]) for s in STAGES],
+            f.money,
+            most="most ARR",
+            compared=comparing(ctx),
         ),
         domain=[STAGE_LABELS[s] for s in STAGES],
         colors=STAGE_COLORS,

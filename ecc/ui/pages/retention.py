@@ -13,7 +13,7 @@ from typing import Any
 
 from ... import formatting as f
 from .. import charts
-from ..components import columns, esc, grid, href, section, table
+from ..components import SCROLL, columns, esc, grid, href, section, table
 from . import Page, PageContext, register
 from .common import card, compare_label, comparing, then
 
@@ -104,7 +104,7 @@ def cohort_table(rows: list[dict[str, Any]], key: str, scale: tuple[float, float
             )
         body.append(f"<tr><th>{esc(r['quarter'])}</th>{''.join(cells)}</tr>")
     return (
-        '<div class="ecc-scroll"><table class="ecc-table ecc-cohorts">'
+        SCROLL + '<table class="ecc-table ecc-cohorts">'
         f"<thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table></div>"
     )
 
@@ -205,9 +205,14 @@ def trend_html(ctx: PageContext) -> str:
     history = ctx.data.get("retention_history") or []
     points = [*history, *r["trend"]]
     p = ctx.req.period
+    last = r["trend"][-1] if r["trend"] else {}
     chart = charts.trend_with_band(
         points,
         {"grr_ttm": "GRR (TTM)", "nrr_ttm": "NRR (TTM)"},
+        label=(
+            "Trailing-12-month GRR and NRR at each month end, the selected period shaded"
+            f"; at its end GRR {f.pct(last.get('grr_ttm'))}, NRR {f.pct(last.get('nrr_ttm'))}."
+        ),
         band=(p.start.isoformat(), p.end.isoformat()),
         compare_band=_compare_band(ctx),
         title="Trailing-12-month retention",

@@ -7,6 +7,7 @@ from typing import Any
 from ... import formatting as f
 from ...config import SEGMENTS
 from .. import charts
+from ..chart_text import headline
 from ..components import badge, cap_line, esc, first, grid, href, link, section, table
 from . import Page, PageContext, register
 from .common import card, comparing, csm_link, csm_names, then, then_note, vs
@@ -151,6 +152,12 @@ def _csm_chart(ctx: PageContext, by_csm: list[tuple[str, dict[str, Any]]]) -> st
         )
     chart = charts.bars(
         bars,
+        label=headline(
+            f"ARR at risk of the {len(bars)} most exposed CSMs",
+            [(str(b["csm"]), b["arr"]) for b in bars],
+            f.money,
+            compared=comparing(ctx),
+        ),
         x="arr",
         y="csm",
         title="ARR at risk",

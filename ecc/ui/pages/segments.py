@@ -13,7 +13,8 @@ from typing import Any
 from ... import formatting as f
 from ...config import SEGMENTS
 from .. import charts
-from ..components import esc, href, link, section
+from ..chart_text import headline
+from ..components import SCROLL, esc, href, link, section
 from . import Page, PageContext, register
 from .common import card, comparing, csm_names, then, then_note, vs
 
@@ -165,7 +166,7 @@ def comparison_table(ctx: PageContext) -> str:
         "segment size and are not ranked.</p>"
     )
     return (
-        '<div class="ecc-scroll"><table class="ecc-table ecc-segtable">'
+        SCROLL + '<table class="ecc-table ecc-segtable">'
         f"<thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table></div>"
         + (legend if len(inside) > 1 else "")
     )
@@ -191,6 +192,17 @@ def segment_cards(ctx: PageContext, seg: str) -> str:
     )
 
 
+#: How a small multiple's values are written in its text alternative.
+_UNIT_FORMATS: dict[str, Callable[[Any], str]] = {
+    "avg_health": f.score,
+    "grr": f.pct,
+    "nrr": f.pct,
+    "expansion_rate": f.pct,
+    "time_to_value_days": _days,
+    "tickets_per_account": _two,
+}
+
+
 def small_multiples(ctx: PageContext) -> str:
     inside = shown_segments(ctx)
     if len(inside) < 2:
@@ -207,7 +219,17 @@ def small_multiples(ctx: PageContext) -> str:
             for s in inside
         ]
         svg = charts.segment_bars(
-            rows, title=title, fmt=axis_fmt, label_fmt=label_fmt, segments=tuple(inside)
+            rows,
+            label=headline(
+                f"{title} by segment",
+                [(r["segment"], r["value"]) for r in rows],
+                _UNIT_FORMATS.get(key, f.number),
+                compared=comparing(ctx),
+            ),
+            title=title,
+            fmt=axis_fmt,
+            label_fmt=label_fmt,
+            segments=tuple(inside),
         )
         parts.append(
             f'<div class="ecc-multiple">{svg or f"<h3>{esc(title)}</h3><p>no data</p>"}</div>'

@@ -81,15 +81,15 @@ def _tile(
     """One tile: title, state, value, change, detail lines, trend line; links to ``to``."""
     shown = FORMATTERS[unit](value)
     # the page's own counts (summary.*) are not areas of the comparison period
-    change = "" if key.startswith("summary.") else _delta(ctx, key, unit)
+    moved = "" if key.startswith("summary.") else _delta(ctx, key, unit)
     detail = "".join(f"<div>{line}</div>" for line in lines)
+    # the link's name is its text (title, state, value, change, details), as shown
     return (
         f'<a class="ecc-tile {state.tone}" href="{esc(to)}" target="_self" '
-        f'data-metric="{esc(key)}" data-value="{esc(data_value(value))}" '
-        f'aria-label="{esc(f"{title}: {shown}, {state.words}")}">'
+        f'data-metric="{esc(key)}" data-value="{esc(data_value(value))}">'
         f'<div class="ecc-tile-head"><span class="label">{esc(title)}</span>'
         f'<span class="ecc-state {state.tone}">{esc(state.mark)} {esc(state.words)}</span></div>'
-        f'<div class="value">{esc(shown)}</div>{change}'
+        f'<div class="value">{esc(shown)}</div>{moved}'
         f'<div class="ecc-tile-lines">{detail}</div>'
         f"{sparkline(spark, unit=unit, label=spark_label)}</a>"
     )

@@ -19,6 +19,7 @@ from typing import Any
 from ... import formatting as f
 from ...drilldown import customer_refs
 from .. import charts
+from ..chart_text import headline
 from ..components import (
     badge,
     cap_line,
@@ -32,7 +33,7 @@ from ..components import (
     table,
 )
 from . import Page, PageContext, register
-from .common import card, csm_link, then_note, then_row, vs
+from .common import card, comparing, csm_link, then_note, then_row, vs
 from .performance import plural
 
 #: How many CSMs the utilization chart shows: the busiest.
@@ -230,7 +231,17 @@ def utilization_chart(ctx: PageContext, rows: list[dict[str, Any]]) -> str:
     return (
         f'<p class="ecc-muted ecc-explain">{which}Solid line: 100% of target (over it is over '
         "capacity); dashed line: 80% (under it there is room). Click a bar for the CSM's "
-        "book.</p>" + charts.utilization_bars(data) + then_note(ctx)
+        "book.</p>"
+        + charts.utilization_bars(
+            data,
+            label=headline(
+                f"Capacity utilization of the {len(data)} busiest CSMs against 100% of target",
+                [(str(d["name"]), d["utilization"]) for d in data],
+                lambda u: f.pct(u, 0),
+                compared=comparing(ctx),
+            ),
+        )
+        + then_note(ctx)
     )
 
 

@@ -1,0 +1,121 @@
+"""Issue 20 (started): every page passes axe-core's WCAG 2.0/2.1 A and AA rules. Here the
+pages as the server renders them (the first paint and the reports' HTML: every dashboard
+and drill-down, with and without a comparison, at a laptop's and a phone's width); the
+live pages, with their widgets, in tests/test_browser.py. Charts are named by what they
+show and their headline; colour is never the only signal of a link."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from datetime import date
+from html import unescape
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine
+
+from ecc.db import make_engine
+from ecc.ui.static import render_page
+from tests.support.axe import need_axe, violations
+from tests.support.builders import demo_sqlite
+from tests.support.servers import CHROMIUM, CHROMIUM_ARGS, need_chromium
+
+TODAY = date(2026, 11, 24)
+WITH = "preset=this_quarter&compare=previous&today=2026-11-24"
+WITHOUT = "preset=this_quarter&compare=none&today=2026-11-24"
+PAGES = (
+    "summary",
+    "portfolio",
+    "retention",
+    "risk",
+    "renewals",
+    "expansion",
+    "performance",
+    "workload",
+    "segments",
+    "alerts",
+    "accounts",
+    "renewal_list",
+    "save_play_list",
+    "account",
+    "csm",
+)
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
+    url = demo_sqlite(tmp_path_factory.mktemp("a11y"), customers=200, seed=7, today=TODAY)
+    engine = make_engine(url)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    need_chromium()
+    need_axe()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+def _drill(engine: Engine) -> str:
+    """A customer and its CSM for the account and CSM pages."""
+    from sqlalchemy import select
+
+    from ecc.schema import customers
+
+    with engine.connect() as conn:
+        row = conn.execute(
+            select(customers.c.customer_id, customers.c.csm_id).order_by(customers.c.customer_id)
+        ).first()
+    assert row is not None
+    return f"customer={row.customer_id}&csm={row.csm_id}"
+
+
+@pytest.mark.parametrize("query", [WITH, WITHOUT], ids=["compared", "not-compared"])
+def test_every_page_passes_wcag_aa_at_laptop_and_phone_width(
+    demo: Engine, browser: Any, tmp_path: Path, query: str
+) -> None:
+    drill = _drill(demo)
+    found: list[str] = []
+    for name in PAGES:
+        html = render_page(demo, name, f"{query}&{drill}" if name in ("account", "csm") else query)
+        path = tmp_path / f"{name}.html"
+        path.write_text(html)
+        for width in (1440, 390):
+            page = browser.new_page(viewport={"width": width, "height": 900})
+            page.goto(path.as_uri())
+            found += [f"{name} at {width} px: {v}" for v in violations(page)]
+            page.close()
+    assert found == [], "\n".join(found)
+
+
+def test_a_chart_is_named_by_what_it_shows_and_its_headline(demo: Engine) -> None:
+    risk = render_page(demo, "risk", WITH)
+    names = [
+        unescape(n)
+        for n in re.findall(r'<div class="ecc-chart" role="img" aria-label="([^"]+)">', risk)
+    ]
+    assert len(names) == 1
+    assert re.fullmatch(
+        r"ARR at risk of the \d+ most exposed CSMs; highest: .+, \$[\d.]+[KM]?; the "
+        r"comparison period's values are marked\.",
+        names[0],
+    ), names[0]
+    # every chart of every dashboard has a name, and its drawing is hidden from readers
+    for name in ("portfolio", "retention", "renewals", "expansion", "performance", "segments"):
+        html = render_page(demo, name, WITH)
+        charts = re.findall(r'<div class="ecc-chart" role="img"( aria-label="[^"]+")?>', html)
+        assert charts and all(charts), name
+        assert html.count('<svg aria-hidden="true"') == len(charts), name
+
+
+def test_a_table_that_scrolls_sideways_is_reachable_by_keyboard(demo: Engine) -> None:
+    html = render_page(demo, "performance", WITH)
+    assert '<div class="ecc-scroll" tabindex="0"><table class="ecc-table ecc-leaderboard">' in html
