@@ -17,6 +17,7 @@ import pytest
 from sqlalchemy import Engine
 
 from ecc.db import make_engine
+from ecc.ui.pages import PAGE_MODULES
 from ecc.ui.static import render_page
 from tests.support.axe import need_axe, violations
 from tests.support.builders import demo_sqlite
@@ -25,23 +26,7 @@ from tests.support.servers import CHROMIUM, CHROMIUM_ARGS, need_chromium
 TODAY = date(2026, 11, 24)
 WITH = "preset=this_quarter&compare=previous&today=2026-11-24"
 WITHOUT = "preset=this_quarter&compare=none&today=2026-11-24"
-PAGES = (
-    "summary",
-    "portfolio",
-    "retention",
-    "risk",
-    "renewals",
-    "expansion",
-    "performance",
-    "workload",
-    "segments",
-    "alerts",
-    "accounts",
-    "renewal_list",
-    "save_play_list",
-    "account",
-    "csm",
-)
+PAGES = PAGE_MODULES  # every dashboard and drill-down
 
 
 @pytest.fixture(scope="module")
