@@ -216,6 +216,61 @@ def test_drill_down_keeps_the_filters_and_breadcrumbs_lead_back(browser: Any, se
     tab.page.close()
 
 
+def _tab_to(page: Any, test: str, limit: int = 400) -> None:
+    """Press Tab until the focused element passes ``test`` (JavaScript on ``el``)."""
+    for _ in range(limit):
+        page.keyboard.press("Tab")
+        if page.evaluate(
+            f"(() => {{ const el = document.activeElement; return !!el && ({test}); }})()"
+        ):
+            return
+    raise AssertionError(f"no element with {test} within {limit} presses of Tab")
+
+
+def _focus_ring(page: Any) -> str:
+    return str(page.evaluate("getComputedStyle(document.activeElement).outlineStyle"))
+
+
+def test_overview_to_an_account_by_keyboard_alone(browser: Any, server: str) -> None:
+    tab = Tab(browser)
+    tab.open(f"{server}/voila/render/summary.ipynb?preset=this_quarter&compare=previous")
+    # the first stop of the keyboard: past the navigation and filters, to the numbers
+    tab.page.keyboard.press("Tab")
+    assert tab.page.evaluate("document.activeElement.textContent") == "Skip to the numbers"
+    assert _focus_ring(tab.page) != "none"
+    tab.page.keyboard.press("Enter")
+    assert tab.page.evaluate("document.activeElement.id") == "ecc-numbers"
+    # overview -> a segment: the segment filter, chosen with the arrow keys
+    _tab_to(tab.page, "el.tagName === 'SELECT' && [...el.options].some(o => o.text === 'SMB')")
+    assert _focus_ring(tab.page) != "none"
+    tab.page.keyboard.press("ArrowDown")  # All segments -> Enterprise
+    tab.page.wait_for_url("**/summary.ipynb?*segment=Enterprise*", timeout=60_000)
+    # segment -> the ARR at risk tile -> Risk, for Enterprise
+    _tab_to(tab.page, "el.matches('a.ecc-tile[data-metric=\"risk.arr_at_risk\"]')")
+    assert _focus_ring(tab.page) != "none"
+    tab.page.keyboard.press("Enter")
+    tab.page.wait_for_url("**/risk.ipynb?*segment=Enterprise*", timeout=60_000)
+    tab.page.wait_for_selector(LIVE_KPI, timeout=180_000)
+    # risk -> the at-risk list
+    _tab_to(tab.page, "el.matches('#rendered_cells [data-metric=\"risk.arr_at_risk\"] .value a')")
+    tab.page.keyboard.press("Enter")
+    tab.page.wait_for_url("**/accounts.ipynb?*list=at_risk*", timeout=60_000)
+    tab.page.wait_for_selector("#rendered_cells table.ecc-table", timeout=180_000)
+    # the list -> its first account
+    _tab_to(
+        tab.page, "el.matches('#rendered_cells table.ecc-table tbody a[href*=\"account.ipynb\"]')"
+    )
+    tab.page.keyboard.press("Enter")
+    tab.page.wait_for_url("**/account.ipynb?*", timeout=60_000)
+    tab.page.wait_for_selector(LIVE_KPI, timeout=180_000)
+    q = tab.query()
+    assert q["customer"] and (q["segment"], q["list"]) == ("Enterprise", "at_risk")
+    crumbs = tab.page.inner_text("#rendered_cells .ecc-crumbs")
+    assert "Segment: Enterprise" in crumbs and "Accounts at risk" in crumbs
+    assert tab.errors == []
+    tab.page.close()
+
+
 def test_a_bad_url_parameter_shows_a_message_and_the_default_view(
     browser: Any, server: str
 ) -> None:

@@ -247,9 +247,19 @@ class Dashboard:
         self.view = view
         notes = "".join(message(m) for m in view.messages)
         self.header.value = header
-        self.body.value = notes + body
+        self.body.value = numbers_region(notes + body)
         self._show_filters(view, req.period.start, req.period.end)
         self.url.set_state(view.params(), push=push)
+
+
+#: Where "Skip to the numbers" leads: the page's own content, past the navigation and
+#: the filters.
+NUMBERS = "ecc-numbers"
+
+
+def numbers_region(body: str) -> str:
+    """The page's content as the document's main landmark, the skip link's target."""
+    return f'<main id="{NUMBERS}" tabindex="-1">{body}</main>'
 
 
 #: What the comparison selector shows on a page with nothing to compare, and why.
@@ -298,6 +308,7 @@ def render_header(page: Page, ctx: PageContext) -> str:
                 else " (not enough history)"
             )
     return (
+        f'<a class="ecc-skip" href="#{NUMBERS}" target="_self">Skip to the numbers</a>'
         f'<div class="ecc-header"><h1>{esc(page.title)}</h1>'
         f'<span class="ecc-asof" data-asof="{req.today.isoformat()}"'
         f' data-computed="{ctx.computed_at.isoformat(timespec="seconds")}Z">'

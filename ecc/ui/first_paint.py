@@ -144,7 +144,7 @@ class Renderer:
                 log.debug("no first paint of %s ahead of its viewers", name, exc_info=True)
 
     def _build(self, page_name: str, query: str) -> str | None:
-        from .app import render_header
+        from .app import numbers_region, render_header
         from .pages import build_context, load_all
         from .view import parse_query
 
@@ -158,7 +158,7 @@ class Renderer:
                     f"{render_header(page, ctx)}"
                     "<div class='ecc-first-paint-bar' role='status'>Filters and exports "
                     "are loading\u2026</div>"
-                    f"{page.render(ctx)}"
+                    f"{numbers_region(page.render(ctx))}"
                 )
         except Exception:  # the kernel shows the sentence; the page is served anyway
             log.debug("no first paint for %s?%s", page_name, query, exc_info=True)

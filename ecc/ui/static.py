@@ -18,13 +18,13 @@ from .view import parse_query
 
 def render_page(engine: Engine, page_name: str, query: str = "") -> str:
     """The page's header and body as an HTML document."""
-    from .app import render_header
+    from .app import numbers_region, render_header
 
     page = load_all()[page_name]
     with engine.connect() as conn:
         ctx = build_context(conn, page, parse_query(query))
         view = ctx.view
-        body = page.render(ctx)
+        body = numbers_region(page.render(ctx))
         header = render_header(page, ctx)
     filters = ", ".join(f"{k}={v}" for k, v in view.params().items()) or "defaults"
     return (

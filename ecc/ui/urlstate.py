@@ -1,8 +1,9 @@
 """A hidden widget that mirrors the view to the page's query string and back.
 
 Python → URL: setting ``state`` rewrites the query string (``pushState`` in mode "push",
-``replaceState`` in "replace") without a reload. Back and forward (``popstate``) reload
-the page, which then shows the view its URL names.
+``replaceState`` in "replace") without a reload. Back and forward (``popstate``) to
+another view reload the page, which then shows the view its URL names; a move within the
+page (a fragment link) does not.
 The JavaScript is inlined: no CDN, no build step.
 """
 
@@ -14,6 +15,9 @@ import anywidget
 import traitlets
 
 _ESM = r"""
+// the query string of the view on screen: a fragment link ("Skip to the numbers") moves
+// in the page without changing it, and must not reload
+let shown = window.location.search;
 function writeUrl(model, how) {
   const keys = model.get("url_keys"), state = model.get("state") || {};
   const q = new URLSearchParams(window.location.search);
@@ -23,6 +27,7 @@ function writeUrl(model, how) {
   }
   const qs = q.toString();
   const url = window.location.pathname + (qs ? "?" + qs : "") + window.location.hash;
+  shown = qs ? "?" + qs : "";
   if (url === window.location.pathname + window.location.search + window.location.hash) return;
   if (how === "push") history.pushState({ ecc: true }, "", url);
   else history.replaceState(history.state, "", url);
@@ -47,7 +52,9 @@ export default {
   // reloading is a preheated page load, about two seconds.)
   render({ el }) {
     el.style.display = "none";
-    const onPop = () => window.location.reload();
+    const onPop = () => {
+      if (window.location.search !== shown) window.location.reload();
+    };
     window.addEventListener("popstate", onPop);
     return () => window.removeEventListener("popstate", onPop);
   },
