@@ -104,3 +104,88 @@ def test_a_chart_is_named_by_what_it_shows_and_its_headline(demo: Engine) -> Non
 def test_a_table_that_scrolls_sideways_is_reachable_by_keyboard(demo: Engine) -> None:
     html = render_page(demo, "performance", WITH)
     assert '<div class="ecc-scroll" tabindex="0"><table class="ecc-table ecc-leaderboard">' in html
+
+
+def _spoken_money(value: float) -> str:
+    """$44.86M said the way the card's sentence says it, written here from the number."""
+    v = abs(value)
+    if v >= 1_000_000:
+        words = f"{v / 1_000_000:.2f} million dollars"
+    elif v >= 10_000:
+        words = f"{v / 1_000:.1f} thousand dollars"
+    else:
+        words = f"{v:,.0f} dollars"
+    return ("minus " if value < 0 else "") + words
+
+
+def _first_line(snapshot: str) -> str:
+    return snapshot.splitlines()[0].removeprefix("- text: ").strip()
+
+
+def test_kpi_cards_and_summary_tiles_are_announced_as_one_sentence(
+    demo: Engine, browser: Any, tmp_path: Path
+) -> None:
+    from ecc.metrics import compute_all
+    from ecc.periods import Period
+
+    quarter = Period(date(2026, 10, 1), TODAY, "this_quarter")
+    want = compute_all(demo, quarter, compare="previous", areas=["portfolio", "retention"])
+    arr, before = want["portfolio"]["arr"], want["comparison_values"]["portfolio"]["arr"]
+    assert arr != before
+    way = "up" if arr > before else "down"
+    sentence = (
+        f"ARR, {_spoken_money(arr)}, {way} {_spoken_money(abs(arr - before))} vs previous period"
+    )
+    read: dict[str, str] = {}
+    for name in ("portfolio", "summary"):
+        path = tmp_path / f"{name}.html"
+        path.write_text(render_page(demo, name, WITH))
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        page.goto(path.as_uri())
+        read[name] = page.locator('[data-metric="portfolio.arr"]').first.aria_snapshot()
+        # no card is read as "$", "%" or an arrow: each is a sentence; nor a tile's change
+        # or its trend line ("from 2.39 million dollars to ...")
+        for card in page.locator(".ecc-card").all():
+            said = _first_line(card.aria_snapshot())
+            assert not re.search(r"[$%▲▼■]", said), said
+        for tile in page.locator(".ecc-tile").all():
+            said = tile.aria_snapshot()
+            assert not re.search(r"[▲▼■]", said), said
+            assert not re.search(r"img .*[$%]", said), said
+        page.close()
+    # the card: the sentence, then its definition behind the "i"
+    assert _first_line(read["portfolio"]) == sentence, read["portfolio"]
+    # the tile is a link named by the sentence with its state after the title
+    tile = read["summary"].splitlines()[0]
+    said = (
+        rf"\- 'link \"ARR, (improving|worsening|steady), {re.escape(_spoken_money(arr))}, {way} "
+        rf"{re.escape(_spoken_money(abs(arr - before)))} vs previous period\. Customers \d+ "
+    )
+    assert re.match(said, tile), tile
+
+
+def test_a_chart_without_a_table_beside_it_has_its_numbers_behind_show_data(
+    demo: Engine, browser: Any, tmp_path: Path
+) -> None:
+    drill = _drill(demo)
+    path = tmp_path / "account.html"
+    path.write_text(render_page(demo, "account", f"{WITH}&{drill}"))
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.goto(path.as_uri())
+    data = page.locator("details.ecc-data")
+    assert data.count() == 1
+    table = data.locator("table")
+    assert not table.is_visible()
+    summary = data.locator("summary")
+    summary.focus()
+    page.keyboard.press("Enter")  # by keyboard alone
+    assert table.is_visible()
+    rows = table.locator("tbody tr").all_inner_texts()
+    # one row per scoring date in the last year, the latest first, each a score
+    assert len(rows) > 3
+    assert all(re.fullmatch(r"\w{3} \d{1,2}, \d{4}\t\d{1,3}\.\d", r) for r in rows), rows
+    page.close()
+    # the performance trends: a table each, a column per CSM line
+    html = render_page(demo, "performance", WITH)
+    assert html.count('<details class="ecc-data">') == 2
+    assert "average health of each CSM at each month end" in html

@@ -191,7 +191,10 @@ def test_the_csm_page_compares_the_cards_with_the_csms_own_numbers_then(demo: En
     before = next(r for r in want["comparison_values"]["csms"]["rows"] if r["csm_id"] == cid)
     html = render_page(demo, "csm", f"{WITH}&csm={cid}")
     card = re.search(
-        rf'data-metric="csms.rows.{cid}.arr".*?<div class="delta (\w+)">(.) ([^<]*) <', html, re.S
+        rf'data-metric="csms.rows.{cid}.arr".*?'
+        r'<div class="delta (\w+)" aria-hidden="true">(.) ([^<]*) <',
+        html,
+        re.S,
     )
     assert card is not None
     arrow = "▲" if row["arr"] > before["arr"] else "▼"
@@ -237,12 +240,18 @@ def test_the_account_page_compares_arr_and_health_with_the_comparison_end(demo: 
             for d in (THEN.end, TODAY)
         )
     html = render_page(demo, "account", f"{WITH}&customer={moved}")
-    card = re.search(r'data-metric="account.arr".*?<div class="delta (\w+)">([^<]*)<', html, re.S)
+    card = re.search(
+        r'data-metric="account.arr".*?<div class="delta (\w+)" aria-hidden="true">([^<]*)<',
+        html,
+        re.S,
+    )
     assert card is not None
     change_text = fmt.delta(float(arr_now or 0), float(arr_then or 0), "money")
     assert change_text in card.group(2)
     health = re.search(
-        r'data-metric="account.score".*?<div class="delta (\w+)">([^<]*)<', html, re.S
+        r'data-metric="account.score".*?<div class="delta (\w+)" aria-hidden="true">([^<]*)<',
+        html,
+        re.S,
     )
     assert health is not None
     if score_then is None or score_now is None:

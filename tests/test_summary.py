@@ -182,8 +182,12 @@ def test_states_against_the_comparison_and_for_counts() -> None:
 
 
 def test_a_trend_line_says_in_words_what_it_draws() -> None:
-    svg = sparkline([1.0, None, 3.0, 2.0], unit="money", label="ARR at each month end")
+    svg = sparkline([1000.0, None, 3e6, 2e6], unit="money", label="ARR at each month end")
     assert 'role="img"' in svg
-    assert "ARR at each month end: from $1 to $2 (low $1, high $3)" in svg
+    # as a screen reader says it, not "$1,000" and "$2.00M"
+    assert (
+        "ARR at each month end: from 1,000 dollars to 2.00 million dollars (low 1,000 "
+        "dollars, high 3.00 million dollars)"
+    ) in svg
     assert svg.count("<polyline") == 1  # the gap splits the line; a lone point draws none
     assert sparkline([None, 5.0], unit="count", label="x") == ""

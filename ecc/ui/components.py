@@ -15,7 +15,9 @@ from typing import Any, TypeVar
 from .. import formatting as fmt
 from ..glossary import Definition, definition
 from ..periods import Period
+from . import spoken
 from .change import FORMATTERS, change
+from .spoken import for_readers
 from .view import View
 
 
@@ -73,20 +75,29 @@ def kpi(
     unit = unit or (d.unit if d else "count")
     label = label or (d.label if d else key)
     shown = FORMATTERS.get(unit, fmt.number)(value)
-    if link_to:
-        shown_html = f'<a href="{esc(link_to)}" target="_self">{esc(shown)}</a>'
-    else:
-        shown_html = esc(shown)
-    delta_html = ""
+    delta_html, said = "", ""
     if compare_label is not None:
         moved = change(value, compare, unit, good or (d.good if d else "neutral"))
+        said = spoken.moved(moved, compare_label)
         if moved is None:
-            delta_html = f'<div class="delta flat">{esc(compare_label)}</div>'
+            delta_html = f'<div class="delta flat" aria-hidden="true">{esc(compare_label)}</div>'
         else:
             delta_html = (
-                f'<div class="delta {moved.tone}">{moved.arrow} {esc(moved.text)} '
-                f'<span class="ecc-muted">{esc(compare_label)}</span></div>'
+                f'<div class="delta {moved.tone}" aria-hidden="true">{moved.arrow} '
+                f'{esc(moved.text)} <span class="ecc-muted">{esc(compare_label)}</span></div>'
             )
+    # announced as one sentence ("ARR, 44.86 million dollars, up 4.57 million dollars vs
+    # previous period"); the compact value and the arrow are for the eye
+    words = for_readers(spoken.sentence(label, spoken.amount(shown), said))
+    if link_to:
+        shown_html = (
+            f'<a href="{esc(link_to)}" target="_self">'
+            f'<span aria-hidden="true">{esc(shown)}</span>{words}</a>'
+        )
+        words = ""
+    else:
+        shown_html = esc(shown)
+    value_hidden = "" if link_to else ' aria-hidden="true"'
     covers = d.covers(period) if d else ""
     text = d.text if d else ""
     title = f"{label}: {text} ({covers})" if text else label
@@ -94,8 +105,9 @@ def kpi(
     return (
         f'<div class="ecc-card {esc(tone_cls)}" data-metric="{esc(key)}" '
         f'data-value="{esc(data_value(value))}" title="{esc(title)}">'
-        f'<div class="label">{esc(label)}</div>'
-        f'<div class="value">{shown_html}</div>{delta_html}'
+        f'{words}<div class="label" aria-hidden="true">{esc(label)}</div>'
+        f'<div class="value"{value_hidden}>{shown_html}</div>'
+        f"{delta_html}"
         f'<details><summary><span class="info">i</span>{esc(covers)}</summary>'
         f"{esc(text)}</details></div>"
     )
@@ -139,6 +151,38 @@ def table(
         f'{SCROLL}<table class="ecc-table"{attrs}><thead><tr>{head}</tr></thead>'
         f"<tbody>{body}</tbody></table></div>"
     )
+
+
+def show_data(
+    headers: Sequence[tuple[str, bool]], rows: Iterable[Sequence[str]], *, what: str
+) -> str:
+    """A chart's numbers as a table behind "Show data" (a button a keyboard and a screen
+    reader reach), for a chart with no table of its numbers beside it; ``what``: the data
+    ("Average health of each CSM at each month end")."""
+    return (
+        f'<details class="ecc-data"><summary>Show data<span class="ecc-sr">: {esc(what)}'
+        f"</span></summary>{table(headers, rows)}</details>"
+    )
+
+
+def by_date(
+    points: Iterable[dict[str, Any]],
+    series: Sequence[str],
+    shown: Any,
+    *,
+    date_key: str = "date",
+    series_key: str = "series",
+    value_key: str = "v",
+) -> list[list[str]]:
+    """Long rows ({date, series, value}) as a table's rows: one per date (latest first),
+    one column per name of ``series``; ``shown`` writes a value."""
+    grid_: dict[str, dict[str, Any]] = {}
+    for p in points:
+        grid_.setdefault(str(p[date_key]), {})[str(p[series_key])] = p[value_key]
+    return [
+        [esc(fmt.day(day[:10]))] + [esc(shown(grid_[day].get(s))) for s in series]
+        for day in sorted(grid_, reverse=True)
+    ]
 
 
 #: Where a wide table scrolls sideways (a phone): reachable by keyboard, to scroll it with

@@ -12,6 +12,7 @@ from html import escape
 
 from .. import formatting as f
 from .change import FORMATTERS
+from .spoken import amount
 
 WIDTH, HEIGHT, PAD = 120, 28, 3
 
@@ -37,7 +38,11 @@ def sparkline(values: Sequence[float | None], *, unit: str, label: str) -> str:
             continue
         last = (PAD + i * step, _y(v, low, high))
         runs[-1].append(f"{last[0]:.1f},{last[1]:.1f}")
-    shown = FORMATTERS.get(unit, f.number)
+    written = FORMATTERS.get(unit, f.number)
+
+    def shown(v: float) -> str:  # as a screen reader says it: 2.39 million dollars
+        return amount(written(v))
+
     first_known, last_known = known[0], known[-1]
     text = (
         f"{label}: from {shown(first_known)} to {shown(last_known)} "

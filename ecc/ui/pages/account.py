@@ -14,7 +14,18 @@ from ...metrics.plan import Plan
 from ...request import Request
 from .. import charts
 from ..chart_text import span
-from ..components import badge, columns, esc, grid, href, kpi, link, section, table
+from ..components import (
+    badge,
+    columns,
+    esc,
+    grid,
+    href,
+    kpi,
+    link,
+    section,
+    show_data,
+    table,
+)
 from ..view import View
 from . import PAGES, Page, PageContext, register
 from .common import base_crumbs, compare_label, own_comparison, then
@@ -107,7 +118,14 @@ def _health_section(ctx: PageContext) -> str:
         fmt="d",
         title="Health (last 12 months)",
     )
-    return section("Health", health or '<p class="ecc-muted">No scores in the last year.</p>')
+    if not health:
+        return section("Health", '<p class="ecc-muted">No scores in the last year.</p>')
+    numbers = show_data(
+        [("Date", False), ("Health score", True)],
+        [[esc(f.day(h["date"][:10])), esc(f.score(h["score"]))] for h in reversed(a["health"])],
+        what=f"{a['name']}'s health score on each scoring date",
+    )
+    return section("Health", health + numbers)
 
 
 def _ledger(a: dict[str, Any]) -> str:

@@ -15,7 +15,7 @@ from ...metrics.scope import Scope
 from ...request import Request
 from .. import charts
 from ..chart_text import span
-from ..components import badge, esc, grid, kpi, link, section, table
+from ..components import badge, esc, grid, kpi, link, section, show_data, table
 from ..view import View
 from . import Page, PageContext, register
 from .common import base_crumbs, compare_label, then_row
@@ -125,6 +125,11 @@ def render(ctx: PageContext) -> str:
                     [h["rank"] for h in history],
                     lambda r: f"#{r}",
                 ),
+            )
+            + show_data(
+                [("Night", False), ("Rank", True)],
+                [[esc(f.day(h["date"][:10])), esc(f"#{h['rank']}")] for h in reversed(history)],
+                what=f"{name}'s rank each night",
             ),
         )
         if len(history) > 1

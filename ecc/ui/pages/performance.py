@@ -24,7 +24,18 @@ from ...periods import preset_period
 from ...request import Request
 from .. import charts
 from ..chart_text import headline
-from ..components import SCROLL, cap_line, esc, first, grid, href, link, section
+from ..components import (
+    SCROLL,
+    by_date,
+    cap_line,
+    esc,
+    first,
+    grid,
+    href,
+    link,
+    section,
+    show_data,
+)
 from ..view import View
 from . import Page, PageContext, register
 from .common import card, compare_label, comparing, then, then_row, vs
@@ -310,7 +321,8 @@ def trend_charts(ctx: PageContext) -> str:
         k: [(f"team average, {label}", was.get(k))] if comparing(ctx) else []
         for k in ("avg_health", "arr")
     }
-    colors = charts.series_colors([k for k, _ in keys], ref)
+    names = [k for k, _ in keys]
+    colors = charts.series_colors(names, ref)
     legend = "".join(
         f'<span class="ecc-series"><span class="ecc-line{" dashed" if k == ref else ""}" '
         f'style="border-top-color:{colors[k]}"></span>{text}</span>'
@@ -335,6 +347,7 @@ def trend_charts(ctx: PageContext) -> str:
             legend=False,
             marks=marks["avg_health"],
         )
+        + _trend_data(health, names, f.score, "average health")
         + '</div><div><h3 class="ecc-h3">Book ARR</h3>'
         + charts.lines_by(
             arr,
@@ -350,8 +363,18 @@ def trend_charts(ctx: PageContext) -> str:
             legend=False,
             marks=marks["arr"],
         )
+        + _trend_data(arr, names, f.money, "book ARR")
         + "</div></div>"
         + note
+    )
+
+
+def _trend_data(points: list[dict[str, Any]], names: list[str], shown: Any, what: str) -> str:
+    """A trend chart's numbers behind "Show data": a row per month end, a column per CSM."""
+    return show_data(
+        [("Month end", False), *((n, True) for n in names)],
+        by_date(points, names, shown, series_key="csm"),
+        what=f"{what} of each CSM at each month end",
     )
 
 

@@ -259,7 +259,7 @@ def render(ctx: PageContext) -> str:
     expansion = href("expansion", v)
     pairs = (
         '<div class="ecc-pairs">'
-        '<div class="ecc-pair"><h3>Churn: actual and next 90 days</h3>'
+        '<div class="ecc-pair"><h2>Churn: actual and next 90 days</h2>'
         + grid(
             [
                 card(ctx, "retention.churned_arr", tone=_if(r["churned_arr"], "bad")),
@@ -271,7 +271,7 @@ def render(ctx: PageContext) -> str:
                 ),
             ]
         )
-        + '</div><div class="ecc-pair"><h3>Expansion: actual and next 90 days</h3>'
+        + '</div><div class="ecc-pair"><h2>Expansion: actual and next 90 days</h2>'
         + grid(
             [
                 card(

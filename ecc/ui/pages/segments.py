@@ -187,7 +187,7 @@ def segment_cards(ctx: PageContext, seg: str) -> str:
         else:
             cards.append(card(ctx, path))
     return (
-        f'<div class="ecc-segblock"><h3>{link("portfolio", ctx.view, seg, segment=seg)}</h3>'
+        f'<div class="ecc-segblock"><h2>{link("portfolio", ctx.view, seg, segment=seg)}</h2>'
         f'<div class="ecc-grid">{"".join(cards)}</div></div>'
     )
 

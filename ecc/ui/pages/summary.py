@@ -20,10 +20,12 @@ from ...formatting import get
 from ...metrics.plan import Plan
 from ...metrics.summary import months
 from ...request import Request
+from .. import spoken
 from ..alerts_center.data import open_counts, urgent_by_month
 from ..change import FORMATTERS, change
 from ..components import data_value, esc, href
 from ..sparkline import sparkline
+from ..spoken import for_readers
 from ..view import View
 from . import Page, PageContext, register
 from .common import compare_label, then
@@ -49,20 +51,22 @@ def _series(ctx: PageContext, name: str) -> list[float | None]:
     return [p["value"] for p in points]
 
 
-def _delta(ctx: PageContext, key: str, unit: str) -> str:
-    """The change against the comparison, with an arrow, or why there is none."""
+def _delta(ctx: PageContext, key: str, unit: str) -> tuple[str, str]:
+    """The change against the comparison, with an arrow, or why there is none; and the
+    same in words for a screen reader."""
     label = compare_label(ctx)
     if label is None:
-        return ""
+        return "", ""
     now, before = get(ctx.data, *key.split(".")), then(ctx, *key.split("."))
     # the tile's state says good or bad news; the change itself stays neutral
     moved = change(now, before, unit, "neutral")
+    said = spoken.moved(moved, label)
     if moved is None:
-        return f'<div class="delta flat">{esc(label)}</div>'
+        return f'<div class="delta flat" aria-hidden="true">{esc(label)}</div>', said
     return (
-        f'<div class="delta">{moved.arrow} {esc(moved.text)} '
+        f'<div class="delta" aria-hidden="true">{moved.arrow} {esc(moved.text)} '
         f'<span class="ecc-muted">{esc(label)}</span></div>'
-    )
+    ), said
 
 
 def _tile(
@@ -81,15 +85,18 @@ def _tile(
     """One tile: title, state, value, change, detail lines, trend line; links to ``to``."""
     shown = FORMATTERS[unit](value)
     # the page's own counts (summary.*) are not areas of the comparison period
-    moved = "" if key.startswith("summary.") else _delta(ctx, key, unit)
+    moved, said = ("", "") if key.startswith("summary.") else _delta(ctx, key, unit)
+    words = spoken.sentence(title, state.words, spoken.amount(shown), said) + "."
     detail = "".join(f"<div>{line}</div>" for line in lines)
-    # the link's name is its text (title, state, value, change, details), as shown
+    # the link's name is its text: one sentence (title, state, value, change), then the
+    # detail lines as shown
     return (
         f'<a class="ecc-tile {state.tone}" href="{esc(to)}" target="_self" '
         f'data-metric="{esc(key)}" data-value="{esc(data_value(value))}">'
-        f'<div class="ecc-tile-head"><span class="label">{esc(title)}</span>'
+        f"{for_readers(words)}"
+        f'<div class="ecc-tile-head" aria-hidden="true"><span class="label">{esc(title)}</span>'
         f'<span class="ecc-state {state.tone}">{esc(state.mark)} {esc(state.words)}</span></div>'
-        f'<div class="value">{esc(shown)}</div>{moved}'
+        f'<div class="value" aria-hidden="true">{esc(shown)}</div>{moved}'
         f'<div class="ecc-tile-lines">{detail}</div>'
         f"{sparkline(spark, unit=unit, label=spark_label)}</a>"
     )
