@@ -179,9 +179,12 @@ def test_the_charts_draw_the_comparison(demo: Engine) -> None:
     # the ticks sit at the comparison values: one tick per segment on each small multiple
     seg = render_page(demo, "segments", WITH)
     svg = re.findall(r"<svg.*?</svg>", seg, re.S)[0]
-    ticks = re.search(r'<g class="mark-rect role-mark layer_1_marks"[^>]*>(.*?)</g>', svg, re.S)
-    assert ticks is not None  # the layer over the bars: a dark 2.5-px mark per segment
+    ticks = re.search(r'<g class="mark-rect role-mark layer_2_marks"[^>]*>(.*?)</g>', svg, re.S)
+    assert ticks is not None  # the top layer: a dark 2.5-px mark per segment
     assert len(re.findall(r'h2\.5v18h-2\.5Z" fill="#1f2933"', ticks.group(1))) == 3
+    halo = re.search(r'<g class="mark-rect role-mark layer_1_marks"[^>]*>(.*?)</g>', svg, re.S)
+    assert halo is not None  # under it, a white one a little wider: the tick shows on a dark bar
+    assert len(re.findall(r'h5\.5v20h-5\.5Z" fill="white"', halo.group(1))) == 3
 
 
 def test_the_csm_page_compares_the_cards_with_the_csms_own_numbers_then(demo: Engine) -> None:

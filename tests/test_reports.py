@@ -7,6 +7,7 @@ import re
 import subprocess
 import sys
 from datetime import date
+from html import unescape
 from pathlib import Path
 from typing import Any
 
@@ -124,6 +125,56 @@ def test_pdf_holds_the_cover_page_numbers_and_headline_numbers(
     assert re.search(r"Page 1 of \d+", text)
     assert fmt.money(want["risk"]["arr_at_risk"]) in text
     assert fmt.money(want["renewals"]["late"]["arr"]) in text
+
+
+def _structure(pdf: Path) -> list[tuple[str, str | None]]:
+    """The PDF's tagged structure in reading order: (tag, alternative text) of each element."""
+    from pypdf import PdfReader
+
+    root = PdfReader(pdf).trailer["/Root"]
+    assert root["/MarkInfo"]["/Marked"], "the PDF is not tagged"
+    found: list[tuple[str, str | None]] = []
+
+    def walk(node: Any) -> None:
+        node = node.get_object()
+        if isinstance(node, list):
+            for kid in node:
+                walk(kid)
+            return
+        if not hasattr(node, "get") or ("/S" not in node and "/K" not in node):
+            return
+        if "/S" in node:
+            alt = node.get("/Alt")
+            found.append((str(node["/S"]).lstrip("/"), None if alt is None else str(alt)))
+        if "/K" in node:
+            walk(node["/K"])
+
+    walk(root["/StructTreeRoot"])
+    return found
+
+
+def test_the_pdf_is_tagged_with_headings_and_each_chart_has_its_text_alternative(
+    risk_report: dict[str, Path],
+) -> None:
+    """Issue 20: a screen reader reads the PDF as the page: headings, and each chart as a
+    figure named as on screen (what it shows and its headline)."""
+    from pypdf import PdfReader
+
+    tags = _structure(risk_report["pdf"])
+    names = {t for t, _ in tags}
+    assert {"H1", "H2", "Table", "TR", "TH", "TD", "Figure"} <= names, names
+    html = risk_report["html"].read_text()
+    labels = [
+        unescape(a)
+        for svg in re.findall(r'<div class="ecc-chart"><svg ([^>]*)>', html)
+        for a in re.findall(r'aria-label="([^"]+)"', svg)
+    ]
+    assert labels, "the report has charts"
+    figures = [alt for t, alt in tags if t == "Figure"]
+    assert figures == labels
+    # the PDF reader's outline: the report's sections by their headings
+    outline = [o.title for o in PdfReader(risk_report["pdf"]).outline if hasattr(o, "title")]
+    assert "Risk" in outline and "Renewals" in outline, outline
 
 
 def test_excel_read_back_independently_matches_the_data(

@@ -63,6 +63,10 @@ def to_pdf(html_path: Path, pdf_path: Path, *, footer_text: str, chromium: Any =
             footer_template=footer(footer_text),
             margin={"top": "14mm", "bottom": "16mm", "left": "12mm", "right": "12mm"},
             prefer_css_page_size=True,
+            # a tagged PDF (headings, tables, the charts' alt text) and bookmarks from the
+            # headings: what a screen reader and a PDF reader's outline read
+            tagged=True,
+            outline=True,
         )
     finally:
         page.close()

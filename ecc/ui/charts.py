@@ -24,6 +24,7 @@ import vl_convert as vlc
 # vl-convert resolves relative hrefs against its own base URL; links are written behind
 # this marker and everything up to it is cut after rendering, leaving a relative link.
 _SCHEME = "__ecc__/"
+_INNER_ROLES = re.compile(r' (?:role="graphics-[a-z]+"|aria-roledescription="[^"]*")')
 _BASE = re.compile(r'xlink:href="[^"]*?' + re.escape(_SCHEME))
 
 PALETTE = {"healthy": "#1b7f3b", "at_risk": "#d69e2e", "critical": "#c0392b"}
@@ -59,9 +60,11 @@ def to_svg(chart: alt.TopLevelMixin, *, label: str, truncate: bool = True) -> st
     """The chart as an inline, responsive SVG string with working relative links, named
     for assistive technology by ``label`` (what it shows and its headline).
 
-    The chart is one ``role="img"`` with that name; Vega's own ARIA labels on every mark
-    are left out (a third of a bar chart's SVG, and a screen reader would read each bar),
-    and a table next to the chart gives the numbers. ``truncate=False`` lets axis and legend labels
+    The SVG is one ``role="img"`` with that name (a Figure with that alternative text in a
+    tagged PDF); Vega's own ARIA labels on every mark are left out (a third of a bar chart's
+    SVG, and a screen reader would read each bar), and a table next to the chart gives the
+    numbers. Links on marks are left out of the Tab order: each has a named twin beside
+    the chart. ``truncate=False`` lets axis and legend labels
     run to their length unless an axis sets its own ``labelLimit``: for numbers, dates
     and names cut by :func:`short` — Vega's truncation measures every label, slowly."""
     with alt.data_transformers.disable_max_rows():  # the pages bound the rows themselves
@@ -83,9 +86,14 @@ def to_svg(chart: alt.TopLevelMixin, *, label: str, truncate: bool = True) -> st
         svg,
         count=1,
     )
-    svg = svg.replace("<svg ", '<svg aria-hidden="true" focusable="false" ', 1)
+    # the roles Vega still writes on its mark groups would make each an image to name
+    svg = _INNER_ROLES.sub("", svg)
     name = html.escape(label, quote=True)
-    return f'<div class="ecc-chart" role="img" aria-label="{name}">{svg}</div>'
+    svg = svg.replace("<svg ", f'<svg role="img" aria-label="{name}" focusable="false" ', 1)
+    # a clickable mark is a mouse shortcut: the same link, named, is in the table or the
+    # legend beside the chart, in the keyboard's order
+    svg = svg.replace("<a ", '<a tabindex="-1" ')
+    return f'<div class="ecc-chart">{svg}</div>'
 
 
 def link_value(url: str) -> str:
@@ -127,15 +135,20 @@ THEN_COLOR = "#1f2933"
 
 
 def then_ticks(df: pd.DataFrame, y: Any, x_scale: Any = None, size: int = 16) -> list[Any]:
-    """The comparison period's value of each bar (``then``) as a dark tick across it: one
-    layer, or none when the rows carry no comparison value."""
+    """The comparison period's value of each bar (``then``) as a dark tick across it, on a
+    white halo so it shows on a dark bar too (and in grayscale): two layers, or none when
+    the rows carry no comparison value."""
     if "then" not in df.columns:
         return []
     known = df.dropna(subset=["then"])
     if known.empty:
         return []
     x = alt.X("then:Q", scale=x_scale) if x_scale is not None else alt.X("then:Q")
-    return [alt.Chart(known).mark_tick(color=THEN_COLOR, thickness=2.5, size=size).encode(x=x, y=y)]
+    ticks = alt.Chart(known)
+    return [
+        ticks.mark_tick(color="white", thickness=5.5, size=size + 2).encode(x=x, y=y),
+        ticks.mark_tick(color=THEN_COLOR, thickness=2.5, size=size).encode(x=x, y=y),
+    ]
 
 
 def health_by_segment(rows: list[dict[str, Any]], *, label: str) -> str:

@@ -231,16 +231,22 @@ def small_multiples(ctx: PageContext) -> str:
             label_fmt=label_fmt,
             segments=tuple(inside),
         )
+        # the bars' links, named, for the keyboard and screen readers
+        links = " · ".join(
+            f'<a href="{esc(seg_href(ctx, s, page))}" target="_self">{esc(s)}</a>' for s in inside
+        )
         parts.append(
-            f'<div class="ecc-multiple">{svg or f"<h3>{esc(title)}</h3><p>no data</p>"}</div>'
+            f'<div class="ecc-multiple">{svg or f"<h3>{esc(title)}</h3><p>no data</p>"}'
+            f'<p class="ecc-muted ecc-chart-links">{esc(title)}: {links}</p></div>'
         )
     return (
         '<div class="ecc-multiples">'
         + "".join(parts)
         + "</div>"
         + then_note(ctx)
-        + '<p class="ecc-muted">Click a bar to open that segment\'s dashboard for the metric '
-        "(health, retention or expansion) with the same period and comparison.</p>"
+        + '<p class="ecc-muted">Click a bar or a segment\'s name under a chart to open that '
+        "segment's dashboard for the metric (health, retention or expansion) with the same "
+        "period and comparison.</p>"
     )
 
 
