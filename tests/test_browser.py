@@ -338,7 +338,10 @@ def test_export_buttons_make_the_files_in_the_background(
 
     tab = Tab(browser)
     tab.open(f"{server}/voila/render/risk.ipynb?preset=ytd&segment=SMB")
-    tab.page.get_by_role("button", name="PDF").click()
+    # by keyboard alone (issue 20): Tab to the button, a visible focus ring, Enter
+    _tab_to(tab.page, "el.tagName === 'BUTTON' && el.textContent.trim() === 'PDF'")
+    assert _focus_ring(tab.page) != "none"
+    tab.page.keyboard.press("Enter")
     # a progress line while the file is made, and the page answers meanwhile
     tab.page.wait_for_selector(".ecc-progress", timeout=10_000)
     assert tab.page.locator('[data-metric="risk.arr_at_risk"]').count() == 1
@@ -354,7 +357,8 @@ def test_export_buttons_make_the_files_in_the_background(
         ["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True
     ).stdout
     assert "Jan 1, 2026 – Nov 24, 2026" in text and "segment SMB" in text
-    tab.page.get_by_role("button", name="Excel").click()
+    _tab_to(tab.page, "el.tagName === 'BUTTON' && el.textContent.trim() === 'Excel'")
+    tab.page.keyboard.press("Space")
     tab.page.wait_for_selector(
         "a.ecc-download[href^='data:application/vnd.openxmlformats']", timeout=90_000
     )
@@ -398,10 +402,13 @@ def test_acknowledging_alerts_records_the_viewer_and_the_time(
         tab.open(f"{server}/voila/render/alerts.ipynb?viewer=vp.alice")
         rows = [tab.page.locator(f".ecc-alert-{i}") for i in ids]
         rows[0].wait_for(timeout=30_000)
-        for row in rows[:2]:
-            row.locator("input[type=checkbox]").check()
+        for i in ids[:2]:  # by keyboard alone (issue 20): Tab to each box, Space to tick it
+            _tab_to(tab.page, f"el.type === 'checkbox' && !!el.closest('.ecc-alert-{i}')")
+            assert _focus_ring(tab.page) != "none"
+            tab.page.keyboard.press("Space")
         before = datetime.now(UTC).replace(tzinfo=None, microsecond=0)
-        tab.page.get_by_role("button", name="Acknowledge selected (2)").click()
+        _tab_to(tab.page, "el.tagName === 'BUTTON' && el.textContent.includes('selected (2)')")
+        tab.page.keyboard.press("Enter")
         tab.page.wait_for_selector(".ecc-done", timeout=30_000)
         after = datetime.now(UTC).replace(tzinfo=None)
         assert "Acknowledged 2 alerts as vp.alice" in (tab.page.text_content(".ecc-done") or "")
