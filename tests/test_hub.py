@@ -27,6 +27,7 @@ from tornado.websocket import websocket_connect
 
 from ecc.db import make_engine
 from ecc.share.links import create_link
+from tests.support.axe import need_axe, violations
 from tests.support.builders import demo_sqlite
 from tests.support.hubstack import Stack, hub_stack, need_proxy
 from tests.support.pagecheck import computed_for, mismatches
@@ -172,6 +173,49 @@ def test_a_vp_logs_in_and_lands_on_the_command_center_with_numbers(
     lands_on_the_command_center(visitor, db_url, "vp")
     # and may not manage users
     assert visitor.page.goto(f"{visitor.stack.url}/hub/admin").status == 403
+
+
+def test_signed_in_every_drill_down_passes_wcag_aa_with_its_widgets(
+    visitor: Visitor, db_url: str
+) -> None:
+    """Issue 20, signed in through the hub: the drill-downs and the lists (the dashboards
+    are checked live in test_browser.py), and the landing page and a dashboard without a
+    comparison, at a laptop's and a phone's width, with the widgets attached."""
+    from sqlalchemy import select
+
+    from ecc.schema import customers
+
+    need_axe()
+    engine = make_engine(db_url)
+    try:
+        with engine.connect() as conn:
+            row = conn.execute(select(customers.c.customer_id, customers.c.csm_id)).first()
+    finally:
+        engine.dispose()
+    assert row is not None
+    visitor.login("vp")
+    visitor.page.wait_for_selector(LIVE_KPI, timeout=180_000)
+    base = f"{visitor.stack.url}/services/dashboards/voila/render"
+    views = [
+        "accounts.ipynb?list=at_risk",
+        f"account.ipynb?customer={row.customer_id}",
+        f"csm.ipynb?csm={row.csm_id}",
+        "renewal_list.ipynb?list=late",
+        "save_play_list.ipynb",
+        "alerts.ipynb",
+        "summary.ipynb?compare=none",
+        "risk.ipynb?compare=none",
+    ]
+    found: list[str] = []
+    for view in views:
+        visitor.page.set_viewport_size({"width": 1440, "height": 900})
+        visitor.page.goto(f"{base}/{view}", wait_until="commit", timeout=90_000)
+        visitor.page.wait_for_selector(LIVE_KPI, timeout=180_000)
+        found += [f"{view} at 1440 px: {v}" for v in violations(visitor.page)]
+        visitor.page.set_viewport_size({"width": 390, "height": 844})
+        found += [f"{view} at 390 px: {v}" for v in violations(visitor.page)]
+    assert found == [], "\n".join(found)
+    assert visitor.errors == []
 
 
 def test_the_page_knows_who_is_looking_and_no_one_can_pose_as_another(
