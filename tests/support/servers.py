@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import secrets
 import signal
 import socket
 import subprocess
@@ -34,8 +35,26 @@ IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 SHOTS = Path(tempfile.gettempdir()) / f"ecc-screenshots-{os.getuid()}"
 
 
+#: Ports tests listen on: below the kernel's ephemeral range (32768 and up here), where
+#: every outgoing connection and every Jupyter kernel's five sockets take theirs, so a
+#: port chosen now is not taken by someone else's connection before the server binds it;
+#: each pytest-xdist worker has a band of its own.
+PORT_BANDS, BAND_WIDTH, LOWEST = 4, 3000, 20000
+
+
 def free_port() -> int:
-    with socket.socket() as s:
+    """A port on 127.0.0.1 nobody listens on, from this worker's band."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw")
+    low = LOWEST + (int(worker) if worker.isdigit() else 0) % PORT_BANDS * BAND_WIDTH
+    for _ in range(500):
+        port = low + secrets.randbelow(BAND_WIDTH)
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    with socket.socket() as s:  # a crowded band: any port the system gives
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
 
