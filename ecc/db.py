@@ -141,6 +141,11 @@ def _upgrade_6_to_7(conn: Any) -> None:
     keeps for the next one (created by the caller's create_all)."""
 
 
+def _upgrade_7_to_8(conn: Any) -> None:
+    """Version 8 added view_links, the views shared from a page (created by the caller's
+    create_all)."""
+
+
 UPGRADES: dict[str, Callable[[Any], None]] = {
     "1": _upgrade_1_to_2,
     "2": _upgrade_2_to_3,
@@ -148,6 +153,7 @@ UPGRADES: dict[str, Callable[[Any], None]] = {
     "4": _upgrade_4_to_5,
     "5": _upgrade_5_to_6,
     "6": _upgrade_6_to_7,
+    "7": _upgrade_7_to_8,
 }
 
 

@@ -8,7 +8,8 @@ the role that owns the tables and write. Two roles only read:
   the scheduler's job store, share links, the mail outbox, the alert subscribers and
   deliveries, report runs or the refresh's own intermediates — and write nothing;
 - **the dashboards' kernels** (the processes that render VPs' pages) read the same
-  tables and may only record who acknowledged an alert and when.
+  tables and may only record who acknowledged an alert and when, and share a view (add
+  a link to ``view_links``, read the links, withdraw one).
 
 - **PostgreSQL**: a role each (:data:`ROLE` ``ecc_analyst``, :data:`DASHBOARDS_ROLE`
   ``ecc_dashboards``) with exactly those rights; :func:`grant_postgres` creates them and
@@ -45,12 +46,16 @@ ROLE = "ecc_analyst"
 DASHBOARDS_ROLE = "ecc_dashboards"
 #: What the dashboards' kernels may change: the acknowledgement of an alert.
 ACKNOWLEDGE = ("executive_alerts", ("acknowledged_by", "acknowledged_at"))
+#: And the views shared from a page: a new link, read back (the "Shared links" page), and
+#: its withdrawal; its token's hash, views and last opening are the links service's.
+SHARE = ("view_links", ("revoked_at", "revoked_by"))
 #: The system group of analysts' identities; the SQLite copy is readable by it alone.
 GROUP = "ecc-analysts"
 #: Tables analysts never read: delivery machinery, secrets of other people, intermediates.
 PRIVATE = frozenset(
     {
         "share_links",
+        "view_links",
         "report_runs",
         "mail_outbox",
         "alert_subscribers",
@@ -148,6 +153,17 @@ def grant_postgres(engine: Engine) -> None:
                 names = ", ".join(columns)
                 conn.execute(
                     text(f'GRANT UPDATE ({names}) ON "{schema}"."{table}" TO {DASHBOARDS_ROLE}')
+                )
+            shared, revoke = SHARE
+            if shared in present:
+                conn.execute(
+                    text(f'GRANT SELECT, INSERT ON "{schema}"."{shared}" TO {DASHBOARDS_ROLE}')
+                )
+                conn.execute(
+                    text(
+                        f'GRANT UPDATE ({", ".join(revoke)}) ON "{schema}"."{shared}" '
+                        f"TO {DASHBOARDS_ROLE}"
+                    )
                 )
     except Exception as exc:  # the driver's own error says which right is missing
         raise ConfigError(

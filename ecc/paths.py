@@ -59,6 +59,13 @@ def hub_dir(env: Mapping[str, str] | None = None) -> Path:
     return data_dir(env) / "hub"
 
 
+def share_key_file(env: Mapping[str, str] | None = None) -> Path:
+    """The key that signs ``ecc share`` report links, when ``ECC_SECRET_KEY`` is not set:
+    beside the hub's secrets (``ECC_HUB_DIR``), outside the database (owner-only)."""
+    folder = variables.value("ECC_HUB_DIR", os.environ if env is None else env)
+    return (Path(folder) if folder else hub_dir(env)) / "share-key"
+
+
 def analysts_dir(env: Mapping[str, str] | None = None) -> Path:
     """Analysts' home folders and their read-only copy of an SQLite database."""
     return data_dir(env) / "analysts"

@@ -35,7 +35,7 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator, TypeEngine
 
 #: Bumped whenever a table changes shape; ``ecc init`` records it, every connection checks it.
-SCHEMA_VERSION = 7
+SCHEMA_VERSION = 8
 
 _CENT = Decimal("0.01")
 
@@ -329,6 +329,30 @@ share_links = Table(
     Column("created_by", String(128)),
     Column("expires_at", DateTime, nullable=False),
     Column("revoked_at", DateTime),
+)
+
+view_links = Table(
+    "view_links",
+    metadata,
+    # one dashboard view shared read-only from the page (the Share button): ``frozen`` keeps
+    # the page as it was, ``live`` recomputes the same view from the cache when opened
+    Column("link_id", String(32), primary_key=True),  # how the link is listed and revoked
+    # the token in the address is never stored: only its SHA-256 (a database reader cannot
+    # open a link)
+    Column("token_sha256", String(64), nullable=False, unique=True),
+    Column("page", String(64), nullable=False),
+    Column("params", Text, nullable=False),  # the view's query string (period, filters)
+    Column("kind", String(8), nullable=False),  # frozen | live
+    Column("title", Text, nullable=False),
+    Column("html", Text),  # the frozen page; none for a live link
+    Column("note", Text),
+    Column("created_by", String(128), nullable=False),
+    Column("created_at", DateTime, nullable=False),
+    Column("expires_at", DateTime, nullable=False),
+    Column("revoked_at", DateTime),
+    Column("revoked_by", String(128)),
+    Column("views", Integer, nullable=False, default=0),
+    Column("last_opened_at", DateTime),
 )
 
 executive_alerts = Table(

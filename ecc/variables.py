@@ -68,8 +68,14 @@ SETTINGS: tuple[Setting, ...] = (
         "ECC_SECRET_KEY",
         _DATA,
         "the key that signs share links",
-        default_text="generated once, kept in `ecc_meta`",
+        default_text="generated once, kept in `data/hub/share-key` (owner-only)",
         secret=True,
+    ),
+    Setting(
+        "ECC_SHARE_MAX_DAYS",
+        _DATA,
+        "the longest a view shared from a page may stay open, in days",
+        "90",
     ),
     Setting("ECC_CHROMIUM", _DATA, "the Chromium that prints PDF reports", "/usr/bin/chromium"),
     Setting(
@@ -81,7 +87,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "ECC_DASHBOARDS_DATABASE_URL",
         _DATA,
-        "the dashboards' kernels' database: read, and record acknowledgements only",
+        "the dashboards' kernels' database: read, record acknowledgements and shared links only",
         default_text="the `ecc_dashboards` role (PostgreSQL); the data URL (SQLite)",
     ),
     # the hub and the dashboards service

@@ -248,6 +248,13 @@ def test_postgresql_dashboards_kernels_read_and_only_acknowledge(pg_url: str | N
                 executive_alerts.select().where(executive_alerts.c.alert_id == first)
             ).one()
             assert row.acknowledged_by == "vp"
+        # and shares a view (issue 19): a new link, its listing and its withdrawal
+        from ecc.share.views import list_views, revoke_view, share_view
+
+        made = share_view(kernels, "risk", "preset=this_quarter", kind="frozen", created_by="vp")
+        with kernels.connect() as conn:
+            assert [r["link_id"] for r in list_views(conn, "vp")] == [made.link_id]
+        revoke_view(kernels, made.link_id, "vp")
         refused_all(
             kernels,
             [
@@ -257,6 +264,10 @@ def test_postgresql_dashboards_kernels_read_and_only_acknowledge(pg_url: str | N
                 "UPDATE executive_alerts SET severity = 'low'",
                 "SELECT * FROM share_links",
                 "SELECT * FROM alert_subscribers",
+                # a link's counts and dates are the links service's; none is deleted
+                "UPDATE view_links SET views = 1000",
+                "UPDATE view_links SET expires_at = now() + interval '1 year'",
+                "DELETE FROM view_links",
             ],
         )
     finally:

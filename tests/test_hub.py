@@ -218,6 +218,111 @@ def test_signed_in_every_drill_down_passes_wcag_aa_with_its_widgets(
     assert visitor.errors == []
 
 
+def test_a_vp_shares_the_view_on_screen_and_a_stranger_opens_just_that(
+    visitor: Visitor, browser: Any, db_url: str
+) -> None:
+    """Issue 19, part 1: the Share button, signed in, by keyboard; the link opens without a
+    session and shows the same numbers, and nothing else."""
+    need_axe()
+    visitor.login("vp")
+    visitor.page.wait_for_selector(LIVE_KPI, timeout=180_000)
+    view = "risk.ipynb?preset=this_quarter&compare=previous&segment=SMB"
+    visitor.page.goto(f"{visitor.stack.dashboards}voila/render/{view}", wait_until="commit")
+    visitor.page.wait_for_selector(LIVE_KPI, timeout=180_000)
+    share = visitor.page.get_by_role("button", name="Share")
+    share.focus()
+    visitor.page.keyboard.press("Enter")
+    visitor.page.get_by_role("radio", name="Live: this view recomputed when opened").check()
+    visitor.page.get_by_label("Note").fill("Numbers for <b>Monday</b>")
+    assert violations(visitor.page) == []  # the open form, too
+    visitor.page.get_by_role("button", name="Create link").click()
+    link = visitor.page.wait_for_selector("a.ecc-share-link", timeout=60_000)
+    assert link is not None
+    url = link.get_attribute("href") or ""
+    assert url.startswith(f"{visitor.stack.url}/services/links/view/")
+    # a stranger: no session, no cookie; the view, read-only, with the same numbers
+    stranger = Visitor(browser, visitor.stack)
+    try:
+        response = stranger.page.goto(url)
+        assert response.status == 200
+        html = str(stranger.page.content())
+        query = view.split("?", 1)[1]
+        assert mismatches(html, expected_for(db_url, f"?{query}")) == []
+        assert "Shared by vp" in stranger.page.inner_text(".ecc-shared")
+        assert "Numbers for <b>Monday</b>" in stranger.page.inner_text(".ecc-shared")
+        assert stranger.page.locator("a").count() == 0  # nowhere else to go
+        assert stranger.page.locator("nav, select, input, button").count() == 0
+        assert stranger.context.cookies() == []
+        # WCAG AA too (axe injected past the page's no-script policy, in a context of its own)
+        checker = browser.new_context(bypass_csp=True)
+        try:
+            page = checker.new_page()
+            page.goto(url)
+            assert violations(page) == []
+        finally:
+            checker.close()
+        # other filters through it: refused
+        assert fetch(url + "?segment=Enterprise")[0] == 403
+    finally:
+        stranger.close()
+    assert visitor.errors == []
+
+
+def test_the_shared_links_page_lists_ones_own_links_and_an_admin_manages_all(
+    browser: Any, stack: Stack, db_url: str
+) -> None:
+    """Issue 19, part 1: a vp sees and withdraws their own links on the Shared links page;
+    an admin sees everyone's; the role comes from the hub, not the address."""
+    from ecc.share.views import share_view
+
+    engine = make_engine(db_url)
+    try:
+        mine = share_view(engine, "risk", "preset=ytd&segment=SMB", kind="live", created_by="vp")
+        theirs = share_view(engine, "segments", "preset=ytd", kind="frozen", created_by="admin")
+    finally:
+        engine.dispose()
+    page_url = f"{stack.dashboards}voila/render/shared_links.ipynb"
+    vp = Visitor(browser, stack)
+    try:
+        vp.login("vp")
+        vp.page.wait_for_selector(LIVE_KPI, timeout=180_000)
+        # an address claiming the admin role changes nothing: the hub names the role
+        vp.page.goto(f"{page_url}?viewer_role=admin", wait_until="commit")
+        vp.page.wait_for_selector(f".ecc-link-{mine.link_id}", timeout=180_000)
+        assert vp.page.locator(f".ecc-link-{theirs.link_id}").count() == 0
+        listing = vp.page.inner_text(".ecc-shared-links")
+        assert "Risk · Year to date, vs previous period, segment SMB" in listing
+        button = vp.page.locator(f".ecc-link-{mine.link_id} button")
+        button.focus()
+        vp.page.keyboard.press("Enter")
+        vp.page.wait_for_selector(".ecc-done", timeout=60_000)
+        assert "Withdrawn by vp" in vp.page.inner_text(".ecc-done")
+        vp.page.wait_for_function(
+            f"!document.querySelector('.ecc-link-{mine.link_id}')", timeout=60_000
+        )
+        assert "withdrawn" in vp.page.inner_text(".ecc-shared-links table")
+        assert violations(vp.page) == []
+        assert vp.errors == []
+    finally:
+        vp.close()
+    links = f"{stack.url}/services/links/view/"
+    assert fetch(links + mine.token)[0] == 403
+    admin = Visitor(browser, stack)
+    try:
+        admin.login("admin")
+        admin.page.wait_for_selector(LIVE_KPI, timeout=180_000)
+        admin.page.goto(page_url, wait_until="commit")
+        admin.page.wait_for_selector(f".ecc-link-{theirs.link_id}", timeout=180_000)
+        text_ = admin.page.inner_text(".ecc-shared-links table")
+        assert "Every link shared" in admin.page.inner_text(".ecc-shared-links")
+        assert "vp" in text_ and "admin" in text_  # both makers
+        admin.page.locator(f".ecc-link-{theirs.link_id} button").click()
+        admin.page.wait_for_selector(".ecc-done", timeout=60_000)
+    finally:
+        admin.close()
+    assert fetch(links + theirs.token)[0] == 403
+
+
 def test_the_page_knows_who_is_looking_and_no_one_can_pose_as_another(
     visitor: Visitor,
 ) -> None:
@@ -369,8 +474,9 @@ def test_forged_and_foreign_cookies_are_refused(stack: Stack, visitor: Visitor) 
 
 
 def test_a_share_link_works_without_login_and_opens_nothing_else(
-    stack: Stack, db_url: str, browser: Any, tmp_path: Path
+    stack: Stack, db_url: str, browser: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setenv("ECC_HUB_DIR", str(stack.hub_dir))  # the links service's signing key
     report = tmp_path / "board-pack.html"
     report.write_text(
         "<!doctype html><html><head><meta charset='utf-8'><title>Board pack</title></head>"

@@ -56,15 +56,21 @@ from ..ui import liveness, paint_gate, template_cache
 from ..ui.first_paint import FirstPaint
 from ..ui.pools import LANDING_PAGE
 from ..ui.serve import refresher, voila_command, voila_env
-from ..ui.view import VIEWER_KEY
+from ..ui.view import ROLE_KEY, VIEWER_KEY
 from ..ui.voila_app import KernelProofGate
 from .replicas import REPLICA, replicas_wanted, run_tier
+from .roles import ADMIN, VP
 from .settings import DASHBOARDS
 
 #: The landing page, relative to the service prefix.
 LANDING = f"voila/render/{LANDING_PAGE}.ipynb"
 #: The query parameter that names who is looking.
 VIEWER = VIEWER_KEY
+
+
+def _role(user: dict[str, Any]) -> str:
+    """The command-center role of a signed-in person: admin when in the admin group."""
+    return ADMIN if ADMIN in (user.get("groups") or []) else VP
 
 
 class HubGate(web.RequestHandler):
@@ -93,7 +99,7 @@ class HubGate(web.RequestHandler):
             )
             return
         rendering = "/voila/render/" in self.request.path
-        if rendering and not self._set_viewer(str(user.get("name", ""))):
+        if rendering and not self._set_viewer(str(user.get("name", "")), _role(user)):
             return
         if self._is_page_visit():
             # Voilà's page posts its kernel's shutdown on unload with the _xsrf cookie:
@@ -103,10 +109,12 @@ class HubGate(web.RequestHandler):
         if isawaitable(parent):
             await parent
 
-    def _set_viewer(self, name: str) -> bool:
+    def _set_viewer(self, name: str, role: str) -> bool:
         """Name the signed-in person as the page's ``viewer`` (what an acknowledgement
-        records, ``ecc.ui.viewer``): set on every page request, in place, so Voilà hands it to
-        the kernel with the rest of the query. One naming someone else is refused."""
+        records, ``ecc.ui.viewer``) and their role as ``viewer_role`` (an admin manages
+        everyone's shared links): set on every page request, in place, so Voilà hands them
+        to the kernel with the rest of the query. One naming someone else is refused; a
+        role in the address is replaced by the session's."""
         given = self.request.query_arguments.get(VIEWER, [])
         if any(v.decode(errors="replace") != name for v in given):
             self._refuse(
@@ -116,7 +124,13 @@ class HubGate(web.RequestHandler):
             )
             return False
         pairs = [(k, v) for k, v in parse_qsl(self.request.query, keep_blank_values=True)]
-        query = urlencode([*((k, v) for k, v in pairs if k != VIEWER), (VIEWER, name)])
+        query = urlencode(
+            [
+                *((k, v) for k, v in pairs if k not in (VIEWER, ROLE_KEY)),
+                (VIEWER, name),
+                (ROLE_KEY, role),
+            ]
+        )
         self.request.query = query
         self.request.uri = f"{self.request.path}?{query}"
         self.request.query_arguments = parse_qs_bytes(query, keep_blank_values=True)

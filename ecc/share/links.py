@@ -2,20 +2,23 @@
 
 A link is refused (403) when its signature does not verify (tampered or made with
 another key), when it has expired, or when it was revoked. The signing key is
-``ECC_SECRET_KEY``, or else one generated on first use and kept in ``ecc_meta``.
+``ECC_SECRET_KEY``, or else one generated on first use and kept in a file readable by its
+owner alone (:func:`ecc.paths.share_key_file`): never in the data database, which analysts
+and the dashboards read. A key an earlier version kept in ``ecc_meta`` moves to the file.
 """
 
 from __future__ import annotations
 
+import os
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
 from itsdangerous import BadSignature, URLSafeSerializer
-from sqlalchemy import Connection, Engine, insert, select, update
+from sqlalchemy import Connection, Engine, delete, insert, select, update
 
-from .. import variables
+from .. import paths, variables
 from ..clock import utcnow
 from ..errors import ConfigError
 from ..schema import ecc_meta, share_links
@@ -45,11 +48,24 @@ def _key(conn: Connection) -> str:
     env = variables.value("ECC_SECRET_KEY")
     if env:
         return env
-    found = conn.execute(select(ecc_meta.c.value).where(ecc_meta.c.key == "share_key")).scalar()
-    if found:
-        return str(found)
-    key = secrets.token_hex(32)
-    conn.execute(insert(ecc_meta).values(key="share_key", value=key))
+    path = paths.share_key_file()
+    if path.is_file():
+        return path.read_text().strip()
+    # an earlier version's key in the database moves out (its links keep working)
+    earlier = conn.execute(select(ecc_meta.c.value).where(ecc_meta.c.key == "share_key")).scalar()
+    key = str(earlier) if earlier else secrets.token_hex(32)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    draft = path.with_name(f".{path.name}.{os.getpid()}")
+    fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as out:
+        out.write(key)
+    try:
+        os.link(draft, path)  # whole, at once; fails when another process was first
+    except FileExistsError:
+        return path.read_text().strip()
+    finally:
+        draft.unlink()
+    conn.execute(delete(ecc_meta).where(ecc_meta.c.key == "share_key"))
     return key
 
 

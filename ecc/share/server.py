@@ -1,15 +1,20 @@
-"""``ecc share serve``: answers ``GET /share/<token>`` with the frozen report, and nothing
-else — no kernel, no dashboard, no file system, no other path (404)."""
+"""``ecc share serve``: answers ``GET /share/<token>`` with a frozen report and
+``GET /view/<token>`` with a view shared from a page (its frozen copy, or the live view
+computed from the cache), and nothing else — no kernel, no dashboard, no file system, no
+other path (404)."""
 
 from __future__ import annotations
 
 import asyncio
 import html
 
+import tornado.ioloop
 import tornado.web
 from sqlalchemy import Engine
+from tornado.log import app_log
 
 from .links import LinkRefused, open_link
+from .views import PATH, open_view
 
 #: The snapshot is self-contained HTML with inline styles and SVG: nothing else may load.
 #: A frozen page is styles, text and inline images: no script, no form, no frame, no base
@@ -44,6 +49,43 @@ class ShareHandler(tornado.web.RequestHandler):
         self.finish(body)
 
 
+class ViewHandler(tornado.web.RequestHandler):
+    def initialize(self, engine: Engine) -> None:
+        self.engine = engine
+
+    async def get(self, token: str) -> None:
+        _secure(self)
+        if self.request.query:  # a shared view is its own page and filters, nothing else
+            self.set_status(403)
+            self.finish(
+                _page(
+                    "Link not available",
+                    "A shared link shows the one view it was made for: its page, period and "
+                    "filters cannot be changed. Open it without anything after its address.",
+                )
+            )
+            return
+        loop = tornado.ioloop.IOLoop.current()
+        try:  # a live view computes its page: off the loop, other holders keep being served
+            body = await loop.run_in_executor(None, open_view, self.engine, token)
+        except LinkRefused as refused:
+            self.set_status(403)
+            self.finish(_page("Link not available", refused.reason))
+            return
+        except Exception:  # the holder sees a sentence; the log has the details
+            app_log.exception("a shared view could not be shown")
+            self.set_status(503)
+            self.finish(
+                _page(
+                    "Not available right now",
+                    "This view could not be shown just now. Try again in a few minutes.",
+                )
+            )
+            return
+        self.set_header("Content-Type", "text/html; charset=utf-8")
+        self.finish(body)
+
+
 class NotFound(tornado.web.RequestHandler):
     def prepare(self) -> None:
         _secure(self)
@@ -64,7 +106,10 @@ def make_app(engine: Engine, prefix: str = "/") -> tornado.web.Application:
     """``prefix``: the path the server is reached under (``/services/links/`` behind the hub)."""
     base = "/" + prefix.strip("/") + "/" if prefix.strip("/") else "/"
     return tornado.web.Application(
-        [(base + r"share/([A-Za-z0-9_.\-]+)", ShareHandler, {"engine": engine})],
+        [
+            (base + r"share/([A-Za-z0-9_.\-]+)", ShareHandler, {"engine": engine}),
+            (base + PATH + r"/([A-Za-z0-9_\-]{16,64})", ViewHandler, {"engine": engine}),
+        ],
         default_handler_class=NotFound,
         xsrf_cookies=False,
         serve_traceback=False,

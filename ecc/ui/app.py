@@ -19,6 +19,7 @@ from datetime import date, datetime
 from functools import cache
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 import ipywidgets as widgets
 from sqlalchemy import Engine, select
@@ -29,12 +30,15 @@ from ..db import check_schema, make_engine
 from ..errors import EccError
 from ..periods import COMPARE_KINDS, COMPARE_LABELS, PRESET_LABELS, PRESETS
 from ..schema import csms
+from ..share.views import SharedView
 from . import charts, query_channel
 from .components import esc, message
 from .exports import ExportBar
 from .pages import PAGES, LiveEnv, Page, PageContext, build_context, load_all
+from .share_bar import ShareBar, share_refusal
 from .urlstate import UrlState
-from .view import FILTER_KEYS, PAGE_KEYS, View, parse_query
+from .view import FILTER_KEYS, PAGE_KEYS, VIEWER_KEY, View, parse_query
+from .viewer import resolve_viewer
 
 log = logging.getLogger("ecc.ui")
 #: A page prepared in a waiting kernel is used for at most this long (seconds), so data
@@ -97,7 +101,8 @@ class Dashboard:
         self.live = page.live(LiveEnv(self.engine, self._go)) if page.live else None
         self._build_filters()
         self.exports = ExportBar(self._export)
-        controls = [self.filter_box, self.exports.box]
+        self.sharing = ShareBar(self._share, why_not=share_refusal(page.name))
+        controls = [self.filter_box, self.exports.box, self.sharing.box]
         shown = [self.body, *([self.live.root] if self.live else [])]
         self.root = widgets.VBox(
             [
@@ -164,6 +169,20 @@ class Dashboard:
         from ..reports.build import export_page
 
         return export_page(self.engine, self.page.name, self.view, fmt, folder)
+
+    def _share(self, kind: str, days: int, note: str) -> SharedView:
+        from ..share.views import share_view
+
+        params = {k: v for k, v in self.view.params().items() if k != VIEWER_KEY}
+        return share_view(
+            self.engine,
+            self.page.name,
+            urlencode(params),
+            kind=kind,
+            created_by=resolve_viewer(self.view.viewer),
+            days=days,
+            note=note,
+        )
 
     def _csm_options(self) -> list[tuple[str, str]]:
         q = select(csms.c.csm_id, csms.c.name).order_by(csms.c.name)
@@ -244,6 +263,7 @@ class Dashboard:
             return
         if view != self.view:
             self.exports.clear()
+            self.sharing.reset()
         self.view = view
         notes = "".join(message(m) for m in view.messages)
         self.header.value = header

@@ -53,7 +53,7 @@ KEEP = 256
 #: The cookie that tells one browser's page views from a crowd's (ecc.ui.paint_gate).
 BROWSER_COOKIE = "ecc-browser"
 #: Query keys that do not change what a page shows.
-IGNORED = ("viewer",)
+IGNORED = ("viewer", "viewer_role")
 
 
 @cache

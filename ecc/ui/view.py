@@ -25,6 +25,8 @@ from ..request import Request
 FILTER_KEYS: tuple[str, ...] = NAMES
 PAGE_KEYS: tuple[str, ...] = ("customer", "list", "severity", "rule", "status", "came")
 VIEWER_KEY = "viewer"
+#: The viewer's role (``vp`` or ``admin``), set by the hub front door with ``viewer``.
+ROLE_KEY = "viewer_role"
 DEFAULTS: dict[str, str] = {f.name: f.default for f in FIELDS if f.default is not None}
 
 
@@ -39,6 +41,7 @@ class View(Filters):
     status: str | None = None  # alerts: None (unacknowledged), "all", "acknowledged"
     came: str | None = None  # the account page: the page the viewer came from (its crumb)
     viewer: str | None = field(default=None, compare=False)  # who is looking (not view state)
+    viewer_role: str | None = field(default=None, compare=False)  # their role (the hub's)
     messages: tuple[str, ...] = field(default=(), compare=False)
 
     def with_(self, **changes: Any) -> View:
@@ -77,7 +80,7 @@ def parse_query(query: str | dict[str, Any] | None) -> View:
     known = {
         k: (v.strip() if isinstance(v, str) else v)
         for k, v in raw.items()
-        if k in (*FILTER_KEYS, *PAGE_KEYS, VIEWER_KEY)
+        if k in (*FILTER_KEYS, *PAGE_KEYS, VIEWER_KEY, ROLE_KEY)
     }
     values: dict[str, Any] = {k: (v or None) for k, v in known.items()}
     if values.get("compare") == "none":

@@ -157,4 +157,5 @@ PAGE_MODULES: tuple[str, ...] = (
     "save_play_list",
     "account",
     "csm",
+    "shared_links",
 )
