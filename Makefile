@@ -39,7 +39,8 @@ MAIL_PORT ?= 8025
 # What the demo stack mails, and to whom (the local sink keeps it in data/mail/)
 DEMO_MAIL := ECC_HUB_SCHEDULER=1 ECC_MAIL_SINK_PORT=$(MAIL_PORT) \
 	ECC_SMTP_URL=smtp://127.0.0.1:$(MAIL_PORT) ECC_ADMIN_EMAILS=admin@example.com \
-	ECC_ALERT_EMAILS=vp@example.com:immediate,admin@example.com:daily
+	ECC_ALERT_EMAILS=vp@example.com:immediate,admin@example.com:daily \
+	ECC_ORG_DOMAINS=example.com
 
 # The whole stack: demo data, the cache and alerts, then JupyterHub + proxy with the
 # dashboards, share links, the scheduler and a local mail sink; one demo user per role

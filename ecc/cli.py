@@ -361,6 +361,9 @@ def scheduler(
         return
     settings = mail_settings()
     engine = _engine(db_url)
+    from .schedule.subscriptions import schedules as subscribed
+
+    files, schedules = schedules, [*schedules, *subscribed(engine)]  # and the pages' ones
     if show:
         from .schedule.status import print_status
 
@@ -403,7 +406,7 @@ def scheduler(
         click.echo(line)
         sys.stdout.flush()
 
-    run_scheduler(ctx, schedules, say=say)
+    run_scheduler(ctx, files, say=say)  # it reads the subscriptions itself, and again
 
 
 @cli.command()

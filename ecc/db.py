@@ -146,6 +146,12 @@ def _upgrade_7_to_8(conn: Any) -> None:
     create_all)."""
 
 
+def _upgrade_8_to_9(conn: Any) -> None:
+    """Version 9 added subscriptions, the views people subscribe to from a page, and
+    audit_events, who shared or subscribed what and when (created by the caller's
+    create_all)."""
+
+
 UPGRADES: dict[str, Callable[[Any], None]] = {
     "1": _upgrade_1_to_2,
     "2": _upgrade_2_to_3,
@@ -154,6 +160,7 @@ UPGRADES: dict[str, Callable[[Any], None]] = {
     "5": _upgrade_5_to_6,
     "6": _upgrade_6_to_7,
     "7": _upgrade_7_to_8,
+    "8": _upgrade_8_to_9,
 }
 
 

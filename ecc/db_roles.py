@@ -49,6 +49,12 @@ ACKNOWLEDGE = ("executive_alerts", ("acknowledged_by", "acknowledged_at"))
 #: And the views shared from a page: a new link, read back (the "Shared links" page), and
 #: its withdrawal; its token's hash, views and last opening are the links service's.
 SHARE = ("view_links", ("revoked_at", "revoked_by"))
+#: And their subscriptions: made, read and changed from the pages (the scheduler sends).
+SUBSCRIBE = "subscriptions"
+#: And what they did, in the audit trail: appended only.
+AUDIT = "audit_events"
+#: And who gets alert mail, set by each person (an admin: anyone) in the alerts center.
+ALERT_MAIL = "alert_subscribers"
 #: The system group of analysts' identities; the SQLite copy is readable by it alone.
 GROUP = "ecc-analysts"
 #: Tables analysts never read: delivery machinery, secrets of other people, intermediates.
@@ -56,6 +62,8 @@ PRIVATE = frozenset(
     {
         "share_links",
         "view_links",
+        "subscriptions",
+        "audit_events",
         "report_runs",
         "mail_outbox",
         "alert_subscribers",
@@ -154,6 +162,23 @@ def grant_postgres(engine: Engine) -> None:
                 conn.execute(
                     text(f'GRANT UPDATE ({names}) ON "{schema}"."{table}" TO {DASHBOARDS_ROLE}')
                 )
+            for table_, rights, key in (
+                (SUBSCRIBE, "SELECT, INSERT, UPDATE", "sub_id"),
+                (AUDIT, "INSERT", "event_id"),  # appended, never changed nor read back
+                (ALERT_MAIL, "SELECT, INSERT, UPDATE, DELETE", ""),  # set in the alerts center
+            ):
+                if table_ not in present:
+                    continue
+                conn.execute(text(f'GRANT {rights} ON "{schema}"."{table_}" TO {DASHBOARDS_ROLE}'))
+                serial = (
+                    key
+                    and conn.execute(
+                        text("SELECT pg_get_serial_sequence(:t, :c)"),
+                        {"t": f'"{schema}"."{table_}"', "c": key},
+                    ).scalar()
+                )
+                if serial:  # the ids of new rows, and no other sequence
+                    conn.execute(text(f"GRANT USAGE ON SEQUENCE {serial} TO {DASHBOARDS_ROLE}"))
             shared, revoke = SHARE
             if shared in present:
                 conn.execute(

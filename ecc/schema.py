@@ -35,7 +35,7 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator, TypeEngine
 
 #: Bumped whenever a table changes shape; ``ecc init`` records it, every connection checks it.
-SCHEMA_VERSION = 8
+SCHEMA_VERSION = 9
 
 _CENT = Decimal("0.01")
 
@@ -353,6 +353,42 @@ view_links = Table(
     Column("revoked_by", String(128)),
     Column("views", Integer, nullable=False, default=0),
     Column("last_opened_at", DateTime),
+)
+
+subscriptions = Table(
+    "subscriptions",
+    metadata,
+    # "email me (and these people) this view", made from a page (ecc.schedule.subscriptions)
+    Column("sub_id", Integer, primary_key=True, autoincrement=True),
+    Column("owner", String(128), nullable=False),
+    Column("page", String(64), nullable=False),
+    Column("params", Text, nullable=False),  # the view's query string
+    Column("formats", String(32), nullable=False),  # pdf,xlsx
+    Column("cron", String(64), nullable=False),
+    Column("timezone", String(64), nullable=False),
+    Column("recipients", Text, nullable=False),  # comma-separated addresses
+    Column("fan_out", String(8)),  # segment | csm | none
+    Column("by_segment", Text, nullable=False),  # JSON: segment -> addresses
+    Column("state", String(16), nullable=False),  # active | paused | pending | removed
+    Column("approved_by", String(128)),
+    Column("created_at", DateTime, nullable=False),
+    Column("updated_at", DateTime, nullable=False),
+)
+
+audit_events = Table(
+    "audit_events",
+    metadata,
+    # who did what from the pages, when (ecc.audit): shared or withdrew a link, subscribed,
+    # changed, paused, resumed, removed or approved a subscription; appended, never changed
+    Column("event_id", Integer, primary_key=True, autoincrement=True),
+    Column("at", DateTime, nullable=False),
+    Column("actor", String(128), nullable=False),
+    Column("action", String(64), nullable=False),
+    Column("subject", String(128), nullable=False),
+    Column("detail", Text, nullable=False),  # JSON
+    Index("ix_audit_events_at", "at"),
+    # written by a role that may not read it back: no INSERT ... RETURNING
+    implicit_returning=False,
 )
 
 executive_alerts = Table(

@@ -186,6 +186,13 @@ SETTINGS: tuple[Setting, ...] = (
         secret=True,
     ),
     Setting(
+        "ECC_ORG_DOMAINS",
+        _MAIL,
+        "the organisation's mail domains (comma-separated): a subscription to any other "
+        "address waits for an admin's approval",
+        default_text="the domain of `ECC_MAIL_FROM`",
+    ),
+    Setting(
         "ECC_MAIL_FROM",
         _MAIL,
         "the sender of every email",
@@ -205,6 +212,12 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("ECC_ALERT_DAILY_CRON", _MAIL, "when the daily alert digest goes out", "0 7 * * *"),
     Setting("ECC_ALERT_WEEKLY_CRON", _MAIL, "when the weekly alert digest goes out", "0 7 * * 1"),
     Setting("ECC_ALERT_TIMEZONE", _MAIL, "the time zone of the digests' times", "UTC"),
+    Setting(
+        "ECC_SUBSCRIPTIONS_EVERY",
+        _MAIL,
+        "how often, in seconds, the scheduler reads the subscriptions made from the pages",
+        "20",
+    ),
     Setting(
         "ECC_DASHBOARDS_URL",
         _MAIL,

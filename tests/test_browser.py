@@ -367,6 +367,36 @@ def test_export_buttons_make_the_files_in_the_background(
     tab.page.close()
 
 
+def test_a_viewer_sets_their_alert_mail_in_the_alerts_center(
+    browser: Any, server: str, db_url: str
+) -> None:
+    """Issue 19, part 4: immediate / daily / weekly / off, for oneself, in the alerts
+    center; kept for the person the page names."""
+    from sqlalchemy import select
+
+    from ecc.schema import alert_subscribers
+
+    tab = Tab(browser)
+    tab.open(f"{server}/voila/render/alerts.ipynb?viewer=vp.carol")
+    tab.page.get_by_label("Your address").fill("carol@example.com")
+    tab.page.locator(".ecc-alert-mail select").select_option(label="A weekly digest")
+    tab.page.get_by_role("button", name="Save alert mail").click()
+    said = tab.page.wait_for_selector(".ecc-alert-mail .ecc-done", timeout=30_000)
+    assert said is not None and "carol@example.com: a weekly digest" in (said.inner_text() or "")
+    engine = make_engine(db_url)
+    try:
+        with engine.connect() as conn:
+            row = conn.execute(
+                select(alert_subscribers).where(alert_subscribers.c.name == "vp.carol")
+            ).one()
+    finally:
+        engine.dispose()
+    assert (row.email, row.cadence) == ("carol@example.com", "weekly")
+    assert violations(tab.page) == []
+    assert tab.errors == []
+    tab.page.close()
+
+
 def test_acknowledging_alerts_records_the_viewer_and_the_time(
     browser: Any, server: str, db_url: str
 ) -> None:

@@ -255,6 +255,10 @@ def test_postgresql_dashboards_kernels_read_and_only_acknowledge(pg_url: str | N
         with kernels.connect() as conn:
             assert [r["link_id"] for r in list_views(conn, "vp")] == [made.link_id]
         revoke_view(kernels, made.link_id, "vp")
+        # and sets alert mail in the alerts center (part 4)
+        from ecc.alerts.preferences import set_mine
+
+        assert set_mine(kernels, "vp", "vp@example.com", "weekly").startswith("Alert mail")
         refused_all(
             kernels,
             [
@@ -263,11 +267,15 @@ def test_postgresql_dashboards_kernels_read_and_only_acknowledge(pg_url: str | N
                 WRITES[3],
                 "UPDATE executive_alerts SET severity = 'low'",
                 "SELECT * FROM share_links",
-                "SELECT * FROM alert_subscribers",
+                "SELECT * FROM alert_deliveries",
                 # a link's counts and dates are the links service's; none is deleted
                 "UPDATE view_links SET views = 1000",
                 "UPDATE view_links SET expires_at = now() + interval '1 year'",
                 "DELETE FROM view_links",
+                # the audit trail is appended to, never read back, changed or emptied
+                "SELECT * FROM audit_events",
+                "UPDATE audit_events SET actor = 'nobody'",
+                "DELETE FROM audit_events",
             ],
         )
     finally:

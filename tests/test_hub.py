@@ -51,7 +51,10 @@ def stack(db_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sta
     need_proxy()
     # a mail server's password in the hub's environment: the services get it, the
     # dashboards' kernels must not (security finding 8)
-    env = {"ECC_SMTP_URL": f"smtp://ops:{SMTP_PASSWORD}@127.0.0.1:9"}
+    env = {
+        "ECC_SMTP_URL": f"smtp://ops:{SMTP_PASSWORD}@127.0.0.1:9",
+        "ECC_ORG_DOMAINS": "example.com",  # subscriptions to these addresses need no approval
+    }
     folder = tmp_path_factory.mktemp("hub")
     with hub_stack(db_url, folder, extra_users={"dora": "sales"}, extra_env=env) as s:
         yield s
@@ -321,6 +324,58 @@ def test_the_shared_links_page_lists_ones_own_links_and_an_admin_manages_all(
     finally:
         admin.close()
     assert fetch(links + theirs.token)[0] == 403
+
+
+def test_a_vp_subscribes_to_the_view_on_screen_and_manages_it_on_the_subscriptions_page(
+    visitor: Visitor, db_url: str
+) -> None:
+    """Issue 19, part 2: Subscribe on a dashboard, signed in; the subscription is the view
+    on screen, and its owner pauses it on the Subscriptions page."""
+    from sqlalchemy import select
+
+    from ecc.schedule.subscriptions import schedules
+    from ecc.schema import subscriptions
+
+    need_axe()
+    visitor.login("vp")
+    visitor.page.wait_for_selector(LIVE_KPI, timeout=180_000)
+    view = "renewals.ipynb?preset=ytd&compare=previous&segment=SMB"
+    visitor.page.goto(f"{visitor.stack.dashboards}voila/render/{view}", wait_until="commit")
+    visitor.page.wait_for_selector(LIVE_KPI, timeout=180_000)
+    visitor.page.get_by_role("button", name="Subscribe", exact=True).click()
+    visitor.page.get_by_role("checkbox", name="Excel").check()
+    visitor.page.get_by_role("radio", name="The 1st of the month at 07:00").check()
+    visitor.page.get_by_label("Send to").fill("vp@example.com")
+    assert violations(visitor.page) == []
+    visitor.page.get_by_role("button", name="Subscribe to this view").click()
+    done = visitor.page.wait_for_selector(".ecc-done", timeout=60_000)
+    assert done is not None and "Subscribed (number" in (done.inner_text() or "")
+    engine = make_engine(db_url)
+    try:
+        with engine.connect() as conn:
+            row = conn.execute(select(subscriptions).where(subscriptions.c.owner == "vp")).one()
+        assert (row.page, row.formats, row.cron, row.state) == (
+            "renewals",
+            "pdf,xlsx",
+            "0 7 1 * *",
+            "active",
+        )
+        assert "segment=SMB" in row.params and "preset=ytd" in row.params
+        assert f"sub-{row.sub_id}" in {s.name for s in schedules(engine)}
+        # the Subscriptions page: pause it by keyboard
+        visitor.page.goto(
+            f"{visitor.stack.dashboards}voila/render/subscriptions.ipynb", wait_until="commit"
+        )
+        pause = visitor.page.wait_for_selector(f".ecc-sub-{row.sub_id} .ecc-sub-pause")
+        assert pause is not None
+        pause.focus()
+        visitor.page.keyboard.press("Enter")
+        visitor.page.wait_for_selector(f".ecc-sub-{row.sub_id} .ecc-sub-resume")
+        assert f"sub-{row.sub_id}" not in {s.name for s in schedules(engine)}
+        assert violations(visitor.page) == []
+    finally:
+        engine.dispose()
+    assert visitor.errors == []
 
 
 def test_the_page_knows_who_is_looking_and_no_one_can_pose_as_another(

@@ -275,6 +275,18 @@ def test_shared_views_are_counted_withdrawn_and_expire(demo: Engine, server: str
         )
     status, body, _ = fetch(f"{server}/view/{late.token}")
     assert status == 403 and "expired on Jan 2, 2026 at 09:30 UTC" in body
+    # the audit trail: who shared and withdrew what, and when
+    from ecc.audit import events
+
+    with demo.connect() as conn:
+        trail = [(e["actor"], e["action"], e["subject"]) for e in reversed(events(conn))]
+    assert trail == [
+        ("vp", "share.create", f"link {mine.link_id}"),
+        ("vp.bob", "share.create", f"link {theirs.link_id}"),
+        ("vp", "share.withdraw", f"link {mine.link_id}"),
+        ("admin", "share.withdraw", f"link {theirs.link_id}"),
+        ("vp", "share.create", f"link {late.link_id}"),
+    ]
     # the database keeps no token: its reader cannot open a link
     with demo.connect() as conn:
         stored = " ".join(str(v) for r in conn.execute(view_links.select()) for v in r)

@@ -61,6 +61,8 @@ TODAY_WORDS = ("data", "run_date")
 SUBJECT_FIELDS = ("name", "title", "period", "data_as_of")
 DEFAULT_SUBJECT = "{title}: {period}"
 BOARD_PACK_WORDS = ("board_pack", "all")
+#: How the subscriptions' schedules are named (``sub-<id>``): not for a schedule file.
+SUBSCRIPTION_PREFIX = "sub-"
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 _EMAIL = re.compile(r"^[^@\s<>,;]+@[^@\s<>,;]+$")
 WEEKDAYS = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")  # crontab numbering: 0 = Sunday
@@ -348,6 +350,10 @@ def _parse(path: Path) -> Schedule | list[str]:
     if not isinstance(name, str) or not _NAME.match(name):
         f.bad("name", "use letters, digits, '-', '_' or '.' (at most 64), e.g. weekly-leadership")
         name = path.stem
+    elif name.startswith(SUBSCRIPTION_PREFIX):
+        f.bad(
+            "name", f"names starting {SUBSCRIPTION_PREFIX!r} are the subscriptions'; choose another"
+        )
     description = doc.get("description") or ""
     if not isinstance(description, str):
         f.bad("description", "give one line of text")

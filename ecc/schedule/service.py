@@ -11,6 +11,9 @@
 - One scheduler per database: the process holds :func:`scheduler_lock` for its lifetime;
   a second one stops at once with a message.
 - The outbox is retried every minute and, at start, everything pending at once.
+- Subscriptions made from the pages (:mod:`.subscriptions`) are schedules too, read
+  again every 20 seconds (``ECC_SUBSCRIPTIONS_EVERY``): a new, changed, paused or
+  removed one applies without a restart.
 - Alert mail (:mod:`ecc.alerts.digest`): the daily and weekly digests are persistent
   jobs like the reports (a digest missed while down is sent once at start); immediate
   mail for critical alerts is looked for every minute.
@@ -110,6 +113,17 @@ def deliver_job(ignore_backoff: bool = False) -> None:
         log.exception("the outbox could not be delivered")
 
 
+def subscriptions_job() -> None:
+    """Apply the subscriptions people made, changed, paused or removed from the pages."""
+    service: SchedulerService | None = _ACTIVE.get("service")
+    if service is None:
+        return
+    try:
+        service.read_subscriptions()
+    except Exception:  # a job must never take the scheduler down
+        log.exception("the subscriptions could not be read")
+
+
 def start_job() -> None:
     """The pass at start: critical alerts not yet mailed, then everything pending in the
     outbox at once (backoff ignored); says when it is done."""
@@ -172,13 +186,31 @@ class SchedulerService:
         from apscheduler.schedulers.background import BackgroundScheduler
 
         self.ctx = ctx
-        self.schedules = [s for s in schedules if s.enabled]
+        self.files = [s for s in schedules if s.enabled]  # schedules/*.yaml
+        self.schedules = list(self.files)  # and the subscriptions' (read at start)
+        self._sync_lock = threading.Lock()
         self.scheduler = BackgroundScheduler(
             timezone=UTC,
             jobstores={"default": _job_store(ctx.engine), "local": MemoryJobStore()},
             executors={"default": ThreadPoolExecutor(1), "mail": ThreadPoolExecutor(1)},
             job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
         )
+
+    def read_subscriptions(self) -> bool:
+        """Read the subscriptions again; when they changed, sync the jobs (a new one added,
+        a changed time rescheduled, a paused or removed one taken out). True when changed."""
+        from .subscriptions import schedules as subscribed
+
+        wanted = [*self.files, *subscribed(self.ctx.engine)]
+        with self._sync_lock:
+            if wanted == self.schedules:
+                return False
+            self.schedules = wanted
+            _ACTIVE["schedules"] = {s.name: s for s in wanted}
+            for line in self._sync():
+                if line.action != "kept":
+                    log.info("subscriptions: %s", line)
+        return True
 
     def _sync(self) -> list[SyncLine]:
         sched = self.scheduler
@@ -233,7 +265,13 @@ class SchedulerService:
         interrupted = records.interrupt_left_running(self.ctx.engine)
         if interrupted:
             log.warning("%s scheduled run(s) left running by a stopped scheduler", interrupted)
-        _ACTIVE.update(ctx=self.ctx, schedules={s.name: s for s in self.schedules})
+        from .subscriptions import read_every
+        from .subscriptions import schedules as subscribed
+
+        every = read_every()  # checked before anything starts
+
+        self.schedules = [*self.files, *subscribed(self.ctx.engine)]
+        _ACTIVE.update(ctx=self.ctx, schedules={s.name: s for s in self.schedules}, service=self)
         self.scheduler.start(paused=True)
         lines = self._sync()
         now = datetime.now(UTC)
@@ -251,6 +289,15 @@ class SchedulerService:
             seconds=OUTBOX_EVERY.total_seconds(),
             start_date=now + OUTBOX_EVERY,
             id="outbox",
+            jobstore="local",
+            executor="mail",
+        )
+        self.scheduler.add_job(
+            "ecc.schedule.service:subscriptions_job",
+            "interval",
+            seconds=every.total_seconds(),
+            start_date=now + every,
+            id="subscriptions",
             jobstore="local",
             executor="mail",
         )

@@ -21,7 +21,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, insert, select, update
 
-from .. import variables
+from .. import audit, variables
 from ..clock import utcnow
 from ..errors import ConfigError
 from ..schema import view_links
@@ -125,6 +125,17 @@ def share_view(
                 views=0,
             )
         )
+        audit.record(
+            conn,
+            created_by,
+            "share.create",
+            f"link {link_id}",
+            page=page_name,
+            view=query,
+            kind=kind,
+            expires_at=expires,
+            note=kept,
+        )
     return SharedView(link_id, token, kind, expires)
 
 
@@ -201,5 +212,7 @@ def revoke_view(engine: Engine, link_id: str, who: str, *, admin: bool = False) 
         done = conn.execute(
             update(t).where(*where).values(revoked_at=utcnow(), revoked_by=who)
         ).rowcount
+        if done:
+            audit.record(conn, who, "share.withdraw", f"link {link_id}", as_admin=admin)
     if not done:
         raise ConfigError(f"no active link {link_id!r} of yours to withdraw")

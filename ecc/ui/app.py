@@ -36,11 +36,14 @@ from .components import esc, message
 from .exports import ExportBar
 from .pages import PAGES, LiveEnv, Page, PageContext, build_context, load_all
 from .share_bar import ShareBar, share_refusal
+from .subscribe_bar import SubscribeBar, subscribe_refusal
 from .urlstate import UrlState
 from .view import FILTER_KEYS, PAGE_KEYS, VIEWER_KEY, View, parse_query
 from .viewer import resolve_viewer
 
 log = logging.getLogger("ecc.ui")
+#: The role the hub names for an administrator (``viewer_role``).
+ADMIN_ROLE = "admin"
 #: A page prepared in a waiting kernel is used for at most this long (seconds), so data
 #: written by other means than `ecc load` shows within the 15-minute refresh of FR-2.
 PRERENDER_MAX_AGE = 15 * 60
@@ -102,7 +105,13 @@ class Dashboard:
         self._build_filters()
         self.exports = ExportBar(self._export)
         self.sharing = ShareBar(self._share, why_not=share_refusal(page.name))
-        controls = [self.filter_box, self.exports.box, self.sharing.box]
+        self.subscribing = SubscribeBar(self._subscribe, why_not=subscribe_refusal(page.name))
+        actions = widgets.HBox(
+            [self.sharing.box, self.subscribing.box],
+            layout=widgets.Layout(flex_flow="row wrap", align_items="flex-start", width="100%"),
+        )
+        actions.add_class("ecc-actions")
+        controls = [self.filter_box, self.exports.box, actions]
         shown = [self.body, *([self.live.root] if self.live else [])]
         self.root = widgets.VBox(
             [
@@ -182,6 +191,26 @@ class Dashboard:
             created_by=resolve_viewer(self.view.viewer),
             days=days,
             note=note,
+        )
+
+    def _subscribe(self, fields: dict[str, Any]) -> str:
+        from ..schedule.subscriptions import check, outside, subscribe
+        from .pages.shared_links import view_words
+
+        params = {k: v for k, v in self.view.params().items() if k != VIEWER_KEY}
+        plan = check(page=self.page.name, query=urlencode(params), **fields)
+        who = resolve_viewer(self.view.viewer)
+        sub_id = subscribe(self.engine, plan, owner=who, admin=self.view.viewer_role == ADMIN_ROLE)
+        what = view_words(self.page.title, plan.query)
+        waiting = outside(tuple(plan.recipients)) if self.view.viewer_role != ADMIN_ROLE else []
+        if waiting:
+            return (
+                f"Subscription {sub_id} kept ({what}); it waits for an admin's approval: "
+                f"{', '.join(waiting)} is outside the organisation."
+            )
+        return (
+            f"Subscribed (number {sub_id}): {what}, {plan.cron} ({plan.timezone}). "
+            "The scheduler takes it within a minute."
         )
 
     def _csm_options(self) -> list[tuple[str, str]]:
@@ -264,6 +293,7 @@ class Dashboard:
         if view != self.view:
             self.exports.clear()
             self.sharing.reset()
+            self.subscribing.result.value = ""
         self.view = view
         notes = "".join(message(m) for m in view.messages)
         self.header.value = header

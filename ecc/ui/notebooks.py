@@ -47,6 +47,7 @@ NOTEBOOKS: dict[str, tuple[str, list[str]]] = {
     "account": ("Account detail", ["customer: Optional[str] = None  # the customer_id to show"]),
     "csm": ("CSM portfolio", []),
     "shared_links": ("Shared links", []),
+    "subscriptions": ("Subscriptions", []),
 }
 
 PARAMETERS = (

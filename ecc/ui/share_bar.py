@@ -9,7 +9,6 @@ identity); without one the button says why it is off.
 from __future__ import annotations
 
 import logging
-import os
 from collections.abc import Callable
 
 import ipywidgets as widgets
@@ -26,6 +25,7 @@ from ..share.views import (
     max_days,
 )
 from .components import esc
+from .viewer import behind_hub
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +45,7 @@ def share_refusal(page_name: str) -> str:
     service serves the links), or "" when it can."""
     if page_name in PRIVATE_PAGES:
         return "This page lists your own links: it is not shared"
-    if not os.environ.get("JUPYTERHUB_SERVICE_NAME", "").strip():
+    if not behind_hub():
         return "Sharing works when the command center runs behind its hub (make demo)"
     return ""
 

@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from .. import variables
 from ..errors import ConfigError
 
-__all__ = ["check_viewer", "resolve_viewer"]
+__all__ = ["behind_hub", "check_viewer", "resolve_viewer"]
 
 #: A user name as JupyterHub and identity providers spell them: letters, digits and
 #: ``. _ - @ +``, at most 128 characters.
@@ -54,3 +54,10 @@ def resolve_viewer(requested: str | None = None, environ: Mapping[str, str] | No
         return getpass.getuser()
     except Exception:  # no user name for this uid (a bare container)
         return f"uid-{os.getuid()}"
+
+
+def behind_hub(environ: Mapping[str, str] | None = None) -> bool:
+    """Whether this process is the hub's dashboards service (or one of its kernels): the
+    hub names each viewer, and its links service and scheduler run beside it."""
+    env = os.environ if environ is None else environ
+    return bool(env.get("JUPYTERHUB_SERVICE_NAME", "").strip())

@@ -25,6 +25,7 @@ from ..view import View
 from ..viewer import resolve_viewer
 from . import parts
 from .data import load, name_subjects
+from .mail_box import AlertMailBox
 
 log = logging.getLogger("ecc.ui")
 FAILED = "The alerts could not be acknowledged (the error was logged); please try again."
@@ -99,8 +100,9 @@ class AlertsPanel:
         self.list = widgets.VBox(layout=widgets.Layout(width="100%"))
         self.list.add_class("ecc-alert-list")
         self.bottom = widgets.HTML()
+        self.mail = AlertMailBox(env.engine)
         self.root = widgets.VBox(
-            [self.top, self.toolbar, self.confirm, self.list, self.bottom],
+            [self.top, self.toolbar, self.confirm, self.list, self.bottom, self.mail.root],
             layout=widgets.Layout(width="100%"),
         )
         self.root.add_class("ecc-alerts-live")
@@ -134,6 +136,8 @@ class AlertsPanel:
             parts.cap(self.view, data) if data["rows"] else parts.empty(self.view, data)
         )
         self._update_button()
+        if self.mail.admin != (ctx.view.viewer_role == "admin") or self.mail.who != self.viewer:
+            self.mail.show(self.viewer if ctx.view.viewer else "", ctx.view.viewer_role)
 
     def _show_counts(self, data: dict[str, Any]) -> None:
         self.top.value = parts.cards(self.view, data) + parts.summary(self.view, data)

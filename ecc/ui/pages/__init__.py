@@ -158,4 +158,5 @@ PAGE_MODULES: tuple[str, ...] = (
     "account",
     "csm",
     "shared_links",
+    "subscriptions",
 )
