@@ -366,11 +366,11 @@ def test_a_vp_subscribes_to_the_view_on_screen_and_manages_it_on_the_subscriptio
         visitor.page.goto(
             f"{visitor.stack.dashboards}voila/render/subscriptions.ipynb", wait_until="commit"
         )
-        pause = visitor.page.wait_for_selector(f".ecc-sub-{row.sub_id} .ecc-sub-pause")
+        pause = visitor.page.wait_for_selector(f".ecc-sub-{row.sub_id} .ecc-act-pause")
         assert pause is not None
         pause.focus()
         visitor.page.keyboard.press("Enter")
-        visitor.page.wait_for_selector(f".ecc-sub-{row.sub_id} .ecc-sub-resume")
+        visitor.page.wait_for_selector(f".ecc-sub-{row.sub_id} .ecc-act-resume")
         assert f"sub-{row.sub_id}" not in {s.name for s in schedules(engine)}
         assert violations(visitor.page) == []
     finally:

@@ -77,7 +77,7 @@ def server(db_url: str, engine: Engine, tmp_path: Path) -> Iterator[str]:
 
 def fetch(url: str) -> tuple[int, str, dict[str, str]]:
     try:
-        with urllib.request.urlopen(url, timeout=10) as r:
+        with urllib.request.urlopen(url, timeout=60) as r:  # a live view is computed
             return r.status, r.read().decode(), dict(r.headers)
     except urllib.error.HTTPError as e:
         return e.code, e.read().decode(), dict(e.headers)

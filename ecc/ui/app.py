@@ -195,7 +195,7 @@ class Dashboard:
 
     def _subscribe(self, fields: dict[str, Any]) -> str:
         from ..schedule.subscriptions import check, outside, subscribe
-        from .pages.shared_links import view_words
+        from .owned_lists import view_words
 
         params = {k: v for k, v in self.view.params().items() if k != VIEWER_KEY}
         plan = check(page=self.page.name, query=urlencode(params), **fields)
