@@ -535,6 +535,35 @@ def share_serve(db_url: str | None, port: int, prefix: str) -> None:
     run(_engine(db_url), port=port, prefix=prefix)
 
 
+@cli.command("audit")
+@DB_OPTION
+@click.option("--limit", default=100, show_default=True, type=click.IntRange(1, 100_000))
+@click.option("--json", "as_json", is_flag=True, help="One JSON object a line.")
+def audit_command(db_url: str | None, limit: int, as_json: bool) -> None:
+    """The audit trail, newest first: who shared, withdrew, subscribed, changed, paused,
+    resumed, removed or approved what from the pages, and set alert mail, and when (UTC).
+
+    The dashboards may append to it and never read it back: it is read here, on the
+    server, with the database owner's rights."""
+    import json
+
+    from .audit import events
+
+    with _engine(db_url).connect() as conn:
+        found = events(conn, limit=limit)
+    for e in found:
+        if as_json:
+            click.echo(json.dumps(e | {"at": f"{e['at']:%Y-%m-%dT%H:%M:%S}Z"}, sort_keys=True))
+        else:
+            detail = ", ".join(f"{k}={v}" for k, v in sorted(e["detail"].items()) if v)
+            click.echo(
+                f"{e['at']:%Y-%m-%d %H:%M:%S}\t{e['actor']}\t{e['action']}\t{e['subject']}"
+                + (f"\t{detail}" if detail else "")
+            )
+    if not found and not as_json:
+        click.echo("The audit trail is empty: nothing was shared or subscribed yet.", err=True)
+
+
 @cli.group()
 def hub() -> None:
     """The front door: JupyterHub login and roles, the dashboards behind it (ECC_HUB_*)."""

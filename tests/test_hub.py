@@ -327,10 +327,11 @@ def test_the_shared_links_page_lists_ones_own_links_and_an_admin_manages_all(
 
 
 def test_a_vp_subscribes_to_the_view_on_screen_and_manages_it_on_the_subscriptions_page(
-    visitor: Visitor, db_url: str
+    visitor: Visitor, db_url: str, tmp_path: Path
 ) -> None:
     """Issue 19, part 2: Subscribe on a dashboard, signed in; the subscription is the view
-    on screen, and its owner pauses it on the Subscriptions page."""
+    on screen; its owner pauses and edits it on the Subscriptions page; the scheduler mails
+    it with the view's numbers."""
     from sqlalchemy import select
 
     from ecc.schedule.subscriptions import schedules
@@ -339,6 +340,7 @@ def test_a_vp_subscribes_to_the_view_on_screen_and_manages_it_on_the_subscriptio
     need_axe()
     visitor.login("vp")
     visitor.page.wait_for_selector(LIVE_KPI, timeout=180_000)
+    visitor.page.set_viewport_size({"width": 390, "height": 844})  # on a phone
     view = "renewals.ipynb?preset=ytd&compare=previous&segment=SMB"
     visitor.page.goto(f"{visitor.stack.dashboards}voila/render/{view}", wait_until="commit")
     visitor.page.wait_for_selector(LIVE_KPI, timeout=180_000)
@@ -347,6 +349,8 @@ def test_a_vp_subscribes_to_the_view_on_screen_and_manages_it_on_the_subscriptio
     visitor.page.get_by_role("radio", name="The 1st of the month at 07:00").check()
     visitor.page.get_by_label("Send to").fill("vp@example.com")
     assert violations(visitor.page) == []
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    visitor.page.screenshot(path=str(SHOTS / "hub-subscribe-390.png"), full_page=True)
     visitor.page.get_by_role("button", name="Subscribe to this view").click()
     done = visitor.page.wait_for_selector(".ecc-done", timeout=60_000)
     assert done is not None and "Subscribed (number" in (done.inner_text() or "")
@@ -373,9 +377,75 @@ def test_a_vp_subscribes_to_the_view_on_screen_and_manages_it_on_the_subscriptio
         visitor.page.wait_for_selector(f".ecc-sub-{row.sub_id} .ecc-act-resume")
         assert f"sub-{row.sub_id}" not in {s.name for s in schedules(engine)}
         assert violations(visitor.page) == []
+        # edit it there: the form opens under it, filled in; PDF only, every Monday
+        visitor.page.click(f".ecc-sub-{row.sub_id} .ecc-act-edit")
+        form = visitor.page.locator(".ecc-subscriptions .ecc-share-form")
+        form.get_by_role("radio", name="The 1st of the month at 07:00").wait_for()
+        assert form.get_by_role("radio", name="The 1st of the month at 07:00").is_checked()
+        assert form.get_by_label("Send to").input_value() == "vp@example.com"
+        assert violations(visitor.page) == []
+        form.get_by_role("checkbox", name="Excel").uncheck()
+        form.get_by_role("radio", name="Every Monday at 07:00").check()
+        form.get_by_label("Send to").fill("vp@example.com, cro@example.com")
+        visitor.page.screenshot(path=str(SHOTS / "hub-subscription-edit-390.png"), full_page=True)
+        form.get_by_role("button", name="Save changes").click()
+        visitor.page.wait_for_selector(f"text=Subscription {row.sub_id} saved (paused)")
+        with engine.connect() as conn:
+            edited = conn.execute(
+                select(subscriptions).where(subscriptions.c.sub_id == row.sub_id)
+            ).one()
+        assert (edited.formats, edited.cron, edited.recipients, edited.state) == (
+            "pdf",
+            "0 7 * * 1",
+            "vp@example.com,cro@example.com",
+            "paused",
+        )
+        visitor.page.click(f".ecc-sub-{row.sub_id} .ecc-act-resume")
+        visitor.page.wait_for_selector(f".ecc-sub-{row.sub_id} .ecc-act-pause")
     finally:
         engine.dispose()
     assert visitor.errors == []
+    # the scheduler mails what was subscribed to in the browser: its PDF holds the
+    # numbers `ecc metrics` gives for that view
+    mailed_pdf_holds_the_view_s_numbers(db_url, row.sub_id, tmp_path)
+
+
+def mailed_pdf_holds_the_view_s_numbers(db_url: str, sub_id: int, folder: Path) -> None:
+    import json
+    import subprocess
+    import sys
+
+    from ecc import formatting as fmt
+    from tests.support.scheduler import attached_pdf_text, env_for
+    from tests.support.smtp_sink import SmtpSink
+
+    ecc = [sys.executable, "-m", "ecc.cli"]
+    with SmtpSink() as sink:
+        run = subprocess.run(
+            [*ecc, "scheduler", "--run-now", f"sub-{sub_id}", "--db", db_url,
+             "--out", str(folder / f"sub-{sub_id}")],
+            capture_output=True, text=True, timeout=300, env=env_for(sink),
+        )  # fmt: skip
+    assert run.returncode == 0, run.stderr
+    (got,) = sink.received
+    assert sorted(got.recipients) == ["cro@example.com", "vp@example.com"]
+    assert len(list(got.message.iter_attachments())) == 1  # PDF only, as edited
+    text = attached_pdf_text(got.message, folder / f"sub-{sub_id}.pdf")
+    metrics = json.loads(
+        subprocess.run(
+            [*ecc, "metrics", "--preset", "ytd", "--compare", "previous", "--segment", "SMB",
+             "--db", db_url],
+            capture_output=True, text=True, check=True, timeout=300,
+        ).stdout
+    )  # fmt: skip
+    renewals = metrics["renewals"]
+    assert "segment SMB" in text
+    for shown in (
+        fmt.money(renewals["stages"]["at_risk"]["arr"]),
+        fmt.money(renewals["stages"]["renewed"]["arr"]),
+        fmt.pct(renewals["renewal_rate"]),
+    ):
+        assert shown in text, shown
 
 
 def test_the_page_knows_who_is_looking_and_no_one_can_pose_as_another(

@@ -32,7 +32,13 @@ from ecc.schedule.subscriptions import (
     subscribe,
 )
 from ecc.schema import csms, report_runs
-from tests.support.scheduler import _make_due, env_for, scheduler, wait_for
+from tests.support.scheduler import (
+    _make_due,
+    attached_pdf_text,
+    env_for,
+    scheduler,
+    wait_for,
+)
 from tests.support.servers import need_chromium
 from tests.support.smtp_sink import SmtpSink
 
@@ -105,14 +111,7 @@ def test_a_subscription_mails_its_view_and_the_pdf_holds_the_numbers_of_ecc_metr
     assert run.returncode == 0, run.stderr
     (got,) = sink.received
     assert sorted(got.recipients) == ["cro@example.com", "vp@example.com"]
-    (pdf,) = [
-        p for p in got.message.iter_attachments() if p.get_content_type() == "application/pdf"
-    ]
-    path = tmp_path / "got.pdf"
-    path.write_bytes(pdf.get_content())
-    text = subprocess.run(
-        ["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True, check=True
-    ).stdout
+    text = attached_pdf_text(got.message, tmp_path / "got.pdf")
     metrics = json.loads(
         subprocess.run(
             [*ECC, "metrics", "--preset", "last_quarter", "--compare", "yoy", "--segment",
@@ -231,7 +230,9 @@ def test_a_fan_out_by_csm_sends_each_active_csm_their_book(demo: Engine) -> None
     assert all(p.params.segment == "SMB" for p in packs)
 
 
-def test_outside_recipients_wait_for_an_admin_and_owners_manage_their_own(demo: Engine) -> None:
+def test_outside_recipients_wait_for_an_admin_and_owners_manage_their_own(
+    demo: Engine, db_url: str
+) -> None:
     outside = check(**weekly(recipients="vp@example.com, board@partner.org"))  # type: ignore[arg-type]
     waiting = subscribe(demo, outside, owner="vp")
     inside = subscribe(demo, check(**weekly()), owner="vp")  # type: ignore[arg-type]
@@ -272,3 +273,13 @@ def test_outside_recipients_wait_for_an_admin_and_owners_manage_their_own(demo: 
         first["detail"]["state"] == "pending"
         and "board@partner.org" in first["detail"]["recipients"]
     )
+    # read on the server with `ecc audit`, newest first
+    shown = subprocess.run(
+        [*ECC, "audit", "--db", db_url, "--json"], capture_output=True, text=True, check=True
+    ).stdout.splitlines()
+    assert [(e["actor"], e["action"], e["subject"]) for e in map(json.loads, shown)] == trail[::-1]
+    assert json.loads(shown[-1])["detail"]["recipients"] == "vp@example.com,board@partner.org"
+    text = subprocess.run(
+        [*ECC, "audit", "--db", db_url, "--limit", "1"], capture_output=True, text=True, check=True
+    ).stdout
+    assert text.count("\n") == 1 and f"admin\tsubscription.pause\tsubscription {inside}" in text

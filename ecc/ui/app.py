@@ -111,7 +111,7 @@ class Dashboard:
             layout=widgets.Layout(flex_flow="row wrap", align_items="flex-start", width="100%"),
         )
         actions.add_class("ecc-actions")
-        controls = [self.filter_box, self.exports.box, actions]
+        controls = [self.filter_box, self.exports.box, actions] if page.controls else []
         shown = [self.body, *([self.live.root] if self.live else [])]
         self.root = widgets.VBox(
             [

@@ -9,8 +9,10 @@ segment) or per CSM (each active CSM gets their own book). "Subscribe" keeps it
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Callable
+from typing import Any
 from zoneinfo import available_timezones
 
 import ipywidgets as widgets
@@ -52,9 +54,20 @@ def _zones() -> list[str]:
 
 
 class SubscribeBar:
-    """``make(fields)`` keeps the subscription and returns a sentence saying what happens."""
+    """``make(fields)`` keeps the subscription and returns a sentence saying what happens.
 
-    def __init__(self, make: Callable[[dict[str, object]], str], *, why_not: str = "") -> None:
+    The same form edits a kept subscription (the Subscriptions page): ``action`` names its
+    button, :meth:`fill` puts the subscription's fields in, and ``editing`` leaves out the
+    Subscribe toggle and the link to the Subscriptions page."""
+
+    def __init__(
+        self,
+        make: Callable[[dict[str, object]], str],
+        *,
+        why_not: str = "",
+        action: str = "Subscribe to this view",
+        editing: bool = False,
+    ) -> None:
         self.make = make
         style = {"description_width": "initial"}
         self.button = widgets.Button(
@@ -102,7 +115,7 @@ class SubscribeBar:
         self.lead_box = widgets.VBox(
             list(self.leads.values()), layout=widgets.Layout(display="none")
         )
-        self.create = widgets.Button(description="Subscribe to this view")
+        self.create = widgets.Button(description=action)
         self.create.add_class("ecc-subscribe-create")
         self.create.on_click(lambda _b: self.subscribe())
         self.result = widgets.HTML()
@@ -121,18 +134,37 @@ class SubscribeBar:
                 self.lead_box,
                 self.create,
                 self.result,
-                mine,
+                *([] if editing else [mine]),
             ],
             layout=widgets.Layout(display="none", width="100%"),
         )
         self.form.add_class("ecc-share-form")
-        self.box = widgets.VBox([self.button, self.form], layout=widgets.Layout(width="auto"))
+        self.box = widgets.VBox(
+            [*([] if editing else [self.button]), self.form], layout=widgets.Layout(width="auto")
+        )
         self.box.add_class("ecc-share")
 
     def toggle(self) -> None:
         shown = self.form.layout.display != "none"
         self.form.layout.display = "none" if shown else None
         self.button.description = "Subscribe" if shown else "Close subscribing"
+
+    def fill(self, row: dict[str, Any]) -> None:
+        """Put a kept subscription's fields (its database row) in the form."""
+        from ..schedule.subscriptions import CADENCES
+
+        formats = set(str(row["formats"]).split(","))
+        self.pdf.value, self.xlsx.value = "pdf" in formats, "xlsx" in formats
+        cadence = {cron: name for name, (cron, _words) in CADENCES.items()}.get(row["cron"])
+        self.when.value = cadence or "custom"
+        self.cron.value = "" if cadence else str(row["cron"])
+        self.zone.value = str(row["timezone"])
+        self.recipients.value = ", ".join(a for a in str(row["recipients"] or "").split(",") if a)
+        self.pack.value = row["fan_out"] or ""
+        by = json.loads(row["by_segment"] or "{}")
+        for segment, box in self.leads.items():
+            box.value = ", ".join(by.get(segment, []))
+        self.result.value = ""
 
     def _on_when(self, change: dict[str, object]) -> None:
         self.cron.layout.display = None if change["new"] == "custom" else "none"

@@ -9,6 +9,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from datetime import datetime, timedelta
+from email.message import EmailMessage
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -137,3 +138,12 @@ def _make_due(db_url: str, job_id: str, when: datetime) -> None:
         other.remove_jobstore("default")  # before shutdown, which would process due jobs
         other.shutdown(wait=False)
         eng.dispose()
+
+
+def attached_pdf_text(message: EmailMessage, path: Path) -> str:
+    """The text of a mail's one PDF attachment (kept at ``path``), as ``pdftotext`` reads it."""
+    (pdf,) = [p for p in message.iter_attachments() if p.get_content_type() == "application/pdf"]
+    path.write_bytes(pdf.get_content())
+    return subprocess.run(
+        ["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True, check=True
+    ).stdout

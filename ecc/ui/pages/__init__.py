@@ -89,6 +89,9 @@ class Page:
     own_filters: Callable[[PageContext], list[str]] | None = None
     # the page counts open alerts (its first paint is kept by the alerts' state too)
     reads_alerts: bool = False
+    # False: a list of the viewer's own (shared links, subscriptions), which no period or
+    # filter changes: no filter bar, exports, Share or Subscribe
+    controls: bool = True
 
 
 PAGES: dict[str, Page] = {}

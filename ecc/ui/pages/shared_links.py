@@ -51,6 +51,7 @@ PAGE = register(
         range_text=range_text,
         compares=False,
         nav=False,
+        controls=False,
         tables=("shared_links",),
     )
 )
