@@ -108,14 +108,19 @@ def _links_intro(data: dict[str, Any]) -> str:
     )
 
 
-def links_html(data: dict[str, Any]) -> str:
-    """The Shared links page's list (its ``shared_links`` data) as HTML."""
+def links_parts(data: dict[str, Any]) -> tuple[str, str]:
+    """The Shared links page's list (its ``shared_links`` data): its intro and its table
+    (HTML)."""
     listing = table(
         LINK_HEADERS,
         [link_cells(r) for r in data["rows"]],
         empty="No links yet: use Share on any page to make one.",
     )
-    return _links_intro(data) + f'<section class="ecc-section">{listing}</section>'
+    return _links_intro(data), f'<section class="ecc-section">{listing}</section>'
+
+
+def links_html(data: dict[str, Any]) -> str:
+    return "".join(links_parts(data))
 
 
 SUBSCRIPTION_HEADERS = [
@@ -161,7 +166,12 @@ def subscription_cells(row: dict[str, Any]) -> list[str]:
 
 
 def subscriptions_html(data: dict[str, Any]) -> str:
-    """The Subscriptions page's list (its ``subscriptions`` data) as HTML."""
+    return "".join(subscriptions_parts(data))
+
+
+def subscriptions_parts(data: dict[str, Any]) -> tuple[str, str]:
+    """The Subscriptions page's list (its ``subscriptions`` data): its intro and its table
+    (HTML)."""
     if data["viewer"] is None:
         intro = (
             '<p class="ecc-muted">Subscriptions are listed for the person signed in through '
@@ -178,24 +188,28 @@ def subscriptions_html(data: dict[str, Any]) -> str:
         [subscription_cells(r) for r in data["rows"]],
         empty="No subscriptions yet: use Subscribe on a dashboard to make one.",
     )
-    return intro + f'<section class="ecc-section">{listing_html}</section>'
+    return intro, f'<section class="ecc-section">{listing_html}</section>'
 
 
 class OwnedListPanel:
-    """The frame of a list page's live part: a result line, a row of buttons per item
-    (``row``), the list itself (``html``); ``act`` runs a change, says how it went and
-    shows the list again."""
+    """The frame of a list page's live part: what the list is (``parts``' intro), a result
+    line, a row of buttons per item (``row``), the list itself (``parts``' table); ``act``
+    runs a change, says how it went and shows the list again."""
 
-    def __init__(self, env: LiveEnv, key: str, html: Callable[[dict[str, Any]], str]) -> None:
-        self.env, self.key, self.html = env, key, html
+    def __init__(
+        self, env: LiveEnv, key: str, parts: Callable[[dict[str, Any]], tuple[str, str]]
+    ) -> None:
+        self.env, self.key, self.parts = env, key, parts
         self.ctx: PageContext | None = None
         self.controls: list[Any] = []
+        self.intro = widgets.HTML()
         self.listing = widgets.HTML()
         self.done = widgets.HTML()
         self.actions = widgets.VBox(layout=widgets.Layout(width="100%"))
         self.actions.add_class("ecc-withdraw-list")
         self.root = widgets.VBox(
-            [self.done, self.actions, self.listing], layout=widgets.Layout(width="100%")
+            [self.intro, self.done, self.actions, self.listing],
+            layout=widgets.Layout(width="100%"),
         )
         self.root.add_class(f"ecc-{key.replace('_', '-')}")
 
@@ -206,7 +220,7 @@ class OwnedListPanel:
     def show(self, ctx: PageContext) -> None:
         self.ctx = ctx
         data = ctx.data[self.key]
-        self.listing.value = self.html(data)
+        self.intro.value, self.listing.value = self.parts(data)
         rows = [b for b in (self.row(r) for r in data["rows"]) if b is not None]
         head = [widgets.HTML('<h2 class="ecc-h3">Manage</h2>')] if rows else []
         self.actions.children = (*head, *rows)

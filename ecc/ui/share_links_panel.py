@@ -9,7 +9,7 @@ import ipywidgets as widgets
 
 from ..share.views import revoke_view, status
 from .components import esc
-from .owned_lists import OwnedListPanel, everyone, links_html, view_words
+from .owned_lists import OwnedListPanel, everyone, links_parts, view_words
 from .pages import LiveEnv
 from .viewer import resolve_viewer
 
@@ -18,7 +18,7 @@ class SharedLinksPanel(OwnedListPanel):
     """``Page.live`` of the Shared links page."""
 
     def __init__(self, env: LiveEnv) -> None:
-        super().__init__(env, "shared_links", links_html)
+        super().__init__(env, "shared_links", links_parts)
 
     def row(self, item: dict[str, Any]) -> widgets.HBox | None:
         if status(item) != "active" or self.ctx is None:
@@ -31,9 +31,11 @@ class SharedLinksPanel(OwnedListPanel):
             revoke_view(self.env.engine, link_id, who, admin=admin)
             return f"Withdrawn by {who}: the link now answers that it was withdrawn."
 
+        note = f" · “{esc(item['note'])}”" if item["note"] else ""
         label = widgets.HTML(
-            f"<span><strong>{esc(words)}</strong> · shared by {esc(item['created_by'])}, "
-            f"until {item['expires_at']:%b %-d, %Y} · opened {item['views']:,} times</span>"
+            f"<span><strong>{esc(words)}</strong>{note} · shared by {esc(item['created_by'])} "
+            f"on {item['created_at']:%b %-d, %H:%M} UTC, until {item['expires_at']:%b %-d, %Y} "
+            f"· opened {item['views']:,} times</span>"
         )
         box = widgets.HBox(
             [self.button("Withdraw", f"Withdraw the link to {words}", withdraw), label],

@@ -12,7 +12,7 @@ import ipywidgets as widgets
 
 from ..schedule.subscriptions import approve, change, check, remove, set_state
 from .components import esc
-from .owned_lists import STATE_WORDS, OwnedListPanel, everyone, subscriptions_html, when_words
+from .owned_lists import STATE_WORDS, OwnedListPanel, everyone, subscriptions_parts, when_words
 from .pages import LiveEnv, PageContext
 from .subscribe_bar import SubscribeBar
 from .viewer import resolve_viewer
@@ -24,7 +24,7 @@ class SubscriptionsPanel(OwnedListPanel):
     """``Page.live`` of the Subscriptions page."""
 
     def __init__(self, env: LiveEnv) -> None:
-        super().__init__(env, "subscriptions", subscriptions_html)
+        super().__init__(env, "subscriptions", subscriptions_parts)
         self.editor = SubscribeBar(self._save, action="Save changes", editing=True)
         self.editing: dict[str, Any] | None = None
         self.rows: dict[int, widgets.HBox] = {}
