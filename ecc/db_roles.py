@@ -8,8 +8,14 @@ the role that owns the tables and write. Two roles only read:
   the scheduler's job store, share links, the mail outbox, the alert subscribers and
   deliveries, report runs or the refresh's own intermediates — and write nothing;
 - **the dashboards' kernels** (the processes that render VPs' pages) read the same
-  tables and may only record who acknowledged an alert and when, and share a view (add
-  a link to ``view_links``, read the links, withdraw one).
+  tables and may only record who acknowledged an alert and when, share a view (add a
+  link to ``view_links``, read the links, withdraw one), keep subscriptions and alert-mail
+  choices (``subscriptions``, ``alert_subscribers``: add, read, change) and append to the
+  audit trail (``audit_events``: add only, never read back, change or delete). Who may
+  change which subscription (its owner; any, an admin) and approval of outside
+  recipients are the pages' rules: a kernel runs only the page's own code (Voilà
+  executes no code sent from a browser), so the role's rights bound what a flaw in that
+  code could reach, and the audit trail records each change with its author.
 
 - **PostgreSQL**: a role each (:data:`ROLE` ``ecc_analyst``, :data:`DASHBOARDS_ROLE`
   ``ecc_dashboards``) with exactly those rights; :func:`grant_postgres` creates them and

@@ -326,6 +326,65 @@ def test_the_shared_links_page_lists_ones_own_links_and_an_admin_manages_all(
     assert fetch(links + theirs.token)[0] == 403
 
 
+def test_outside_recipients_wait_until_an_admin_approves_on_the_subscriptions_page(
+    browser: Any, stack: Stack, db_url: str
+) -> None:
+    """Issue 19, part 2: a vp's subscription to an address outside the organisation waits;
+    the vp cannot approve it; an admin sees it among everyone's and approves it by
+    keyboard; the scheduler then sends it."""
+    from sqlalchemy import select
+
+    from ecc.schedule.subscriptions import check, schedules, subscribe
+    from ecc.schema import subscriptions
+
+    engine = make_engine(db_url)
+    try:
+        plan = check(
+            page="risk",
+            query="preset=ytd&compare=previous",
+            formats=["pdf"],
+            cadence="weekly",
+            timezone="Europe/London",
+            recipients="vp@example.com, board@partner.org",
+        )
+        sub_id = subscribe(engine, plan, owner="vp")
+        page_url = f"{stack.dashboards}voila/render/subscriptions.ipynb"
+        row = f".ecc-sub-{sub_id}"
+        vp = Visitor(browser, stack)
+        try:
+            vp.login("vp")
+            vp.page.wait_for_selector(LIVE_KPI, timeout=180_000)
+            vp.page.goto(page_url, wait_until="commit")
+            vp.page.wait_for_selector(f"{row} .ecc-act-edit", timeout=180_000)
+            assert "waiting for an admin's approval" in vp.page.inner_text(row)
+            assert vp.page.locator(f"{row} .ecc-act-approve").count() == 0
+            assert vp.page.locator(f"{row} .ecc-act-pause").count() == 0
+        finally:
+            vp.close()
+        assert f"sub-{sub_id}" not in {s.name for s in schedules(engine)}  # sends nothing
+        admin = Visitor(browser, stack)
+        try:
+            admin.login("admin")
+            admin.page.wait_for_selector(LIVE_KPI, timeout=180_000)
+            admin.page.goto(page_url, wait_until="commit")
+            approve = admin.page.wait_for_selector(f"{row} .ecc-act-approve", timeout=180_000)
+            assert approve is not None
+            assert "Every subscription" in admin.page.inner_text(".ecc-subscriptions")
+            approve.focus()
+            admin.page.keyboard.press("Enter")
+            admin.page.wait_for_selector(f"{row} .ecc-act-pause", timeout=60_000)
+            assert violations(admin.page) == []
+            assert admin.errors == []
+        finally:
+            admin.close()
+        with engine.connect() as conn:
+            got = conn.execute(select(subscriptions).where(subscriptions.c.sub_id == sub_id)).one()
+        assert (got.state, got.approved_by) == ("active", "admin")
+        assert f"sub-{sub_id}" in {s.name for s in schedules(engine)}
+    finally:
+        engine.dispose()
+
+
 def test_a_vp_subscribes_to_the_view_on_screen_and_manages_it_on_the_subscriptions_page(
     visitor: Visitor, db_url: str, tmp_path: Path
 ) -> None:
@@ -357,7 +416,11 @@ def test_a_vp_subscribes_to_the_view_on_screen_and_manages_it_on_the_subscriptio
     engine = make_engine(db_url)
     try:
         with engine.connect() as conn:
-            row = conn.execute(select(subscriptions).where(subscriptions.c.owner == "vp")).one()
+            row = conn.execute(
+                select(subscriptions).where(
+                    subscriptions.c.owner == "vp", subscriptions.c.page == "renewals"
+                )
+            ).one()
         assert (row.page, row.formats, row.cron, row.state) == (
             "renewals",
             "pdf,xlsx",
