@@ -96,6 +96,14 @@ class Visitor:
             self.page.click("[type=submit]")
         return nav.value
 
+    def opens(self, name: str, url: str, shown: str) -> None:
+        """Sign in as ``name``, wait for the landing page's numbers, open ``url`` and wait
+        for ``shown`` (a selector) on it."""
+        self.login(name)
+        self.page.wait_for_selector(LIVE_KPI, timeout=180_000)
+        self.page.goto(url, wait_until="commit")
+        self.page.wait_for_selector(shown, timeout=180_000)
+
     def cookie(self, name: str) -> str | None:
         return next((c["value"] for c in self.context.cookies() if c["name"] == name), None)
 
@@ -312,10 +320,7 @@ def test_the_shared_links_page_lists_ones_own_links_and_an_admin_manages_all(
     assert fetch(links + mine.token)[0] == 403
     admin = Visitor(browser, stack)
     try:
-        admin.login("admin")
-        admin.page.wait_for_selector(LIVE_KPI, timeout=180_000)
-        admin.page.goto(page_url, wait_until="commit")
-        admin.page.wait_for_selector(f".ecc-link-{theirs.link_id}", timeout=180_000)
+        admin.opens("admin", page_url, f".ecc-link-{theirs.link_id}")
         text_ = admin.page.inner_text(".ecc-shared-links table")
         assert "Every link shared" in admin.page.inner_text(".ecc-shared-links")
         assert "vp" in text_ and "admin" in text_  # both makers
@@ -352,10 +357,7 @@ def test_outside_recipients_wait_until_an_admin_approves_on_the_subscriptions_pa
         row = f".ecc-sub-{sub_id}"
         vp = Visitor(browser, stack)
         try:
-            vp.login("vp")
-            vp.page.wait_for_selector(LIVE_KPI, timeout=180_000)
-            vp.page.goto(page_url, wait_until="commit")
-            vp.page.wait_for_selector(f"{row} .ecc-act-edit", timeout=180_000)
+            vp.opens("vp", page_url, f"{row} .ecc-act-edit")
             assert "waiting for an admin's approval" in vp.page.inner_text(row)
             assert vp.page.locator(f"{row} .ecc-act-approve").count() == 0
             assert vp.page.locator(f"{row} .ecc-act-pause").count() == 0
