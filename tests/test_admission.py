@@ -178,6 +178,7 @@ def test_a_viewer_waiting_for_a_kernel_has_the_numbers_and_their_place(
         with pytest.raises(urllib.error.HTTPError) as missing:
             urllib.request.urlopen(f"{base}/voila/render/nope.ipynb", timeout=30)
         assert missing.value.code == 404
+        missing.value.close()  # its socket closed now, not whenever it is collected
         third.close()  # the third viewer leaves before their turn
         read_until(fourth_stream, "ecc_wait(0, true)", seen)
         fourth.close()

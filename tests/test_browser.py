@@ -320,7 +320,8 @@ def test_the_server_refuses_other_hosts_and_posts_without_its_cookie(server: str
             with urllib.request.urlopen(req, timeout=60) as r:
                 return int(r.status)
         except urllib.error.HTTPError as e:
-            return int(e.code)
+            with e:  # its socket closed now, not whenever it is collected
+                return int(e.code)
 
     port = server.rsplit(":", 1)[1]
     page = f"{server}/voila/render/portfolio.ipynb"

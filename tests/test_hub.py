@@ -143,7 +143,8 @@ def fetch(
         with opener.open(req, timeout=120) as r:
             return r.status, r.headers.get("Location", ""), r.read().decode(errors="replace")
     except urllib.error.HTTPError as e:
-        return e.code, e.headers.get("Location", ""), e.read().decode(errors="replace")
+        with e:  # its socket closed now, not whenever it is collected
+            return e.code, e.headers.get("Location", ""), e.read().decode(errors="replace")
 
 
 def websocket_status(url: str, headers: dict[str, str] | None = None) -> int:

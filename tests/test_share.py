@@ -80,7 +80,8 @@ def fetch(url: str) -> tuple[int, str, dict[str, str]]:
         with urllib.request.urlopen(url, timeout=60) as r:  # a live view is computed
             return r.status, r.read().decode(), dict(r.headers)
     except urllib.error.HTTPError as e:
-        return e.code, e.read().decode(), dict(e.headers)
+        with e:  # its socket closed now, not whenever it is collected
+            return e.code, e.read().decode(), dict(e.headers)
 
 
 def test_a_valid_link_shows_the_frozen_report_and_only_that(
