@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import html
 import json
-from collections.abc import Iterable, Sequence
+import logging
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any, TypeVar
 
 from .. import formatting as fmt
@@ -239,3 +240,19 @@ def cap_line(
 
 def message(text: str, *, error: bool = False) -> str:
     return f'<div class="{"ecc-error" if error else "ecc-message"}" role="status">{esc(text)}</div>'
+
+
+def outcome(act: Callable[[], str], failed: str, what: str) -> tuple[bool, str]:
+    """Run a viewer's action: (done, the sentence to show as HTML). A refusal
+    (``EccError``) shows its own sentence; anything else shows ``failed`` and is logged
+    with ``what`` was being done."""
+    from ..errors import EccError
+
+    try:
+        said = act()
+    except EccError as exc:
+        return False, f'<p class="ecc-error" role="alert">{esc(exc)}</p>'
+    except Exception:  # a viewer sees a sentence; the log has the details
+        logging.getLogger("ecc.ui").exception("%s failed", what)
+        return False, f'<p class="ecc-error" role="alert">{esc(failed)}</p>'
+    return True, f'<p class="ecc-done" role="status">{esc(said)}</p>'

@@ -8,22 +8,18 @@ Neither page module is imported here: the pages and their live parts both import
 from __future__ import annotations
 
 import json
-import logging
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
 import ipywidgets as widgets
 
-from ..errors import EccError
 from ..periods import COMPARE_LABELS, PRESET_LABELS
 from ..schedule.subscriptions import CADENCES
 from ..share.views import KINDS, status
-from .components import esc, table
+from .components import esc, outcome, table
 from .pages import LiveEnv, PageContext
 from .view import View, parse_query
-
-log = logging.getLogger("ecc.ui")
 
 ADMIN = "admin"
 LINK_HEADERS = [
@@ -235,17 +231,7 @@ class OwnedListPanel:
         ctx = self.ctx
         if ctx is None:
             return
-        try:
-            said = change()
-        except EccError as exc:
-            self.done.value = f'<p class="ecc-error" role="alert">{esc(exc)}</p>'
-            return
-        except Exception:  # a viewer sees a sentence; the log has the details
-            log.exception("a change from %s failed", self.key)
-            self.done.value = (
-                '<p class="ecc-error" role="alert">Nothing was changed: an unexpected error '
-                "(logged).</p>"
-            )
-            return
-        self.done.value = f'<p class="ecc-done" role="status">{esc(said)}</p>'
-        self.env.go(ctx.view)  # the list again, as it now stands
+        failed = "Nothing was changed: an unexpected error (logged)."
+        done, self.done.value = outcome(change, failed, f"a change from {self.key}")
+        if done:
+            self.env.go(ctx.view)  # the list again, as it now stands

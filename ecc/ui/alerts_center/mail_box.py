@@ -4,17 +4,14 @@ and changes or removes any (``ecc.alerts.preferences``)."""
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 import ipywidgets as widgets
 from sqlalchemy import Engine
 
 from ...alerts.preferences import CHOICES, WORDS, everyone, mine, set_for, set_mine
-from ...errors import EccError
-from ..components import esc
+from ..components import esc, outcome
 
-log = logging.getLogger("ecc.ui")
 ADMIN = "admin"
 OPTIONS = [(WORDS[c], c) for c in CHOICES]
 
@@ -89,19 +86,9 @@ class AlertMailBox:
         return box
 
     def _run(self, act: Any) -> None:
-        try:
-            text = act()
-        except EccError as exc:
-            self.said.value = f'<p class="ecc-error" role="alert">{esc(exc)}</p>'
-            return
-        except Exception:  # a viewer sees a sentence; the log has the details
-            log.exception("alert mail could not be set")
-            self.said.value = (
-                '<p class="ecc-error" role="alert">Not saved (the error is logged).</p>'
-            )
-            return
-        self.said.value = f'<p class="ecc-done" role="status">{esc(text)}</p>'
-        self.show(self.who, ADMIN if self.admin else None)
+        done, self.said.value = outcome(act, "Not saved (the error is logged).", "alert mail")
+        if done:
+            self.show(self.who, ADMIN if self.admin else None)
 
     def set_own(self) -> None:
         self._run(
