@@ -15,6 +15,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlparse
 
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from ecc.db import make_engine
 from ecc.ui.pages import load_all
@@ -27,6 +28,7 @@ from tests.support.servers import (
     LIVE_KPI,
     SHOTS,
     need_chromium,
+    server_log_tail,
     voila_server,
 )
 
@@ -79,7 +81,14 @@ class Tab:
         # generous: the test server starts a preheated kernel per notebook (about twenty
         # with the other module's server) on two cores, and a page whose kernel is still
         # starting waits for it. The live page: the kernel's widgets, not the first paint
-        self.page.wait_for_selector(LIVE_KPI, timeout=180_000)
+        try:
+            self.page.wait_for_selector(LIVE_KPI, timeout=180_000)
+        except PlaywrightTimeout:
+            said = self.page.evaluate("document.body ? document.body.innerText : ''")
+            raise AssertionError(
+                f"{url}: no live KPI after 180 s. The page said: {said[:1500]!r}\n"
+                f"Console errors: {self.errors}\nThe server's log:\n{server_log_tail(url)}"
+            ) from None
         return time.perf_counter() - started
 
     def html(self) -> str:

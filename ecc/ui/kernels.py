@@ -14,6 +14,12 @@ closed, an idle page culled), so a crowd cannot fill the machine's memory. Viewe
 meanwhile have their page's numbers from the first paint and their place in the line
 (:mod:`ecc.ui.first_paint`). Voilà is told to use it with
 ``--VoilaConfiguration.multi_kernel_manager_class``.
+
+A kernel whose page has gone is shut down :data:`RECONNECT_GRACE` seconds after the
+page's last connection closed, unless the page came back: a tab closed without its
+unload post (a browser ending, a crash, a lost network) otherwise kept its kernel, and
+its place in the budget, until the idle cull a minute and a half later, and the next
+viewers waited for it.
 """
 
 from __future__ import annotations
@@ -33,6 +39,10 @@ from .pool_repair import keep_repairing
 
 #: The kernels' ``nice`` value (0 is the server's; 19 the lowest priority).
 NICENESS = 10
+#: How long a kernel whose page's last connection closed waits for the page to reconnect
+#: before it is shut down (s). The page's own reconnects after a network blip come
+#: within it (at 1, 2, 4 and 8 s).
+RECONNECT_GRACE = 20.0
 
 
 class NicedKernelManager(ServerKernelManager):
@@ -55,6 +65,7 @@ class BudgetedKernelManager(AsyncMappingKernelManager):
         super().__init__(**kwargs)  # type: ignore[no-untyped-call]
         self.kernel_budget = from_environment().budget
         self._repairing: asyncio.Task[None] | None = None
+        self._reclaims: set[asyncio.Future[None]] = set()
 
     @property
     def full(self) -> bool:
@@ -70,6 +81,30 @@ class BudgetedKernelManager(AsyncMappingKernelManager):
                 await asyncio.sleep(RECHECK_SECONDS)
         started: str = await super().start_kernel(kernel_id=kernel_id, path=path, **kwargs)
         return started
+
+    def notify_disconnect(self, kernel_id: str) -> None:
+        """A page's connection to ``kernel_id`` closed: if it was the last, the kernel is
+        shut down unless a page connects again within :data:`RECONNECT_GRACE`."""
+        super().notify_disconnect(kernel_id)  # type: ignore[no-untyped-call]
+        if self._kernel_connections.get(kernel_id) == 0:
+            loop = asyncio.get_running_loop()
+            loop.call_later(RECONNECT_GRACE, self._reclaim_soon, kernel_id)
+
+    def _reclaim_soon(self, kernel_id: str) -> None:
+        self._reclaims.add(asyncio.ensure_future(self._reclaim(kernel_id)))
+
+    async def _reclaim(self, kernel_id: str) -> None:
+        try:
+            if kernel_id not in self or self._kernel_connections.get(kernel_id, 0) > 0:
+                return
+            self.log.info(
+                "Kernel %s: its page left %.0f s ago; shut down", kernel_id, RECONNECT_GRACE
+            )
+            await self.shutdown_kernel(kernel_id)  # type: ignore[no-untyped-call]
+        except Exception:  # already gone (its page's unload post, the cull): nothing to do
+            self.log.debug("kernel %s was not reclaimed", kernel_id, exc_info=True)
+        finally:
+            self._reclaims = {t for t in self._reclaims if not t.done()}
 
     async def shutdown_all(self, now: bool = False) -> None:  # type: ignore[override]
         """Every kernel, then the zygote they were forked from (ecc.ui.zygote)."""

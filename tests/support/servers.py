@@ -31,6 +31,8 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+#: The log of each running ``voila_server`` by its base URL (for a failing test to show).
+SERVER_LOGS: dict[str, Path] = {}
 #: Where browser tests leave their screenshots to look at (outside the checkout).
 SHOTS = Path(tempfile.gettempdir()) / f"ecc-screenshots-{os.getuid()}"
 
@@ -57,6 +59,14 @@ def free_port() -> int:
     with socket.socket() as s:  # a crowded band: any port the system gives
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+def server_log_tail(url: str, lines: int = 80) -> str:
+    """The last lines of the log of the ``voila_server`` that ``url`` is on."""
+    for base, log in SERVER_LOGS.items():
+        if url.startswith(base) and log.exists():
+            return "\n".join(log.read_text(errors="replace").splitlines()[-lines:])
+    return "(no log of a server for this address)"
 
 
 def need_chromium() -> None:
@@ -119,8 +129,11 @@ def voila_server(
             time.sleep(0.5)
         else:
             raise RuntimeError(f"ecc serve did not warm up in time: {log.read_text()[-2000:]}")
-        yield f"http://127.0.0.1:{port}"
+        base = f"http://127.0.0.1:{port}"
+        SERVER_LOGS[base] = log.with_suffix(".voila.log")
+        yield base
     finally:
+        SERVER_LOGS.pop(f"http://127.0.0.1:{port}", None)
         try:
             os.killpg(proc.pid, signal.SIGTERM)  # the launcher stops Voilà and its kernels
             proc.wait(timeout=60)

@@ -10,6 +10,9 @@ c.VoilaConfiguration.allow_template_override = "NO"
 c.VoilaConfiguration.allow_theme_override = "NO"
 # a taken port is an error, never a quiet move to another one the proxy does not know
 c.Voila.port_retries = 0
+# every line of the dashboards' log says when: what a crowd waited for reads off it
+c.Voila.log_format = "%(asctime)s.%(msecs)03d [%(name)s]%(highlevel)s %(message)s"
+c.Voila.log_datefmt = "%H:%M:%S"
 c.VoilaExecutor.cell_error_instruction = "This view could not be loaded; please try again."
 # Voilà's page posts a kernel shutdown on unload with an XSRF cookie it never sets: without
 # this every closed tab leaves its kernel running (culling below is the backstop).
