@@ -263,6 +263,12 @@ SETTINGS: tuple[Setting, ...] = (
     # set by the stack
     Setting("ECC_SERVICE", _RUN, "which hub service a process is (`ecc hub` sets it)"),
     Setting("ECC_DASHBOARDS_REPLICA", _RUN, "which dashboards replica a process is"),
+    Setting(
+        "ECC_BODY_CACHE",
+        _RUN,
+        "the folder where a dashboards server and its kernels share the pages they drew "
+        "(`ecc serve` and the dashboards service make one for their lifetime)",
+    ),
 )
 
 _BY_NAME = {s.name: s for s in SETTINGS}

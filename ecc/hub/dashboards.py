@@ -52,7 +52,7 @@ from .. import variables
 from ..config import database_url
 from ..db_roles import dashboards_url
 from ..paths import notebooks_dir
-from ..ui import liveness, paint_gate, template_cache
+from ..ui import body_cache, liveness, paint_gate, template_cache
 from ..ui.first_paint import FirstPaint
 from ..ui.pools import LANDING_PAGE
 from ..ui.serve import refresher, voila_command, voila_env
@@ -306,7 +306,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     scheduler = refresher(None, minutes, env=full) if minutes > 0 else None
     template_cache.install(template_cache.SharedBytecode())
     try:
-        _voila_class(full["JUPYTERHUB_API_TOKEN"]).launch_instance(argv=args)
+        with body_cache.shared_folder():  # the pages drawn, shared with the kernels
+            _voila_class(full["JUPYTERHUB_API_TOKEN"]).launch_instance(argv=args)
     finally:
         if scheduler is not None:
             scheduler.shutdown(wait=False)

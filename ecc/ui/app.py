@@ -31,7 +31,7 @@ from ..errors import EccError
 from ..periods import COMPARE_KINDS, COMPARE_LABELS, PRESET_LABELS, PRESETS
 from ..schema import csms
 from ..share.views import SharedView
-from . import charts, query_channel
+from . import body_cache, charts, query_channel
 from .components import esc, message
 from .exports import ExportBar
 from .pages import PAGES, LiveEnv, Page, PageContext, build_context, load_all
@@ -281,7 +281,7 @@ class Dashboard:
                     self.live.show(ctx)
                     body = ""
                 else:
-                    body = self.page.render(ctx)
+                    body = body_cache.body(conn, self.page, ctx)
                 header = render_header(self.page, ctx)
         except EccError as exc:
             self.body.value = message(str(exc), error=True)

@@ -38,7 +38,7 @@ from jupyter_server.utils import url_path_join
 from sqlalchemy import Engine
 from tornado import web
 
-from . import liveness
+from . import body_cache, liveness
 from .admission import RECHECK_SECONDS, Admission, from_environment
 from .liveness import streams_of
 from .paint_gate import ROUTE, gate_of
@@ -126,15 +126,13 @@ class Renderer:
         """What a rendering is kept by: the page, the view, the data version and cache
         generation, and for a page that counts open alerts, the alerts' state (a count
         changes when someone acknowledges, without a new load)."""
-        from ..alerts.store import alerts_state
-        from ..cache.service import generation
         from .pages import load_all
 
         page = load_all().get(page_name)
+        if page is None:
+            return (page_name, _canonical(query))
         with _engine().connect() as conn:
-            state = generation(conn)
-            alerts = alerts_state(conn) if page is not None and page.reads_alerts else ""
-        return (page_name, _canonical(query), str(state[0]), str(state[1]), alerts)
+            return (page_name, _canonical(query), *body_cache.state_of(conn, page))
 
     def _warm(self, names: list[str]) -> None:
         for name in names:
@@ -158,7 +156,7 @@ class Renderer:
                     f"{render_header(page, ctx)}"
                     "<div class='ecc-first-paint-bar' role='status'>Filters and exports "
                     "are loading\u2026</div>"
-                    f"{numbers_region(page.render(ctx))}"
+                    f"{numbers_region(body_cache.body(conn, page, ctx))}"
                 )
         except Exception:  # the kernel shows the sentence; the page is served anyway
             log.debug("no first paint for %s?%s", page_name, query, exc_info=True)

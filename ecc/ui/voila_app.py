@@ -22,7 +22,7 @@ from typing import Any
 from tornado import web
 from tornado.log import app_log
 
-from . import liveness, paint_gate, query_channel, template_cache
+from . import body_cache, liveness, paint_gate, query_channel, template_cache
 from .first_paint import FirstPaint
 
 #: What ``ecc serve`` adds to Voilà's tornado settings.
@@ -107,7 +107,8 @@ def main(argv: Sequence[str] | None = None) -> None:
             setattr(self, "tornado_settings", {**settings, **LOCAL_SETTINGS})  # noqa: B010
             super().start()
 
-    LocalVoila.launch_instance(argv=list(argv) if argv is not None else None)
+    with body_cache.shared_folder():  # the pages drawn, shared with the kernels
+        LocalVoila.launch_instance(argv=list(argv) if argv is not None else None)
 
 
 if __name__ == "__main__":  # pragma: no cover
