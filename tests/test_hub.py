@@ -81,6 +81,28 @@ class Visitor:
         self.kernels: list[str] = []
         self.page.on("console", lambda m: self.errors.append(m.text) if m.type == "error" else None)
         self.page.on("websocket", self._websocket)
+        self.pending: dict[Any, float] = {}  # requests sent and not yet answered
+        self.page.on("request", lambda r: self.pending.__setitem__(r, time.monotonic()))
+        self.page.on("requestfinished", lambda r: self.pending.pop(r, None))
+        self.page.on("requestfailed", lambda r: self.pending.pop(r, None))
+
+    def wait_for(self, selector: str, timeout: float) -> None:
+        """Wait ``timeout`` seconds for ``selector``; if it never shows, fail with what the
+        page says, the requests still unanswered and the end of the stack's log."""
+        from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+        try:
+            self.page.wait_for_selector(selector, timeout=timeout * 1000)
+        except PlaywrightTimeout:
+            now = time.monotonic()
+            said = self.page.evaluate("document.body ? document.body.innerText : ''")
+            waiting = [f"{now - t:.0f} s {r.method} {r.url}" for r, t in self.pending.items()]
+            log = self.stack.log.read_text(errors="replace").splitlines()[-60:]
+            raise AssertionError(
+                f"no {selector} on {self.page.url} after {timeout:.0f} s. The page said: "
+                f"{said[:1000]!r}\nUnanswered requests: {waiting[:20]}\n"
+                f"Console errors: {self.errors}\nThe stack's log:\n" + "\n".join(log)
+            ) from None
 
     def _websocket(self, ws: Any) -> None:
         m = KERNEL_WS.search(ws.url)
@@ -550,7 +572,7 @@ def test_an_analyst_lands_in_jupyterlab_and_gets_403_from_the_dashboards(
     visitor.page.wait_for_url("**/user/analyst/lab**", timeout=120_000)
     # 13 s alone; JupyterLab's first load (several MB of scripts) has taken over two
     # minutes in CI while the other worker ran a database-heavy test on the same two cores
-    visitor.page.wait_for_selector(".jp-LabShell", timeout=300_000)
+    visitor.wait_for(".jp-LabShell", timeout=300)
     # their own copy of the notebooks
     visitor.page.locator(".jp-DirListing-itemText", has_text="notebooks").first.wait_for(
         timeout=60_000
