@@ -166,3 +166,23 @@ def test_the_server_s_folder_is_its_user_s_only_and_goes_with_it() -> None:
         (where / "x.html").write_text("x")
     assert not where.exists()
     assert body_cache.VARIABLE not in os.environ
+
+
+def test_a_killed_server_s_folder_goes_at_the_next_start(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    ended = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    dead = tmp_path / f"{body_cache.PREFIX}{ended.stdout.strip()}-abc"  # its server is gone
+    alive = tmp_path / f"{body_cache.PREFIX}{os.getpid()}-def"  # this process: running
+    other = tmp_path / "ecc-bodies-without-a-pid"
+    for folder in (dead, alive, other):
+        folder.mkdir()
+        (folder / "x.html").write_text("x")
+    assert body_cache.sweep(tmp_path) == [dead]
+    assert not dead.exists() and alive.exists() and other.exists()

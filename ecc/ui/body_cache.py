@@ -36,6 +36,8 @@ if TYPE_CHECKING:
 
 #: The variable that names the shared folder.
 VARIABLE = "ECC_BODY_CACHE"
+#: How the shared folders' names begin (then the server's pid).
+PREFIX = "ecc-bodies-"
 #: Bodies kept; past it the oldest go (a body is 10 to 200 KB).
 KEEP = 512
 
@@ -79,14 +81,32 @@ def body(conn: Connection, page: Page, ctx: PageContext) -> str:
 @contextlib.contextmanager
 def shared_folder() -> Iterator[Path]:
     """A new folder for this server's bodies, named in the environment its kernels
-    inherit, and removed when the server ends."""
-    made = Path(tempfile.mkdtemp(prefix="ecc-bodies-"))  # 0700: the server's user only
+    inherit, and removed when the server ends (a killed server's goes at the next
+    start, :func:`sweep`)."""
+    sweep(Path(tempfile.gettempdir()))
+    # 0700: the server's user only; the server's pid in the name, for sweep
+    made = Path(tempfile.mkdtemp(prefix=f"{PREFIX}{os.getpid()}-"))
     os.environ[VARIABLE] = str(made)
     try:
         yield made
     finally:
         os.environ.pop(VARIABLE, None)
         shutil.rmtree(made, ignore_errors=True)
+
+
+def sweep(where: Path) -> list[Path]:
+    """Remove the folders in ``where`` of this user's servers that ended without removing
+    theirs (killed); the ones removed."""
+    import psutil
+
+    gone = []
+    for old in where.glob(f"{PREFIX}*-*"):
+        pid = old.name.removeprefix(PREFIX).split("-", 1)[0]
+        with contextlib.suppress(OSError, ValueError):
+            if old.stat().st_uid == os.getuid() and not psutil.pid_exists(int(pid)):
+                shutil.rmtree(old)
+                gone.append(old)
+    return gone
 
 
 def _folder() -> Path | None:
