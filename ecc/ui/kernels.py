@@ -40,8 +40,8 @@ from .pool_repair import keep_repairing
 #: The kernels' ``nice`` value (0 is the server's; 19 the lowest priority).
 NICENESS = 10
 #: How long a kernel whose page's last connection closed waits for the page to reconnect
-#: before it is shut down (s). The page's own reconnects after a network blip come
-#: within it (at 1, 2, 4 and 8 s).
+#: before it is shut down (s). The page's first four tries to reconnect after a network
+#: blip come within 11 s (JupyterLab's back-off: at most 0, 1, 3 and 7 s apart).
 RECONNECT_GRACE = 20.0
 
 
