@@ -79,3 +79,20 @@ def test_a_kernel_already_shut_down_by_its_page_is_left_alone(grace: float) -> N
         return manager.shut
 
     assert asyncio.run(scenario()) == []
+
+
+def test_a_page_that_comes_back_and_leaves_again_gets_the_whole_grace(grace: float) -> None:
+    async def scenario() -> list[str]:
+        manager = Recording()
+        manager.add("flap")
+        manager.notify_connect("flap")  # type: ignore[no-untyped-call]
+        manager.notify_disconnect("flap")
+        await asyncio.sleep(grace * 0.6)
+        manager.notify_connect("flap")  # type: ignore[no-untyped-call]
+        manager.notify_disconnect("flap")  # left again, 0.6 grace after the first time
+        await asyncio.sleep(grace * 0.6)  # the first leaving's timer has fired
+        assert manager.shut == []
+        await asyncio.sleep(grace)
+        return manager.shut
+
+    assert asyncio.run(scenario()) == ["flap"]

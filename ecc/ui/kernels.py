@@ -66,6 +66,7 @@ class BudgetedKernelManager(AsyncMappingKernelManager):
         self.kernel_budget = from_environment().budget
         self._repairing: asyncio.Task[None] | None = None
         self._reclaims: set[asyncio.Future[None]] = set()
+        self._left: dict[str, float] = {}  # kernel id -> when its last page left
 
     @property
     def full(self) -> bool:
@@ -88,23 +89,29 @@ class BudgetedKernelManager(AsyncMappingKernelManager):
         super().notify_disconnect(kernel_id)  # type: ignore[no-untyped-call]
         if self._kernel_connections.get(kernel_id) == 0:
             loop = asyncio.get_running_loop()
+            self._left[kernel_id] = loop.time()
             loop.call_later(RECONNECT_GRACE, self._reclaim_soon, kernel_id)
 
     def _reclaim_soon(self, kernel_id: str) -> None:
-        self._reclaims.add(asyncio.ensure_future(self._reclaim(kernel_id)))
+        task = asyncio.ensure_future(self._reclaim(kernel_id))
+        self._reclaims.add(task)
+        task.add_done_callback(self._reclaims.discard)
 
     async def _reclaim(self, kernel_id: str) -> None:
+        # a page that came back and left again has its grace from its last leaving
+        left = self._left.get(kernel_id)
+        if left is None or asyncio.get_running_loop().time() - left < RECONNECT_GRACE - 0.01:
+            return
         try:
             if kernel_id not in self or self._kernel_connections.get(kernel_id, 0) > 0:
                 return
+            del self._left[kernel_id]
             self.log.info(
                 "Kernel %s: its page left %.0f s ago; shut down", kernel_id, RECONNECT_GRACE
             )
             await self.shutdown_kernel(kernel_id)  # type: ignore[no-untyped-call]
         except Exception:  # already gone (its page's unload post, the cull): nothing to do
             self.log.debug("kernel %s was not reclaimed", kernel_id, exc_info=True)
-        finally:
-            self._reclaims = {t for t in self._reclaims if not t.done()}
 
     async def shutdown_all(self, now: bool = False) -> None:  # type: ignore[override]
         """Every kernel, then the zygote they were forked from (ecc.ui.zygote)."""
